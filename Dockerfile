@@ -1,0 +1,19 @@
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY bin ./bin
+COPY config ./config
+COPY storage ./storage
+COPY collector ./collector
+COPY slo-engine ./slo-engine
+COPY alerts ./alerts
+COPY dashboards ./dashboards
+COPY api ./api
+COPY cli ./cli
+COPY instrumentation ./instrumentation
+USER node
+EXPOSE 4318 8080
+ENTRYPOINT ["node", "bin/cairn.js"]
+CMD ["serve"]

@@ -1,0 +1,1 @@
+export { alertsMigrations, ALERT_STATE_TABLE } from './tables.ts'

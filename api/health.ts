@@ -1,0 +1,22 @@
+import { Hono } from 'hono'
+import type { Registry } from '../instrumentation/index.ts'
+
+export interface Readiness {
+  /** Resolves to undefined when ready, or to the reason the process is not. */
+  check(): Promise<string | undefined>
+}
+
+/** `/healthz` (the process answers), `/readyz` (storage reachable and migrated) and `/metrics`. */
+export function healthRoutes(readiness: Readiness, registry: Registry): Hono {
+  const app = new Hono()
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    const reason = await readiness.check()
+    return reason === undefined ? c.json({ status: 'ready' }) : c.json({ status: 'not ready', reason }, 503)
+  })
+  app.get('/metrics', async (c) => {
+    const body = await registry.metrics()
+    return c.body(body, 200, { 'content-type': registry.contentType })
+  })
+  return app
+}

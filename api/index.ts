@@ -1,0 +1,2 @@
+export { healthRoutes, type Readiness } from './health.ts'
+export { listen, type ListeningServer } from './server.ts'

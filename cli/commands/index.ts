@@ -1,0 +1,6 @@
+import type { Command } from '../command.ts'
+import { runCommands } from './run.ts'
+import { migrateCommand } from './migrate.ts'
+
+/** Every `cairn` subcommand, in the order `cairn help` lists them. */
+export const COMMANDS: Command[] = [...runCommands, migrateCommand]

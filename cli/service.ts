@@ -1,0 +1,98 @@
+import { Hono } from 'hono'
+import type { CairnConfig } from '../config/index.ts'
+import { createLogger, createMetricsRegistry, startTracing, type Logger, type Registry } from '../instrumentation/index.ts'
+import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
+import { createCollector, type Collector } from '../collector/index.ts'
+import { createEngine, engineMigrations, type Engine } from '../slo-engine/index.ts'
+import { alertsMigrations } from '../alerts/index.ts'
+import { healthRoutes, listen, type ListeningServer } from '../api/index.ts'
+
+export type Role = 'collector' | 'engine' | 'api'
+
+export interface RunningService {
+  /** Bound ports (useful when the config asked for port 0). */
+  apiPort: number
+  otlpPort: number | undefined
+  storage: Storage
+  registry: Registry
+  /** Graceful stop: stop accepting, drain buffers, finish the running tick, close storage. */
+  stop(): Promise<void>
+}
+
+/** Every schema step of every component, in the order they apply. */
+export function allMigrations(config: CairnConfig): Migration[] {
+  return [...otelMigrations(config.storage.ttlDays), ...engineMigrations, ...alertsMigrations]
+}
+
+/** Opens storage, applies migrations (including TTL changes), and returns the result. */
+export async function openAndMigrate(config: CairnConfig, logger: Logger): Promise<Storage> {
+  const storage = await openStorage(config.storage, logger)
+  logger.info({ mode: storage.mode, database: storage.database, cluster: storage.cluster }, 'storage open')
+  try {
+    const result = await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+    if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied')
+    if (result.ttlChanged.length > 0) logger.info({ tables: result.ttlChanged }, 'TTL changed')
+  } catch (err) {
+    await storage.close().catch(() => undefined)
+    throw err
+  }
+  return storage
+}
+
+/**
+ * Runs the given roles in this process: `serve` is all three on the embedded
+ * store; `collector`, `engine` and `api` run one each against a server. Every
+ * role serves /healthz, /readyz and /metrics on the API port.
+ */
+export async function startService(config: CairnConfig, roles: readonly Role[], logger = createLogger(config.logLevel)): Promise<RunningService> {
+  const tracing = startTracing()
+  const registry = createMetricsRegistry()
+  const storage = await openAndMigrate(config, logger)
+  const migrations = allMigrations(config)
+
+  const collector: Collector | undefined = roles.includes('collector')
+    ? createCollector({ config: config.collector, host: config.host, storage, logger: logger.child({ component: 'collector' }), registry })
+    : undefined
+  const engine: Engine | undefined = roles.includes('engine')
+    ? createEngine({ config: config.engine, storage, logger: logger.child({ component: 'engine' }), registry })
+    : undefined
+
+  const app = new Hono()
+  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
+
+  let http: ListeningServer | undefined
+  let otlpPort: number | undefined
+  try {
+    otlpPort = await collector?.start()
+    await engine?.start()
+    http = await listen(app, config.host, config.api.port)
+  } catch (err) {
+    await collector?.stop().catch(() => undefined)
+    await engine?.stop().catch(() => undefined)
+    await storage.close().catch(() => undefined)
+    throw err
+  }
+  logger.info({ roles, apiPort: http.port, otlpPort }, 'cairn started')
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping: draining buffers')
+      await collector?.stop()
+      await engine?.stop()
+      await http!.close()
+      await storage.close()
+      await tracing?.shutdown().catch(() => undefined)
+      logger.info('stopped')
+    })())
+  return { apiPort: http.port, otlpPort, storage, registry, stop }
+}
+
+async function readiness(storage: Storage, migrations: Migration[]): Promise<string | undefined> {
+  try {
+    await storage.ping()
+  } catch (err) {
+    return `storage unreachable: ${(err as Error).message}`
+  }
+  return (await isMigrated(storage, migrations)) ? undefined : 'storage not migrated'
+}

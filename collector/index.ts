@@ -1,0 +1,1 @@
+export { createCollector, type Collector, type CollectorDeps } from './collector.ts'

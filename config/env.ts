@@ -1,0 +1,32 @@
+// Environment variables and the config keys they set. One table, so the loader,
+// the error messages and `cairn help` all agree. An empty variable counts as unset.
+
+export interface EnvVar {
+  name: string
+  /** Dotted path of the config key it sets. */
+  key: string
+  description: string
+}
+
+export const ENV_VARS: readonly EnvVar[] = [
+  { name: 'CAIRN_HOST', key: 'host', description: 'address the OTLP and API servers listen on (default 0.0.0.0)' },
+  { name: 'CAIRN_LOG_LEVEL', key: 'logLevel', description: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  { name: 'CAIRN_DATA_DIR', key: 'storage.dataDir', description: 'embedded store directory (default ./data)' },
+  { name: 'CAIRN_CLICKHOUSE_URL', key: 'storage.clickhouse.url', description: 'ClickHouse server HTTP URL; set it to use a server instead of the embedded store' },
+  { name: 'CAIRN_CLICKHOUSE_USER', key: 'storage.clickhouse.user', description: 'ClickHouse user (default "default")' },
+  { name: 'CAIRN_CLICKHOUSE_PASSWORD', key: 'storage.clickhouse.password', description: 'ClickHouse password (default empty)' },
+  { name: 'CAIRN_CLICKHOUSE_DATABASE', key: 'storage.clickhouse.database', description: 'ClickHouse database (default "default")' },
+  { name: 'CAIRN_CLICKHOUSE_CLUSTER', key: 'storage.clickhouse.cluster', description: 'cluster name: DDL runs ON CLUSTER with Replicated and Distributed tables' },
+  { name: 'CAIRN_TTL_TRACES_DAYS', key: 'storage.ttlDays.traces', description: 'days to keep spans, 0 = forever (default 30)' },
+  { name: 'CAIRN_TTL_LOGS_DAYS', key: 'storage.ttlDays.logs', description: 'days to keep log records, 0 = forever (default 30)' },
+  { name: 'CAIRN_TTL_METRICS_DAYS', key: 'storage.ttlDays.metrics', description: 'days to keep metric points, 0 = forever (default 90)' },
+  { name: 'CAIRN_OTLP_PORT', key: 'collector.port', description: 'OTLP/HTTP and remote_write port (default 4318)' },
+  { name: 'CAIRN_HTTP_PORT', key: 'api.port', description: 'API, health and /metrics port (default 8080)' },
+  { name: 'CAIRN_SLO_DIR', key: 'engine.sloDir', description: 'directory of SLO YAML files (default ./slos)' },
+  { name: 'CAIRN_EVAL_SCHEDULE', key: 'engine.schedule', description: 'cron schedule of SLO evaluation, 5 or 6 fields (default every minute)' },
+  { name: 'CAIRN_ALERTMANAGER_URL', key: 'alerts.alertmanagerUrl', description: 'Alertmanager base URL, e.g. http://127.0.0.1:9093' },
+]
+
+export function envVarForKey(key: string): string | undefined {
+  return ENV_VARS.find((v) => v.key === key)?.name
+}

@@ -1,0 +1,12 @@
+export { loadConfig, ConfigError } from './load.ts'
+export { ENV_VARS, envVarForKey, type EnvVar } from './env.ts'
+export {
+  configSchema,
+  logLevels,
+  type CairnConfig,
+  type StorageConfig,
+  type CollectorConfig,
+  type ApiConfig,
+  type EngineConfig,
+  type AlertsConfig,
+} from './schema.ts'

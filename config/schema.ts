@@ -1,0 +1,95 @@
+import { z } from 'zod'
+import { validate as isValidCron } from 'node-cron'
+
+// The whole configuration of a cairn process. Every key can come from the YAML
+// file named by CAIRN_CONFIG; the keys that operators change most also have an
+// environment variable (see ENV_VARS in ./env.ts), which wins over the file.
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected an integer port number')
+  .min(0, 'expected a port between 0 (any free port) and 65535')
+  .max(65535, 'expected a port between 0 (any free port) and 65535')
+
+const positiveInt = z.coerce.number({ error: 'expected a number' }).int('expected an integer').positive('expected a positive integer')
+const days = z.coerce.number({ error: 'expected a number of days' }).int('expected a whole number of days').min(0, 'expected 0 (keep forever) or more days')
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const clickhouseSchema = z
+  .object({
+    url: httpUrl.optional(),
+    user: z.string().default('default'),
+    password: z.string().default(''),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database name of letters, digits and _').default('default'),
+    cluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a cluster name as in remote_servers').optional(),
+    requestTimeoutMs: positiveInt.default(30_000),
+  })
+  .strict()
+
+const ttlSchema = z
+  .object({
+    traces: days.default(30),
+    logs: days.default(30),
+    metrics: days.default(90),
+  })
+  .strict()
+
+export const storageSchema = z
+  .object({
+    dataDir: z.string().min(1, 'expected a directory path').default('./data'),
+    clickhouse: clickhouseSchema.default(() => clickhouseSchema.parse({})),
+    ttlDays: ttlSchema.default(() => ttlSchema.parse({})),
+  })
+  .strict()
+
+export const collectorSchema = z
+  .object({
+    port: port.default(4318),
+    maxBodyBytes: positiveInt.default(64 * 1024 * 1024),
+  })
+  .passthrough()
+
+export const apiSchema = z
+  .object({
+    port: port.default(8080),
+  })
+  .passthrough()
+
+export const engineSchema = z
+  .object({
+    sloDir: z.string().min(1, 'expected a directory path').default('./slos'),
+    schedule: z
+      .string()
+      .refine((s) => isValidCron(s), 'expected a cron expression of 5 fields (minute first) or 6 (seconds first)')
+      .default('* * * * *'),
+  })
+  .passthrough()
+
+export const alertsSchema = z
+  .object({
+    alertmanagerUrl: httpUrl.optional(),
+  })
+  .passthrough()
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1, 'expected a host name or address').default('0.0.0.0'),
+    logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
+    shutdownTimeoutMs: positiveInt.default(30_000),
+    storage: storageSchema.default(() => storageSchema.parse({})),
+    collector: collectorSchema.default(() => collectorSchema.parse({})),
+    api: apiSchema.default(() => apiSchema.parse({})),
+    engine: engineSchema.default(() => engineSchema.parse({})),
+    alerts: alertsSchema.default(() => alertsSchema.parse({})),
+  })
+  .strict()
+
+export type CairnConfig = z.infer<typeof configSchema>
+export type StorageConfig = z.infer<typeof storageSchema>
+export type CollectorConfig = z.infer<typeof collectorSchema>
+export type ApiConfig = z.infer<typeof apiSchema>
+export type EngineConfig = z.infer<typeof engineSchema>
+export type AlertsConfig = z.infer<typeof alertsSchema>

@@ -1,0 +1,3 @@
+export { createEngine, type Engine, type EngineDeps } from './engine.ts'
+export { engineMigrations, ENGINE_TABLES } from './tables.ts'
+export * from './model.ts'

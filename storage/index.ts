@@ -1,0 +1,16 @@
+export { openStorage } from './open.ts'
+export type { Storage, RawInsertFormat, QueryParams } from './storage.ts'
+export { quoteIdentifier } from './storage.ts'
+export { StorageUnavailableError, clickhouseErrorCode } from './errors.ts'
+export {
+  createTableStatements,
+  createMaterializedViewStatement,
+  localTableName,
+  type TableDef,
+  type MaterializedViewDef,
+  type DdlTarget,
+  type MergeTreeKind,
+} from './ddl.ts'
+export { migrate, isMigrated, createTablesMigration, ddlTarget, type Migration, type MigrationResult } from './migrate.ts'
+export { OTEL_TABLES, otelTables, type TtlDays } from './schema/otel-tables.ts'
+export { otelMigrations } from './schema/otel-migrations.ts'

@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runCairn, startCairn } from '../support/cairn-process.ts'
+import { freePort } from '../support/ports.ts'
+import { tempDir } from '../support/temp.ts'
+
+const dir = tempDir()
+afterAll(() => dir.remove())
+
+const probe = fileURLToPath(new URL('../fixtures/storage-probe.ts', import.meta.url))
+const runProbe = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', probe, ...args], { encoding: 'utf8' })
+
+describe('cairn serve on the embedded store', () => {
+  it('becomes ready, serves health and metrics, and stops cleanly on SIGTERM', async () => {
+    const started = Date.now()
+    const cairn = await startCairn({ CAIRN_DATA_DIR: dir.path })
+    try {
+      const ready = await fetch(`${cairn.apiUrl}/readyz`)
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toEqual({ status: 'ready' })
+      expect(Date.now() - started).toBeLessThan(30_000)
+      expect(await (await fetch(`${cairn.apiUrl}/healthz`)).json()).toEqual({ status: 'ok' })
+      const metrics = await fetch(`${cairn.apiUrl}/metrics`)
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/)
+      const text = await metrics.text()
+      expect(text).toMatch(/^cairn_process_resident_memory_bytes \d+/m)
+      expect(text).toContain('cairn_engine_ticks_total')
+      for (const line of cairn.output().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
+    } finally {
+      expect(await cairn.stop()).toBe(0)
+    }
+    expect(cairn.output()).toContain('"msg":"stopped"')
+  })
+
+  it('keeps data written by one process for the next', async () => {
+    runProbe('write', dir.path, 'first')
+    const cairn = await startCairn({ CAIRN_DATA_DIR: dir.path })
+    expect(await cairn.stop()).toBe(0)
+    runProbe('write', dir.path, 'second')
+    expect(JSON.parse(runProbe('read', dir.path))).toEqual(['first', 'second'])
+  })
+})
+
+describe('cairn start-up errors', () => {
+  it('says which ClickHouse server does not answer, without a stack trace', async () => {
+    const port = await freePort()
+    const run = await runCairn(['serve'], { CAIRN_CLICKHOUSE_URL: `http://127.0.0.1:${port}`, CAIRN_HTTP_PORT: '0', CAIRN_OTLP_PORT: '0' })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe(`cairn: cannot reach ClickHouse at http://127.0.0.1:${port}: connection refused (is the server running and the URL right?)\n`)
+  })
+
+  it('names the bad config key and what was expected', async () => {
+    const run = await runCairn(['serve'], { CAIRN_OTLP_PORT: 'http', CAIRN_DATA_DIR: dir.path })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toBe('cairn: invalid configuration:\n  CAIRN_OTLP_PORT: collector.port: expected a port number (got "http")\n')
+  })
+
+  it('rejects an unknown command and lists the commands in help', async () => {
+    const bad = await runCairn(['frobnicate'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('unknown command "frobnicate"')
+    const help = await runCairn(['help'])
+    expect(help.code).toBe(0)
+    for (const cmd of ['serve', 'collector', 'engine', 'api', 'migrate']) expect(help.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'))
+    expect(help.stdout).toContain('CAIRN_CLICKHOUSE_URL')
+  })
+
+  it('migrates and exits with `cairn migrate`', async () => {
+    const fresh = tempDir()
+    try {
+      const run = await runCairn(['migrate'], { CAIRN_DATA_DIR: fresh.path })
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain('storage/001_otel_tables')
+      const again = await runCairn(['migrate'], { CAIRN_DATA_DIR: fresh.path })
+      expect(again.code).toBe(0)
+      expect(again.stdout).not.toContain('migrations applied')
+    } finally {
+      fresh.remove()
+    }
+  })
+})
