@@ -179,9 +179,34 @@ export interface Slo {
   source: SpecSource
 }
 
-/** The burn-rate windows the engine computes for every SLO, besides the SLO's own window ("window"). */
+/**
+ * The burn-rate windows the engine computes for every SLO, besides the SLO's
+ * own window (key "window") and any window an alert policy needs. Keys are
+ * formatDuration() strings.
+ */
 export const BURN_RATE_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const
-export type BurnRateWindow = (typeof BURN_RATE_WINDOWS)[number] | 'window'
+
+/** One evaluation of one SLO at one instant: what the engine writes to history and hands to alerting. */
+export interface SloEvaluation {
+  sloId: string
+  evaluatedAtMs: number
+  /** no_data: no event (or no slice with data) in the SLO window; then the ratios below are null. */
+  status: 'ok' | 'no_data'
+  objectiveRatio: number
+  /** good / total over the SLO window (slices for timeslices budgeting); null without data. */
+  sli: number | null
+  /** Events (or slices) in the SLO window, and the bad ones among them. */
+  eventsTotal: number
+  eventsBad: number
+  /** Bad events the window may hold: (1 - objective) × eventsTotal. */
+  budgetTotal: number
+  /** Bad events so far: eventsBad. */
+  budgetConsumed: number
+  /** 1 - consumed / total: 1 = untouched, 0 = spent, negative = overspent; null without data. */
+  budgetRemainingRatio: number | null
+  /** Error rate over the window ÷ (1 - objective), keyed by formatDuration() and "window"; absent = no data in that window. */
+  burnRates: Record<string, number>
+}
 
 /** SLI kinds cairn computes from the stored telemetry. */
 export function isComputedSli(sli: Sli): sli is SpansSli | LogsSli | MetricsSli | HistogramSli {
