@@ -1,0 +1,142 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { gunzipSync, inflateSync } from 'node:zlib'
+import { Session } from 'chdb'
+
+// A ClickHouse server for tests, as far as @clickhouse/client's HTTP interface
+// goes: it runs each request on an embedded chDB engine in the test process.
+// There is no modern ClickHouse server on this machine, and this lets tests
+// drive cairn's server mode for real (its own HTTP client, bootstrap, database,
+// several cairn processes on one store) and simulate an outage or a stall.
+
+export type ShimMode = 'up' | 'refuse' | 'stall'
+
+export interface ClickHouseShim {
+  url: string
+  /** 'refuse': every request gets 503 at once; 'stall': requests hang until the mode changes. */
+  setMode(mode: ShimMode): void
+  /** Runs SQL on the engine directly (setup and assertions), in `database`. */
+  query(sql: string, database?: string): Promise<string>
+  requests: number
+  close(): Promise<void>
+}
+
+// URL parameters the client sends that are transport options, not settings.
+const TRANSPORT_PARAMS = new Set([
+  'query',
+  'database',
+  'query_id',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'role',
+  'default_format',
+  'enable_http_compression',
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'http_send_progress_interval_ms',
+])
+
+export async function startClickHouseShim(options: { dataDir: string; user?: string; password?: string }): Promise<ClickHouseShim> {
+  const session = new Session(options.dataDir)
+  const user = options.user ?? 'default'
+  const password = options.password ?? ''
+  let mode: ShimMode = 'up'
+  let stalled: Array<() => void> = []
+  const sockets = new Set<Socket>()
+
+  const shim = {
+    url: '',
+    requests: 0,
+    setMode(next: ShimMode) {
+      mode = next
+      if (next !== 'stall') {
+        for (const release of stalled) release()
+        stalled = []
+      }
+    },
+    async query(sql: string, database = 'default') {
+      return (await session.queryAsync(`USE \`${database}\`; ${sql}`, { format: 'JSONEachRow' })).text()
+    },
+    close: async () => {
+      shim.setMode('up')
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      session.cleanup()
+    },
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    shim.requests++
+    if (mode === 'stall') await new Promise<void>((resolve) => stalled.push(resolve))
+    if (mode === 'refuse') return reply(res, 503, 'Code: 210. DB::Exception: shim is refusing requests. (NETWORK_ERROR)', 210)
+    const url = new URL(req.url ?? '/', 'http://shim')
+    if (url.pathname === '/ping') return reply(res, 200, 'Ok.\n')
+    if (!authorized(req, user, password)) {
+      return reply(res, 403, `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`, 516)
+    }
+    const body = decode(await readBody(req), req.headers['content-encoding'])
+    const queryParam = url.searchParams.get('query')
+    const sql = queryParam ? `${queryParam}\n${body}` : body
+    const params: Record<string, string> = {}
+    const settings: string[] = []
+    for (const [k, v] of url.searchParams) {
+      if (k.startsWith('param_')) params[k.slice(6)] = unescapeTsv(v)
+      else if (!TRANSPORT_PARAMS.has(k) && /^[a-z_0-9]+$/.test(k)) settings.push(`SET ${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+    }
+    const database = url.searchParams.get('database') ?? 'default'
+    const full = [`USE \`${database}\``, ...settings, sql].join('; ')
+    try {
+      const result = Object.keys(params).length > 0 ? await session.queryBindAsync(full, params, { format: 'TabSeparated' }) : await session.queryAsync(full, { format: 'TabSeparated' })
+      res.setHeader('X-ClickHouse-Summary', JSON.stringify({ read_rows: String(result.rowsRead ?? 0), written_rows: '0' }))
+      res.setHeader('X-ClickHouse-Query-Id', url.searchParams.get('query_id') ?? '')
+      reply(res, 200, Buffer.from(result.bytes()))
+    } catch (err) {
+      const e = err as Error & { clickhouseCode?: number }
+      reply(res, 500, e.message, e.clickhouseCode ?? 1002)
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err) => reply(res, 500, `Code: 1002. DB::Exception: ${(err as Error).message}. (UNKNOWN_EXCEPTION)`, 1002))
+  })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  shim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return shim
+}
+
+function reply(res: ServerResponse, status: number, body: string | Buffer, exceptionCode?: number): void {
+  if (res.headersSent) return
+  if (exceptionCode !== undefined && status !== 200) res.setHeader('X-ClickHouse-Exception-Code', String(exceptionCode))
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=UTF-8' })
+  res.end(body)
+}
+
+function authorized(req: IncomingMessage, user: string, password: string): boolean {
+  const header = req.headers.authorization
+  if (!header?.startsWith('Basic ')) return user === 'default' && password === ''
+  const [u, ...rest] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')
+  return u === user && rest.join(':') === password
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function decode(body: Buffer, encoding: string | string[] | undefined): string {
+  if (encoding === 'gzip') return gunzipSync(body).toString('utf8')
+  if (encoding === 'deflate') return inflateSync(body).toString('utf8')
+  return body.toString('utf8')
+}
+
+// Query parameter values travel TSV-escaped; chDB's binder escapes again.
+function unescapeTsv(value: string): string {
+  return value.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f' })[c] ?? c)
+}
