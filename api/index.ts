@@ -1,2 +1,3 @@
 export { healthRoutes, type Readiness } from './health.ts'
 export { listen, type ListeningServer } from './server.ts'
+export { requestTracing } from './tracing.ts'

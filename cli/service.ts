@@ -5,7 +5,7 @@ import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migr
 import { createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations } from '../alerts/index.ts'
-import { healthRoutes, listen, type ListeningServer } from '../api/index.ts'
+import { healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
 
@@ -58,6 +58,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     : undefined
 
   const app = new Hono()
+  app.use(requestTracing())
   app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
 
   let http: ListeningServer | undefined
