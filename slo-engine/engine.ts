@@ -3,12 +3,16 @@ import { Counter } from 'prom-client'
 import type { EngineConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
+import { createSloCatalog, type SloCatalog } from './catalog.ts'
+import { formatSpecError } from './spec/index.ts'
 
 export interface EngineDeps {
   config: EngineConfig
   storage: Storage
   logger: Logger
   registry: Registry
+  /** The SLO catalog; by default one over `config.sloDir`. */
+  catalog?: SloCatalog
 }
 
 export interface Engine {
@@ -19,20 +23,39 @@ export interface Engine {
   tick(now?: Date): Promise<void>
 }
 
-/** Evaluates every SLO on the configured schedule. The evaluation itself arrives with the SLO engine issue. */
+/** Evaluates every SLO on the configured schedule. */
 export function createEngine(deps: EngineDeps): Engine {
+  const { logger } = deps
   const ticks = new Counter({ name: 'cairn_engine_ticks_total', help: 'SLO evaluation ticks run', registers: [deps.registry] })
+  const catalog = deps.catalog ?? createSloCatalog({ storage: deps.storage, sloDir: deps.config.sloDir, logger })
   let task: ScheduledTask | undefined
   let running: Promise<void> | undefined
+  let lastSpecErrors = ''
+
+  async function syncSpecs(): Promise<void> {
+    const { errors } = await catalog.syncFiles()
+    // Spec errors are logged when they change, not every minute.
+    const text = errors.map(formatSpecError).join('\n')
+    if (text !== lastSpecErrors && errors.length > 0) logger.error({ errors: errors.map(formatSpecError) }, 'SLO spec errors: the SLOs of these files keep their last valid definition')
+    lastSpecErrors = text
+  }
+
   const tick = async () => {
     ticks.inc()
+    try {
+      await syncSpecs()
+    } catch (err) {
+      logger.error({ err }, 'SLO evaluation tick failed')
+    }
   }
   return {
     async start() {
-      task = schedule(deps.config.schedule, () => {
+      const run = () => {
         if (running) return // a slow tick is never overlapped by the next one
         running = tick().finally(() => (running = undefined))
-      }, { noOverlap: true })
+      }
+      task = schedule(deps.config.schedule, run, { noOverlap: true })
+      run() // the catalog and status are current from the start, not a minute later
     },
     async stop() {
       await task?.stop()

@@ -1,6 +1,11 @@
 import { createTablesMigration, type Migration, type TableDef } from '../storage/index.ts'
 
-// Cairn's own tables for the SLO engine. The SLO engine issue defines their final shape.
+// Cairn's own tables for the SLO engine.
+//
+// cairn_slo_definitions is the SLO catalog: one row per change of one SLO
+// (source "file" mirrors CAIRN_SLO_DIR, source "api" is managed through the
+// API). The current state of an SLO is its latest row by updated_at; readers
+// take it with argMax so the answer is right before merges and across shards.
 
 export const ENGINE_TABLES = {
   definitions: 'cairn_slo_definitions',
@@ -16,14 +21,18 @@ function engineTables(): TableDef[] {
         'slo_id String',
         'source LowCardinality(String)',
         'format LowCardinality(String)',
+        // The Slo model as JSON, and a hash of it without its source position (what changes the SLO's meaning).
         'definition String',
         'definition_hash String',
+        // The YAML as the API received it (empty for file SLOs: the file is the record).
+        'spec_text String',
         'updated_at DateTime64(3)',
         'deleted UInt8',
       ],
       engine: 'ReplacingMergeTree',
       engineArgs: ['updated_at'],
       orderBy: 'slo_id',
+      shardingKey: 'cityHash64(slo_id)',
     },
     {
       name: ENGINE_TABLES.rollups,

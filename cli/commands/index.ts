@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts'
 import { runCommands } from './run.ts'
 import { migrateCommand } from './migrate.ts'
+import { validateCommand } from './validate.ts'
 
 /** Every `cairn` subcommand, in the order `cairn help` lists them. */
-export const COMMANDS: Command[] = [...runCommands, migrateCommand]
+export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand]
