@@ -1,8 +1,13 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { CollectorConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
+import type { Authorize } from './auth.ts'
+import { Batcher } from './batcher.ts'
+import { batcherConfig } from './config.ts'
+import { ReceiverServer, type Route } from './http/server.ts'
+import { CollectorMetrics } from './metrics.ts'
+import { otlpRoute } from './otlp/receiver.ts'
+import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
 
 export interface CollectorDeps {
   config: CollectorConfig
@@ -10,6 +15,8 @@ export interface CollectorDeps {
   storage: Storage
   logger: Logger
   registry: Registry
+  /** Decides from the Authorization header whether a sender may write (401/403 otherwise). */
+  authorize?: Authorize
 }
 
 export interface Collector {
@@ -19,26 +26,41 @@ export interface Collector {
   stop(): Promise<void>
 }
 
-/** The OTLP/HTTP and remote_write receiver. Receivers and the batching writer arrive with the collector issue. */
+/** How long stop() lets requests in progress finish after the buffers are written. */
+const STOP_GRACE_MS = 5_000
+
+/**
+ * The OTLP/HTTP and remote_write collector: receivers decode requests into
+ * rows, the batcher buffers them per table and writes them through storage,
+ * and a request is answered only once its rows are written.
+ */
 export function createCollector(deps: CollectorDeps): Collector {
-  let server: Server | undefined
-  return {
-    async start() {
-      server = createServer((req, res) => {
-        req.resume()
-        res.writeHead(404, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ error: { code: 'not_found', message: `no route for ${req.method} ${req.url}` } }))
-      })
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject)
-        server!.listen(deps.config.port, deps.host, () => resolve())
-      })
-      return (server.address() as AddressInfo).port
+  const metrics = new CollectorMetrics(deps.registry)
+  const log = deps.logger
+  const batcher = new Batcher(
+    batcherConfig(deps.config, deps.storage.mode),
+    async (table, payload) => {
+      try {
+        await deps.storage.insertRaw(table, 'TabSeparated', payload)
+      } catch (err) {
+        log.warn({ table, err: (err as Error).message }, 'insert failed')
+        throw err
+      }
     },
+    metrics,
+  )
+  const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize }
+  const routes = new Map<string, Route>([['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)]])
+  const server = new ReceiverServer(routes, log)
+
+  return {
+    start: () => server.listen(deps.config.port, deps.host),
     async stop() {
-      if (!server) return
-      await new Promise<void>((resolve) => server!.close(() => resolve()))
-      server.closeIdleConnections()
+      const closing = server.close(STOP_GRACE_MS)
+      await batcher.close()
+      await closing
+      const { rows } = batcher.queue
+      if (rows > 0) log.warn({ rows }, 'stopped with rows not written (their senders were not acknowledged)')
     },
   }
 }

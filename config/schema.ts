@@ -45,10 +45,18 @@ export const storageSchema = z
   })
   .strict()
 
+// Batching keys left unset take defaults tuned for the storage mode (collector/config.ts).
 export const collectorSchema = z
   .object({
     port: port.default(4318),
     maxBodyBytes: positiveInt.default(64 * 1024 * 1024),
+    batchMaxRows: positiveInt.optional(),
+    batchMaxBytes: positiveInt.optional(),
+    flushIntervalMs: positiveInt.optional(),
+    queueMaxRows: positiveInt.optional(),
+    queueMaxBytes: positiveInt.optional(),
+    retryAfterSeconds: positiveInt.default(5),
+    writeTimeoutMs: positiveInt.default(30_000),
   })
   .passthrough()
 

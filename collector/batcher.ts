@@ -1,0 +1,208 @@
+// The batching writer: per-table buffers flushed by size or age, a bounded
+// queue (rows and bytes, buffered plus being written), and acknowledgement only
+// after the rows are in ClickHouse. A request's promise resolves once every
+// table it touched has been written; it rejects when a write fails (the sender
+// gets 503 and retries) or is refused up front when the queue is full (429) or
+// storage failed recently (503), so memory stays bounded while storage is slow
+// or down.
+
+export interface BatcherConfig {
+  /** Flush a table's buffer once it holds this many rows… */
+  batchMaxRows: number
+  /** …or this many bytes… */
+  batchMaxBytes: number
+  /** …or when its oldest row has waited this long. */
+  flushIntervalMs: number
+  /** Refuse new data while this many rows are buffered or being written. */
+  queueMaxRows: number
+  queueMaxBytes: number
+  /** After a failed write, refuse new data for this long (the Retry-After given to senders). */
+  retryAfterSeconds: number
+  /** A write that has not finished by then fails its requests with 503 (it may still complete). */
+  writeTimeoutMs: number
+}
+
+export type WriteFn = (table: string, payload: Buffer, rows: number) => Promise<void>
+
+/** Refused before buffering: the queue is full (429) or storage is failing (503). */
+export class BackpressureError extends Error {
+  constructor(
+    message: string,
+    readonly status: 429 | 503,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message)
+    this.name = 'BackpressureError'
+  }
+}
+
+/** The write of a batch holding this request's rows failed or timed out. */
+export class WriteFailedError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'WriteFailedError'
+  }
+}
+
+export interface TableRows {
+  table: string
+  rows: number
+  bytes: Buffer
+}
+
+interface Pending {
+  parts: Buffer[]
+  rows: number
+  bytes: number
+  done: Deferred
+  timer: NodeJS.Timeout | undefined
+}
+
+class Deferred {
+  readonly promise: Promise<void>
+  resolve!: () => void
+  reject!: (err: Error) => void
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    // Requests attach their own handlers; a batch nobody waits on must not crash the process.
+    this.promise.catch(() => undefined)
+  }
+}
+
+export interface BatcherObserver {
+  queueChanged(rows: number, bytes: number): void
+  flushed(table: string, rows: number, bytes: number, seconds: number, ok: boolean): void
+}
+
+export class Batcher {
+  private readonly pending = new Map<string, Pending>()
+  private readonly writing = new Map<string, Promise<void>>()
+  private queuedRows = 0
+  private queuedBytes = 0
+  private unavailableUntil = 0
+  private lastError = ''
+  private closed = false
+
+  constructor(
+    private readonly config: BatcherConfig,
+    private readonly write: WriteFn,
+    private readonly observer?: BatcherObserver,
+  ) {}
+
+  get queue(): { rows: number; bytes: number } {
+    return { rows: this.queuedRows, bytes: this.queuedBytes }
+  }
+
+  /**
+   * Buffers one request's rows (all or nothing) and resolves once all of them
+   * are written. Throws BackpressureError synchronously when refused.
+   */
+  submit(batch: readonly TableRows[]): Promise<void> {
+    const rows = batch.reduce((n, t) => n + t.rows, 0)
+    const bytes = batch.reduce((n, t) => n + t.bytes.length, 0)
+    if (rows === 0) return Promise.resolve()
+    this.admit(rows, bytes)
+    const waits: Promise<void>[] = []
+    for (const t of batch) if (t.rows > 0) waits.push(this.append(t))
+    return Promise.all(waits).then(() => undefined)
+  }
+
+  private admit(rows: number, bytes: number): void {
+    const c = this.config
+    if (this.closed) throw new BackpressureError('the collector is shutting down', 503, c.retryAfterSeconds)
+    const now = Date.now()
+    if (now < this.unavailableUntil) {
+      const wait = Math.max(1, Math.ceil((this.unavailableUntil - now) / 1000))
+      throw new BackpressureError(`storage is unavailable (${this.lastError}); retry later`, 503, wait)
+    }
+    // A single request larger than the whole queue is still admitted into an empty queue.
+    const empty = this.queuedRows === 0
+    if (!empty && (this.queuedRows + rows > c.queueMaxRows || this.queuedBytes + bytes > c.queueMaxBytes)) {
+      throw new BackpressureError(
+        `the write queue is full (${this.queuedRows} rows, ${this.queuedBytes} bytes buffered); retry later`,
+        429,
+        c.retryAfterSeconds,
+      )
+    }
+    this.queuedRows += rows
+    this.queuedBytes += bytes
+    this.observer?.queueChanged(this.queuedRows, this.queuedBytes)
+  }
+
+  private append(t: TableRows): Promise<void> {
+    let p = this.pending.get(t.table)
+    if (!p) {
+      p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined }
+      this.pending.set(t.table, p)
+    }
+    // Copy: the request's buffer is reused or collected once the request ends.
+    p.parts.push(Buffer.from(t.bytes))
+    p.rows += t.rows
+    p.bytes += t.bytes.length
+    const done = p.done.promise
+    if (p.rows >= this.config.batchMaxRows || p.bytes >= this.config.batchMaxBytes) this.flushTable(t.table)
+    else if (!p.timer) p.timer = setTimeout(() => this.flushTable(t.table), this.config.flushIntervalMs)
+    return done
+  }
+
+  /** Starts writing a table's buffer, after the write already running for that table. */
+  private flushTable(table: string): Promise<void> {
+    const p = this.pending.get(table)
+    if (!p) return this.writing.get(table) ?? Promise.resolve()
+    this.pending.delete(table)
+    if (p.timer) clearTimeout(p.timer)
+    const previous = this.writing.get(table) ?? Promise.resolve()
+    const run = previous.then(() => this.writeBatch(table, p))
+    this.writing.set(table, run)
+    void run.finally(() => {
+      if (this.writing.get(table) === run) this.writing.delete(table)
+    })
+    return run
+  }
+
+  private async writeBatch(table: string, p: Pending): Promise<void> {
+    const payload = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.bytes)
+    const started = performance.now()
+    const write = this.write(table, payload, p.rows)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`write to ${table} did not finish within ${this.config.writeTimeoutMs} ms`)), this.config.writeTimeoutMs)
+    })
+    try {
+      await Promise.race([write, timeout])
+      this.observer?.flushed(table, p.rows, p.bytes, (performance.now() - started) / 1000, true)
+      p.done.resolve()
+    } catch (err) {
+      this.observer?.flushed(table, p.rows, p.bytes, (performance.now() - started) / 1000, false)
+      this.lastError = (err as Error).message.split('\n')[0] ?? 'write failed'
+      this.unavailableUntil = Date.now() + this.config.retryAfterSeconds * 1000
+      p.done.reject(new WriteFailedError(`writing to ${table} failed: ${this.lastError}`, this.config.retryAfterSeconds, { cause: err }))
+    } finally {
+      clearTimeout(timer)
+    }
+    // The memory is held until the storage call settles, even past a timeout.
+    await write.catch(() => undefined)
+    this.queuedRows -= p.rows
+    this.queuedBytes -= p.bytes
+    this.observer?.queueChanged(this.queuedRows, this.queuedBytes)
+  }
+
+  /** Writes every buffer now and waits for all writes in progress. */
+  async flushAll(): Promise<void> {
+    const tables = new Set([...this.pending.keys(), ...this.writing.keys()])
+    await Promise.all([...tables].map((t) => this.flushTable(t).catch(() => undefined)))
+  }
+
+  /** Refuses new data, then flushes and waits. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.flushAll()
+  }
+}

@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram } from 'prom-client'
+import type { Registry } from '../instrumentation/index.ts'
+import type { BatcherObserver } from './batcher.ts'
+
+export type Protocol = 'otlp_protobuf' | 'otlp_json' | 'prometheus_remote_write'
+
+/** The collector's own metrics on /metrics. Labels: signal, protocol, table. */
+export class CollectorMetrics implements BatcherObserver {
+  readonly received: Counter<'signal' | 'protocol'>
+  readonly accepted: Counter<'signal' | 'protocol'>
+  readonly rejected: Counter<'signal' | 'protocol' | 'reason'>
+  readonly requests: Counter<'signal' | 'protocol' | 'status'>
+  readonly bytesIn: Counter<'signal' | 'protocol'>
+  private readonly batchRows: Histogram<'table'>
+  private readonly flushSeconds: Histogram<'table' | 'outcome'>
+  private readonly queueRows: Gauge
+  private readonly queueBytes: Gauge
+
+  constructor(registry: Registry) {
+    const registers = [registry]
+    this.received = new Counter({
+      name: 'cairn_collector_items_received_total',
+      help: 'Spans, log records and metric points (or samples) received, per signal and protocol',
+      labelNames: ['signal', 'protocol'],
+      registers,
+    })
+    this.accepted = new Counter({
+      name: 'cairn_collector_items_accepted_total',
+      help: 'Items written to ClickHouse and acknowledged to the sender',
+      labelNames: ['signal', 'protocol'],
+      registers,
+    })
+    this.rejected = new Counter({
+      name: 'cairn_collector_items_rejected_total',
+      help: 'Items not stored: invalid (partial success), or refused with 429/503 (the sender may retry)',
+      labelNames: ['signal', 'protocol', 'reason'],
+      registers,
+    })
+    this.requests = new Counter({
+      name: 'cairn_collector_requests_total',
+      help: 'Export requests by HTTP status',
+      labelNames: ['signal', 'protocol', 'status'],
+      registers,
+    })
+    this.bytesIn = new Counter({
+      name: 'cairn_collector_received_bytes_total',
+      help: 'Request body bytes received, as sent (before gzip or snappy decompression)',
+      labelNames: ['signal', 'protocol'],
+      registers,
+    })
+    this.batchRows = new Histogram({
+      name: 'cairn_collector_batch_rows',
+      help: 'Rows per insert into ClickHouse',
+      labelNames: ['table'],
+      buckets: [10, 100, 1000, 5000, 10_000, 50_000, 100_000, 500_000],
+      registers,
+    })
+    this.flushSeconds = new Histogram({
+      name: 'cairn_collector_flush_duration_seconds',
+      help: 'Time to write one batch to ClickHouse',
+      labelNames: ['table', 'outcome'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    })
+    this.queueRows = new Gauge({ name: 'cairn_collector_queue_rows', help: 'Rows buffered or being written', registers })
+    this.queueBytes = new Gauge({ name: 'cairn_collector_queue_bytes', help: 'Bytes buffered or being written', registers })
+  }
+
+  queueChanged(rows: number, bytes: number): void {
+    this.queueRows.set(rows)
+    this.queueBytes.set(bytes)
+  }
+
+  flushed(table: string, rows: number, _bytes: number, seconds: number, ok: boolean): void {
+    if (ok) this.batchRows.observe({ table }, rows)
+    this.flushSeconds.observe({ table, outcome: ok ? 'ok' : 'error' }, seconds)
+  }
+}

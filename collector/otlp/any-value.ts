@@ -1,0 +1,274 @@
+// Attribute values as the OpenTelemetry Collector's ClickHouse exporter stores
+// them: pdata's Value.AsString(). Strings as they are; booleans true/false;
+// integers in decimal; doubles in the shortest form that round-trips, with an
+// exponent below 1e-6 and from 1e21 on (ES6 number formatting, which is also
+// what JavaScript's String(number) does); bytes as standard base64; arrays and
+// maps as JSON without HTML escaping, map keys sorted, nested bytes as base64.
+// A non-finite double renders as "json: unsupported value: NaN" (or ±Inf), and
+// an array or map that contains one renders as "" (Go's json.Marshal fails).
+
+import { DecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, int64ToDecimal } from './proto-reader.ts'
+
+/** A structured value, kept only for arrays and maps, which render as JSON. */
+export type RawValue = string | boolean | number | IntValue | Buffer | RawValue[] | RawMap | null
+export class IntValue {
+  constructor(readonly decimal: string) {}
+}
+export class RawMap {
+  readonly entries = new Map<string, RawValue>()
+}
+
+class NonFinite extends Error {}
+
+export function formatDouble(d: number): string {
+  if (!Number.isFinite(d)) return `json: unsupported value: ${Number.isNaN(d) ? 'NaN' : d > 0 ? '+Inf' : '-Inf'}`
+  return Object.is(d, -0) ? '-0' : String(d)
+}
+
+function jsonString(s: string): string {
+  const j = JSON.stringify(s)
+  return /[\u2028\u2029]/.test(j) ? j.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029') : j
+}
+
+function toJson(v: RawValue): string {
+  if (v === null) return 'null'
+  if (typeof v === 'string') return jsonString(v)
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new NonFinite()
+    return Object.is(v, -0) ? '-0' : String(v)
+  }
+  if (v instanceof IntValue) return v.decimal
+  if (Buffer.isBuffer(v)) return `"${v.toString('base64')}"`
+  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`
+  const keys = [...v.entries.keys()].sort()
+  return `{${keys.map((k) => `${jsonString(k)}:${toJson(v.entries.get(k)!)}`).join(',')}}`
+}
+
+/** Renders a structured value as the exporter does; scalars never reach here. */
+export function renderRaw(v: RawValue): string {
+  if (v === null) return ''
+  if (typeof v === 'string') return v
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  if (typeof v === 'number') return formatDouble(v)
+  if (v instanceof IntValue) return v.decimal
+  if (Buffer.isBuffer(v)) return v.toString('base64')
+  try {
+    return toJson(v)
+  } catch (err) {
+    if (err instanceof NonFinite) return ''
+    throw err
+  }
+}
+
+// ---- protobuf ----
+
+/** Reads an AnyValue message (the reader sits at its first field) and renders it. */
+export function readAnyValueString(r: ProtoReader, end: number): string {
+  if (r.pos >= end) return ''
+  // The common case: a single string_value field.
+  if (r.buf[r.pos] === 0x0a) {
+    r.pos++
+    const s = r.string(end)
+    return r.pos === end ? s : finishAnyValue(r, end, s)
+  }
+  return renderRaw(readAnyValueRaw(r, end))
+}
+
+function finishAnyValue(r: ProtoReader, end: number, first: RawValue): string {
+  let value = first
+  while (r.pos < end) value = readAnyValueField(r, end, value)
+  return renderRaw(value)
+}
+
+/** Reads one AnyValue message into a RawValue (the last oneof field wins). */
+export function readAnyValueRaw(r: ProtoReader, end: number): RawValue {
+  let value: RawValue = null
+  while (r.pos < end) value = readAnyValueField(r, end, value)
+  return value
+}
+
+function readAnyValueField(r: ProtoReader, end: number, current: RawValue): RawValue {
+  const tag = r.tag(end)
+  switch (tag >>> 3) {
+    case 1:
+      r.expect(tag, WIRE_LEN, 'AnyValue.string_value')
+      return r.string(end)
+    case 2:
+      r.expect(tag, WIRE_VARINT, 'AnyValue.bool_value')
+      r.varint64()
+      return r.lo !== 0 || r.hi !== 0
+    case 3:
+      r.expect(tag, WIRE_VARINT, 'AnyValue.int_value')
+      r.varint64()
+      return new IntValue(int64ToDecimal(r.lo, r.hi))
+    case 4:
+      r.expect(tag, WIRE_FIXED64, 'AnyValue.double_value')
+      return r.double()
+    case 5: {
+      r.expect(tag, WIRE_LEN, 'AnyValue.array_value')
+      const stop = r.delimited(end)
+      const items: RawValue[] = []
+      while (r.pos < stop) {
+        const t = r.tag(stop)
+        if (t >>> 3 === 1) {
+          r.expect(t, WIRE_LEN, 'ArrayValue.values')
+          const s = r.delimited(stop)
+          items.push(readAnyValueRaw(r, s))
+          r.pos = s
+        } else r.skip(t & 7, stop)
+      }
+      return items
+    }
+    case 6: {
+      r.expect(tag, WIRE_LEN, 'AnyValue.kvlist_value')
+      const stop = r.delimited(end)
+      const map = new RawMap()
+      while (r.pos < stop) {
+        const t = r.tag(stop)
+        if (t >>> 3 === 1) {
+          r.expect(t, WIRE_LEN, 'KeyValueList.values')
+          const s = r.delimited(stop)
+          readKeyValueRaw(r, s, map)
+          r.pos = s
+        } else r.skip(t & 7, stop)
+      }
+      return map
+    }
+    case 7: {
+      r.expect(tag, WIRE_LEN, 'AnyValue.bytes_value')
+      const stop = r.delimited(end)
+      const bytes = Buffer.from(r.buf.subarray(r.pos, stop))
+      r.pos = stop
+      return bytes
+    }
+    default:
+      r.skip(tag & 7, end)
+      return current
+  }
+}
+
+function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
+  let key = ''
+  let value: RawValue = null
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    if (tag >>> 3 === 1) {
+      r.expect(tag, WIRE_LEN, 'KeyValue.key')
+      key = r.string(end)
+    } else if (tag >>> 3 === 2) {
+      r.expect(tag, WIRE_LEN, 'KeyValue.value')
+      const stop = r.delimited(end)
+      value = readAnyValueRaw(r, stop)
+      r.pos = stop
+    } else r.skip(tag & 7, end)
+  }
+  into.entries.set(key, value)
+}
+
+/**
+ * Reads a KeyValue message and calls `add(key, renderedValue)`.
+ * Used for every attribute list (resource, scope, span, event, link, log, point).
+ */
+export function readKeyValue(r: ProtoReader, end: number, add: (key: string, value: string) => void): void {
+  let key = ''
+  let value = ''
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    if (tag >>> 3 === 1) {
+      r.expect(tag, WIRE_LEN, 'KeyValue.key')
+      key = r.string(end)
+    } else if (tag >>> 3 === 2) {
+      r.expect(tag, WIRE_LEN, 'KeyValue.value')
+      const stop = r.delimited(end)
+      value = readAnyValueString(r, stop)
+      r.pos = stop
+    } else r.skip(tag & 7, end)
+  }
+  add(key, value)
+}
+
+// ---- JSON ----
+
+type Json = unknown
+
+function jsonInt(v: Json, path: string): string {
+  if (typeof v === 'number' && Number.isInteger(v)) return String(v)
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v).toString()
+  throw new DecodeError(`${path}: expected an integer (number or decimal string)`)
+}
+
+function jsonDouble(v: Json, path: string): number {
+  if (typeof v === 'number') return v
+  if (typeof v === 'string') {
+    if (v === 'NaN') return NaN
+    if (v === 'Infinity') return Infinity
+    if (v === '-Infinity') return -Infinity
+    const n = Number(v)
+    if (v.trim() !== '' && !Number.isNaN(n)) return n
+  }
+  throw new DecodeError(`${path}: expected a number`)
+}
+
+/** An OTLP/JSON AnyValue object as a RawValue. */
+export function jsonAnyValueRaw(v: Json, path: string): RawValue {
+  if (v === null || v === undefined) return null
+  if (typeof v !== 'object' || Array.isArray(v)) throw new DecodeError(`${path}: expected an AnyValue object`)
+  const o = v as Record<string, Json>
+  if ('stringValue' in o) {
+    if (typeof o.stringValue !== 'string') throw new DecodeError(`${path}.stringValue: expected a string`)
+    return o.stringValue
+  }
+  if ('boolValue' in o) {
+    if (typeof o.boolValue !== 'boolean') throw new DecodeError(`${path}.boolValue: expected a boolean`)
+    return o.boolValue
+  }
+  if ('intValue' in o) return new IntValue(jsonInt(o.intValue, `${path}.intValue`))
+  if ('doubleValue' in o) return jsonDouble(o.doubleValue, `${path}.doubleValue`)
+  if ('bytesValue' in o) {
+    if (typeof o.bytesValue !== 'string') throw new DecodeError(`${path}.bytesValue: expected a base64 string`)
+    return Buffer.from(o.bytesValue, 'base64')
+  }
+  if ('arrayValue' in o) {
+    const values = (o.arrayValue as { values?: Json } | null)?.values ?? []
+    if (!Array.isArray(values)) throw new DecodeError(`${path}.arrayValue.values: expected an array`)
+    return values.map((item, i) => jsonAnyValueRaw(item, `${path}.arrayValue.values[${i}]`))
+  }
+  if ('kvlistValue' in o) {
+    const values = (o.kvlistValue as { values?: Json } | null)?.values ?? []
+    const map = new RawMap()
+    jsonKeyValues(values, `${path}.kvlistValue.values`, (key, value) => map.entries.set(key, value))
+    return map
+  }
+  return null
+}
+
+export function jsonAnyValueString(v: Json, path: string): string {
+  if (v !== null && typeof v === 'object' && typeof (v as { stringValue?: unknown }).stringValue === 'string') {
+    return (v as { stringValue: string }).stringValue
+  }
+  return renderRaw(jsonAnyValueRaw(v, path))
+}
+
+function jsonKeyValues(list: Json, path: string, add: (key: string, value: RawValue) => void): void {
+  if (list === undefined || list === null) return
+  if (!Array.isArray(list)) throw new DecodeError(`${path}: expected an array`)
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i] as { key?: Json; value?: Json } | null
+    if (kv === null || typeof kv !== 'object') throw new DecodeError(`${path}[${i}]: expected a KeyValue object`)
+    if (kv.key !== undefined && typeof kv.key !== 'string') throw new DecodeError(`${path}[${i}].key: expected a string`)
+    add(kv.key ?? '', jsonAnyValueRaw(kv.value, `${path}[${i}].value`))
+  }
+}
+
+/** Calls `add(key, renderedValue)` for each element of an OTLP/JSON attribute list. */
+export function jsonAttributes(list: Json, path: string, add: (key: string, value: string) => void): void {
+  if (list === undefined || list === null) return
+  if (!Array.isArray(list)) throw new DecodeError(`${path}: expected an array`)
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i] as { key?: Json; value?: Json } | null
+    if (kv === null || typeof kv !== 'object') throw new DecodeError(`${path}[${i}]: expected a KeyValue object`)
+    if (kv.key !== undefined && typeof kv.key !== 'string') throw new DecodeError(`${path}[${i}].key: expected a string`)
+    add(kv.key ?? '', jsonAnyValueString(kv.value, `${path}[${i}].value`))
+  }
+}

@@ -1,0 +1,198 @@
+// Pieces every OTLP signal shares: resources, instrumentation scopes, ids,
+// timestamps, and the type checks of the JSON encoding.
+
+import { MapText, quoted } from '../rows/tsv.ts'
+import { jsonAttributes, readKeyValue } from './any-value.ts'
+import { DecodeError, ProtoReader, WIRE_LEN, WIRE_VARINT, idHex } from './proto-reader.ts'
+
+export { DecodeError }
+
+/** Resource or scope attributes rendered once, then repeated on every row. */
+export interface Resource {
+  attributes: string
+  serviceName: string
+  schemaUrl: string
+}
+
+export interface Scope {
+  name: string
+  version: string
+  attributes: string
+  droppedAttributesCount: number
+  schemaUrl: string
+}
+
+export const EMPTY_SCOPE: Scope = { name: '', version: '', attributes: '{}', droppedAttributesCount: 0, schemaUrl: '' }
+
+/** Collects attributes into map text, noting service.name on the way. */
+export class AttributeCollector {
+  readonly map = new MapText()
+  serviceName = ''
+  readonly add = (key: string, value: string): void => {
+    if (key === 'service.name') this.serviceName = value
+    this.map.add(key, value)
+  }
+}
+
+/** Reads a Resource message: attributes (1), dropped_attributes_count (2). */
+export function readResource(r: ProtoReader, end: number, schemaUrl = ''): Resource {
+  const attrs = new AttributeCollector()
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    if (tag >>> 3 === 1) {
+      r.expect(tag, WIRE_LEN, 'Resource.attributes')
+      const stop = r.delimited(end)
+      readKeyValue(r, stop, attrs.add)
+      r.pos = stop
+    } else r.skip(tag & 7, end)
+  }
+  return { attributes: attrs.map.toString(), serviceName: attrs.serviceName, schemaUrl }
+}
+
+/** Reads an InstrumentationScope: name (1), version (2), attributes (3), dropped_attributes_count (4). */
+export function readScope(r: ProtoReader, end: number): Scope {
+  const map = new MapText()
+  const scope: Scope = { ...EMPTY_SCOPE }
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    switch (tag >>> 3) {
+      case 1:
+        r.expect(tag, WIRE_LEN, 'InstrumentationScope.name')
+        scope.name = r.string(end)
+        break
+      case 2:
+        r.expect(tag, WIRE_LEN, 'InstrumentationScope.version')
+        scope.version = r.string(end)
+        break
+      case 3: {
+        r.expect(tag, WIRE_LEN, 'InstrumentationScope.attributes')
+        const stop = r.delimited(end)
+        readKeyValue(r, stop, (k, v) => map.add(k, v))
+        r.pos = stop
+        break
+      }
+      case 4:
+        r.expect(tag, WIRE_VARINT, 'InstrumentationScope.dropped_attributes_count')
+        scope.droppedAttributesCount = r.varint32()
+        break
+      default:
+        r.skip(tag & 7, end)
+    }
+  }
+  scope.attributes = map.toString()
+  return scope
+}
+
+/** Reads a length-delimited attribute list field into `map`. */
+export function readAttributeInto(r: ProtoReader, end: number, map: MapText): void {
+  const stop = r.delimited(end)
+  readKeyValue(r, stop, (k, v) => map.add(k, v))
+  r.pos = stop
+}
+
+/** Reads an id of `size` bytes as lowercase hex; '' when absent or all zero; undefined when the length is wrong. */
+export function readId(r: ProtoReader, end: number, size: number): string | undefined {
+  const stop = r.delimited(end)
+  const len = stop - r.pos
+  const start = r.pos
+  r.pos = stop
+  if (len === 0) return ''
+  if (len !== size) return undefined
+  return idHex(r.buf, start, stop)
+}
+
+// ---- JSON ----
+
+export type Json = unknown
+export type JsonObject = Record<string, Json>
+
+export function jsonObject(v: Json, path: string): JsonObject {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new DecodeError(`${path}: expected an object`)
+  return v as JsonObject
+}
+
+export function jsonArray(v: Json, path: string): Json[] {
+  if (v === undefined || v === null) return []
+  if (!Array.isArray(v)) throw new DecodeError(`${path}: expected an array`)
+  return v
+}
+
+export function jsonStr(v: Json, path: string): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v !== 'string') throw new DecodeError(`${path}: expected a string`)
+  return v
+}
+
+/** An integer field (int32/uint32/enum) given as a number or a decimal string. */
+export function jsonInt32(v: Json, path: string): number {
+  if (v === undefined || v === null) return 0
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new DecodeError(`${path}: expected an integer`)
+  return n
+}
+
+/** A uint64 (timestamps, counts) as a decimal string; numbers and decimal strings are accepted. */
+export function jsonUint64(v: Json, path: string): string {
+  if (v === undefined || v === null) return '0'
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return BigInt(v).toString()
+  if (typeof v === 'string' && /^\d+$/.test(v)) {
+    const n = BigInt(v)
+    if (n < 2n ** 64n) return n.toString()
+  }
+  throw new DecodeError(`${path}: expected an unsigned 64-bit integer (number or decimal string)`)
+}
+
+/** A double given as a number or one of the strings "NaN", "Infinity", "-Infinity". */
+export function jsonDouble(v: Json, path: string): number {
+  if (v === undefined || v === null) return 0
+  if (typeof v === 'number') return v
+  if (v === 'NaN') return NaN
+  if (v === 'Infinity') return Infinity
+  if (v === '-Infinity') return -Infinity
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v)
+  throw new DecodeError(`${path}: expected a number`)
+}
+
+export function jsonBool(v: Json, path: string): boolean {
+  if (v === undefined || v === null) return false
+  if (typeof v !== 'boolean') throw new DecodeError(`${path}: expected a boolean`)
+  return v
+}
+
+/** A hex id of `size` bytes (any case) as lowercase hex; '' when absent or all zero; undefined when malformed. */
+export function jsonId(v: Json, path: string, size: number): string | undefined {
+  if (v === undefined || v === null || v === '') return ''
+  if (typeof v !== 'string') throw new DecodeError(`${path}: expected a hex string`)
+  if (v.length !== size * 2 || !/^[0-9a-fA-F]+$/.test(v)) return undefined
+  const hex = v.toLowerCase()
+  return /^0+$/.test(hex) ? '' : hex
+}
+
+export function jsonResource(rs: JsonObject, path: string): Resource {
+  const resource = rs.resource === undefined || rs.resource === null ? {} : jsonObject(rs.resource, `${path}.resource`)
+  const attrs = new AttributeCollector()
+  jsonAttributes(resource.attributes, `${path}.resource.attributes`, attrs.add)
+  return { attributes: attrs.map.toString(), serviceName: attrs.serviceName, schemaUrl: jsonStr(rs.schemaUrl, `${path}.schemaUrl`) }
+}
+
+export function jsonScope(ss: JsonObject, path: string): Scope {
+  const scope = ss.scope === undefined || ss.scope === null ? {} : jsonObject(ss.scope, `${path}.scope`)
+  const map = new MapText()
+  jsonAttributes(scope.attributes, `${path}.scope.attributes`, (k, v) => map.add(k, v))
+  return {
+    name: jsonStr(scope.name, `${path}.scope.name`),
+    version: jsonStr(scope.version, `${path}.scope.version`),
+    attributes: map.toString(),
+    droppedAttributesCount: jsonInt32(scope.droppedAttributesCount, `${path}.scope.droppedAttributesCount`),
+    schemaUrl: jsonStr(ss.schemaUrl, `${path}.schemaUrl`),
+  }
+}
+
+/** Attributes of a JSON item rendered as map text. */
+export function jsonMapText(list: Json, path: string): string {
+  const map = new MapText()
+  jsonAttributes(list, path, (k, v) => map.add(k, v))
+  return map.toString()
+}
+
+export { quoted }

@@ -1,0 +1,110 @@
+// The OTLP/HTTP receiver for one signal: content negotiation, auth, body limits,
+// decoding, then the batching writer; the response is sent only after the rows
+// are written (or the write failed).
+
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Batcher, TableRows } from '../batcher.ts'
+import { BackpressureError, WriteFailedError } from '../batcher.ts'
+import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts'
+import { send, type Route } from '../http/server.ts'
+import type { CollectorMetrics, Protocol } from '../metrics.ts'
+import { authorizeRequest, type Authorize } from '../auth.ts'
+import type { Decoded } from './decoded.ts'
+import { DecodeError } from './proto-reader.ts'
+import { exportResponse, statusResponse, type Encoding, type Signal } from './response.ts'
+
+export interface OtlpDecoders {
+  protobuf(body: Buffer): Decoded
+  json(doc: unknown): Decoded
+}
+
+export interface ReceiverDeps {
+  batcher: Batcher
+  metrics: CollectorMetrics
+  maxBodyBytes: number
+  authorize: Authorize | undefined
+}
+
+const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' }
+
+function requestEncoding(req: IncomingMessage): Encoding | undefined {
+  const type = mediaType(req)
+  if (type === 'application/x-protobuf') return 'protobuf'
+  if (type === 'application/json') return 'json'
+  return undefined
+}
+
+const PROTOCOL: Record<Encoding, Protocol> = { protobuf: 'otlp_protobuf', json: 'otlp_json' }
+
+/** Decodes a body in the given encoding; undecodable bodies are 400. */
+function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer): Decoded {
+  try {
+    if (encoding === 'protobuf') return decoders.protobuf(body)
+    let doc: unknown
+    try {
+      doc = JSON.parse(body.toString('utf8'))
+    } catch (err) {
+      throw new DecodeError(body.length === 0 ? 'the body is empty' : `invalid JSON: ${(err as Error).message}`)
+    }
+    return decoders.json(doc)
+  } catch (err) {
+    if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'OTLP protobuf'} body: ${err.message}`)
+    if (err instanceof RangeError) throw new HttpError(400, `cannot decode the body: ${err.message}`)
+    throw err
+  }
+}
+
+export function tableRows(decoded: Decoded): TableRows[] {
+  return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view() }))
+}
+
+/** Waits for the batcher; maps refusals and failed writes to 429/503 with Retry-After. */
+export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> {
+  try {
+    await batcher.submit(rows)
+  } catch (err) {
+    if (err instanceof BackpressureError) throw new HttpError(err.status, err.message, { 'retry-after': String(err.retryAfterSeconds) })
+    if (err instanceof WriteFailedError) throw new HttpError(503, err.message, { 'retry-after': String(err.retryAfterSeconds) })
+    throw err
+  }
+}
+
+export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: ReceiverDeps): Route {
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    authorizeRequest(deps.authorize, req)
+    const encoding = requestEncoding(req)
+    if (!encoding) {
+      throw new HttpError(415, `unsupported Content-Type "${req.headers['content-type'] ?? ''}"; send application/x-protobuf or application/json`)
+    }
+    const protocol = PROTOCOL[encoding]
+    const labels = { signal, protocol }
+    let status = 200
+    try {
+      const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
+      deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
+      const decoded = decode(decoders, encoding, body)
+      deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
+      if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
+      try {
+        await store(deps.batcher, tableRows(decoded))
+      } catch (err) {
+        deps.metrics.rejected.inc({ ...labels, reason: err instanceof HttpError && err.status === 429 ? 'queue_full' : 'storage_unavailable' }, decoded.accepted)
+        throw err
+      }
+      deps.metrics.accepted.inc(labels, decoded.accepted)
+      send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
+    } catch (err) {
+      status = err instanceof HttpError ? err.status : 500
+      throw err
+    } finally {
+      deps.metrics.requests.inc({ ...labels, status: String(status) })
+    }
+  }
+  return {
+    handler,
+    renderError(req, err) {
+      const encoding = requestEncoding(req) ?? 'json'
+      return { contentType: CONTENT_TYPES[encoding], body: statusResponse(err.status, encoding, err.message) }
+    },
+  }
+}
