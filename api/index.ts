@@ -1,3 +1,5 @@
 export { healthRoutes, type Readiness } from './health.ts'
 export { listen, type ListeningServer } from './server.ts'
 export { requestTracing } from './tracing.ts'
+export { createApi, attachApi, API_PREFIX, type ApiDeps } from './app.ts'
+export { createAuthorizer, requireRole, type Authorizer, type AuthDecision } from './auth.ts'

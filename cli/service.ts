@@ -5,7 +5,7 @@ import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migr
 import { createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations } from '../alerts/index.ts'
-import { healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
+import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
 
@@ -57,9 +57,15 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     ? createEngine({ config: config.engine, storage, logger: logger.child({ component: 'engine' }), registry })
     : undefined
 
+  const auth = createAuthorizer(config.api.tokens)
+  if (!auth.enabled && (roles.includes('api') || roles.includes('collector'))) {
+    logger.warn('no API tokens configured (CAIRN_API_TOKENS): the API and the collector accept every request without authentication')
+  }
+
   const app = new Hono()
   app.use(requestTracing())
   app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
+  if (roles.includes('api')) attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth })
 
   let http: ListeningServer | undefined
   let otlpPort: number | undefined

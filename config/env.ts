@@ -22,6 +22,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_TTL_METRICS_DAYS', key: 'storage.ttlDays.metrics', description: 'days to keep metric points, 0 = forever (default 90)' },
   { name: 'CAIRN_OTLP_PORT', key: 'collector.port', description: 'OTLP/HTTP and remote_write port (default 4318)' },
   { name: 'CAIRN_HTTP_PORT', key: 'api.port', description: 'API, health and /metrics port (default 8080)' },
+  { name: 'CAIRN_API_TOKENS', key: 'api.tokens', description: 'bearer tokens as role[+role]:token,… with roles ingest, read, admin (default none: open)' },
   { name: 'CAIRN_SLO_DIR', key: 'engine.sloDir', description: 'directory of SLO YAML files (default ./slos)' },
   { name: 'CAIRN_EVAL_SCHEDULE', key: 'engine.schedule', description: 'cron schedule of SLO evaluation, 5 or 6 fields (default every minute)' },
   { name: 'CAIRN_ALERTMANAGER_URL', key: 'alerts.alertmanagerUrl', description: 'Alertmanager base URL, e.g. http://127.0.0.1:9093' },

@@ -7,6 +7,9 @@ export {
   type StorageConfig,
   type CollectorConfig,
   type ApiConfig,
+  type ApiRole,
+  type ApiToken,
+  apiRoles,
   type EngineConfig,
   type AlertsConfig,
 } from './schema.ts'

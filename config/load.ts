@@ -89,12 +89,17 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, fromEnv: Map<strin
   }
   const key = path.join('.')
   const value = getPath(raw, issue.path as PropertyKey[])
-  const got = value === undefined ? '' : ` (got ${JSON.stringify(value)})`
+  // Secrets are named, never echoed: a rejected token or password must not reach the logs.
+  const secret = path.some((p) => SECRET_KEYS.test(p))
+  const got = value === undefined || secret ? '' : ` (got ${JSON.stringify(value)})`
   return `${where(path, fromEnv, file)}: ${key ? `${key}: ` : ''}${issue.message}${got}`
 }
 
+const SECRET_KEYS = /^(tokens?|password|secret)$/i
+
 function where(path: string[], fromEnv: Map<string, string>, file?: FileSource): string {
-  const envName = fromEnv.get(path.join('.'))
+  // A variable that sets a whole list (CAIRN_API_TOKENS) is named for a problem inside it too.
+  const envName = path.map((_, i) => fromEnv.get(path.slice(0, path.length - i).join('.'))).find((name) => name !== undefined)
   if (envName) return envName
   if (!file) return 'config'
   const node = file.doc.getIn(path, true) as { range?: [number, number, number] } | undefined

@@ -60,9 +60,39 @@ export const collectorSchema = z
   })
   .passthrough()
 
+export const apiRoles = ['ingest', 'read', 'admin'] as const
+
+const apiTokenSchema = z
+  .object({
+    /** Who holds the token, for logs (the token itself is never logged). */
+    name: z.string().min(1).optional(),
+    token: z.string().min(16, 'expected a token of at least 16 characters'),
+    roles: z.array(z.enum(apiRoles, { error: `expected roles among ${apiRoles.join(', ')}` })).min(1, 'expected at least one role'),
+  })
+  .strict()
+
+/**
+ * CAIRN_API_TOKENS is a comma-separated list of `role[+role…]:token` entries,
+ * e.g. `admin:…,read+ingest:…`; the file takes a list of { name, token, roles }.
+ */
+function parseTokenList(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const colon = entry.indexOf(':')
+      return colon < 0 ? { roles: [], token: entry } : { roles: entry.slice(0, colon).split('+').map((r) => r.trim()), token: entry.slice(colon + 1).trim() }
+    })
+}
+
 export const apiSchema = z
   .object({
     port: port.default(8080),
+    tokens: z.preprocess(parseTokenList, z.array(apiTokenSchema)).default([]),
+    /** How long the SLO status list is reused before it is read again (evaluations change once a tick). */
+    statusCacheMs: z.coerce.number({ error: 'expected a number of milliseconds' }).int().min(0, 'expected 0 (no cache) or more').default(2000),
   })
   .passthrough()
 
@@ -99,5 +129,7 @@ export type CairnConfig = z.infer<typeof configSchema>
 export type StorageConfig = z.infer<typeof storageSchema>
 export type CollectorConfig = z.infer<typeof collectorSchema>
 export type ApiConfig = z.infer<typeof apiSchema>
+export type ApiRole = (typeof apiRoles)[number]
+export type ApiToken = z.infer<typeof apiTokenSchema>
 export type EngineConfig = z.infer<typeof engineSchema>
 export type AlertsConfig = z.infer<typeof alertsSchema>

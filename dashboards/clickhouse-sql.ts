@@ -46,24 +46,24 @@ export function clickhouseSloQueries(slo: Slo, ctx: SloQueryContext): SloQueries
       range(sql`
         SELECT $__timeInterval(evaluated_at) AS time, avg(sli) AS "SLI", any(objective) AS "objective"
         FROM ${EVALUATIONS}
-        WHERE slo_id = ${id} AND status = 'ok' AND $__timeFilter(evaluated_at)
+        WHERE slo_id = ${id} AND status = 'ok' AND $__timeFilter_ms(evaluated_at)
         GROUP BY time ORDER BY time`),
     ],
     budgetRemaining: table(sql`
       SELECT budget_remaining AS "budget remaining"
       FROM ${EVALUATIONS}
-      WHERE slo_id = ${id} AND status = 'ok' AND $__timeFilter(evaluated_at)
+      WHERE slo_id = ${id} AND status = 'ok' AND $__timeFilter_ms(evaluated_at)
       ORDER BY evaluated_at DESC LIMIT 1`),
     budgetBurnDown: range(sql`
       SELECT $__timeInterval(evaluated_at) AS time, argMax(budget_remaining, evaluated_at) AS "budget remaining"
       FROM ${EVALUATIONS}
-      WHERE slo_id = ${id} AND status = 'ok' AND $__timeFilter(evaluated_at)
+      WHERE slo_id = ${id} AND status = 'ok' AND $__timeFilter_ms(evaluated_at)
       GROUP BY time ORDER BY time`),
     burnRates: [
       range(sql`
         SELECT $__timeInterval(evaluated_at) AS time, ${ctx.windowKeys.map(burnRate).join(', ')}
         FROM ${EVALUATIONS}
-        WHERE slo_id = ${id} AND $__timeFilter(evaluated_at)
+        WHERE slo_id = ${id} AND $__timeFilter_ms(evaluated_at)
         GROUP BY time ORDER BY time`),
     ],
     alertState: table(sql`
@@ -99,7 +99,7 @@ export function spanTelemetry(service: string): TelemetryPanel[] {
             countIf(StatusCode != 'Error') / $__interval_s AS ok,
             countIf(StatusCode = 'Error') / $__interval_s AS error
           FROM ${OTEL_TABLES.traces}
-          WHERE ServiceName = ${svc} AND SpanKind IN ('Server', 'Consumer') AND $__timeFilter(Timestamp)
+          WHERE ServiceName = ${svc} AND SpanKind IN ('Server', 'Consumer') AND $__timeFilter_ms(Timestamp)
           GROUP BY time ORDER BY time`),
       ],
     },
@@ -113,7 +113,7 @@ export function spanTelemetry(service: string): TelemetryPanel[] {
           SELECT $__timeInterval(Timestamp) AS time,
             quantile(0.5)(Duration) / 1e6 AS p50, quantile(0.9)(Duration) / 1e6 AS p90, quantile(0.99)(Duration) / 1e6 AS p99
           FROM ${OTEL_TABLES.traces}
-          WHERE ServiceName = ${svc} AND SpanKind IN ('Server', 'Consumer') AND $__timeFilter(Timestamp)
+          WHERE ServiceName = ${svc} AND SpanKind IN ('Server', 'Consumer') AND $__timeFilter_ms(Timestamp)
           GROUP BY time ORDER BY time`),
       ],
     },
@@ -135,7 +135,7 @@ export function logTelemetry(service: string): TelemetryPanel[] {
           text: sql`
             SELECT Timestamp AS timestamp, Body AS body, SeverityText AS level, TraceId AS traceID, SpanId AS spanID
             FROM ${OTEL_TABLES.logs}
-            WHERE ServiceName = ${sqlString(service)} AND SeverityNumber >= 13 AND $__timeFilter(Timestamp)
+            WHERE ServiceName = ${sqlString(service)} AND SeverityNumber >= 13 AND $__timeFilter_ms(Timestamp)
             ORDER BY Timestamp DESC LIMIT 1000`,
         },
       ],
@@ -155,7 +155,7 @@ export function clickhouseOverviewQuery(sloIds?: readonly string[]): QuerySpec {
       argMax(burn_rates['1h'], evaluated_at) AS "burn rate 1h",
       max(evaluated_at) AS "evaluated at"
     FROM ${EVALUATIONS}
-    WHERE $__timeFilter(evaluated_at) ${only}
+    WHERE $__timeFilter_ms(evaluated_at) ${only}
     GROUP BY slo_id
     ORDER BY "budget remaining" ASC NULLS LAST, slo ASC`)
 }

@@ -1,0 +1,62 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Hono, MiddlewareHandler } from 'hono'
+import type { ApiRole } from '../config/index.ts'
+import type { Logger } from '../instrumentation/index.ts'
+import type { Storage } from '../storage/index.ts'
+import { requireRole, type Authorizer } from './auth.ts'
+import { errorHandler, notFound, validationHook } from './errors.ts'
+import { logRoutes } from './routes/logs.ts'
+import { traceRoutes } from './routes/traces.ts'
+
+export interface ApiDeps {
+  storage: Storage
+  logger: Logger
+  auth: Authorizer
+}
+
+export const API_PREFIX = '/api/v1'
+
+/** Reads need `read`; changes need `admin`. Validating a spec changes nothing, so it is a read. */
+function roleFor(method: string, path: string): ApiRole {
+  if (method === 'GET' || method === 'HEAD') return 'read'
+  if (method === 'POST' && path === `${API_PREFIX}/slos/validate`) return 'read'
+  return 'admin'
+}
+
+function authorization(auth: Authorizer): MiddlewareHandler {
+  const byRole = new Map((['read', 'admin'] as const).map((role) => [role, requireRole(auth, role)]))
+  return (c, next) => byRole.get(roleFor(c.req.method, c.req.path) as 'read' | 'admin')!(c, next)
+}
+
+/**
+ * The HTTP API: one sub-app per resource under /api/v1, JSON errors, and the
+ * OpenAPI 3 document at /openapi.json built from the zod schemas that
+ * validate the requests.
+ */
+export function createApi(deps: ApiDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ defaultHook: validationHook })
+  app.use(`${API_PREFIX}/*`, authorization(deps.auth))
+  app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))
+  app.route(`${API_PREFIX}/logs`, logRoutes(deps.storage))
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A token from CAIRN_API_TOKENS: reads need the read role, changes the admin role. Open when no token is configured.',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'cairn API', version: 'v1', description: 'SLO status, history, rules and dashboards; traces and logs from the stored telemetry.' },
+    security: [{ bearer: [] }],
+  })
+  app.notFound(notFound)
+  app.onError(errorHandler(deps.logger))
+  return app
+}
+
+/** Mounts the API on the process's app, with its JSON 404 and error answers for every path. */
+export function attachApi(app: Hono, deps: ApiDeps): void {
+  app.route('/', createApi(deps))
+  app.notFound(notFound)
+  app.onError(errorHandler(deps.logger))
+}

@@ -1,0 +1,64 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { OTEL_TABLES, type Storage } from '../../storage/index.ts'
+import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { SpanSchema, toSpan, type SpanRow } from '../schemas/telemetry.ts'
+
+/** Spans of one trace are bounded: a runaway trace must not take the API down. */
+export const MAX_TRACE_SPANS = 10_000
+
+const TraceSchema = z
+  .object({
+    traceId: z.string(),
+    spanCount: z.number().int(),
+    truncated: z.boolean().openapi({ description: `true when the trace has more than ${MAX_TRACE_SPANS} spans and only the first are returned` }),
+    spans: z.array(SpanSchema),
+  })
+  .openapi('Trace')
+
+const getTrace = createRoute({
+  method: 'get',
+  path: '/{traceId}',
+  summary: 'The spans of a trace',
+  description: 'Every span of the trace, oldest first, from otel_traces.',
+  tags: ['telemetry'],
+  request: {
+    params: z.object({
+      traceId: z
+        .string()
+        .regex(/^[0-9a-fA-F]{32}$/, 'expected a trace id of 32 hex digits')
+        .openapi({ param: { name: 'traceId', in: 'path' }, example: '5b8efff798038103d269b633813fc60c' }),
+    }),
+  },
+  responses: {
+    200: { description: 'The trace', content: { 'application/json': { schema: TraceSchema } } },
+    400: errorResponse('Not a trace id'),
+    404: errorResponse('No span of that trace is stored'),
+  },
+})
+
+export function traceRoutes(storage: Storage) {
+  const app = new OpenAPIHono({ defaultHook: validationHook })
+  app.openapi(getTrace, async (c) => {
+    const traceId = c.req.valid('param').traceId.toLowerCase()
+    // The trace-id index table gives the time range, so the span read touches only its partitions.
+    const [bounds] = await storage.query<{ n: string; start: string; end: string }>(
+      `SELECT count() AS n, toUnixTimestamp(min(Start)) AS start, toUnixTimestamp(max(End)) AS end FROM ${OTEL_TABLES.traceIdTs} WHERE TraceId = {traceId:String}`,
+      { traceId },
+    )
+    if (!bounds || Number(bounds.n) === 0) throw new ApiError(404, 'not_found', `no spans stored for trace ${traceId}`)
+    const rows = await storage.query<SpanRow>(
+      `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS startNs, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
+         ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, toString(Duration) AS Duration, StatusCode, StatusMessage,
+         arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS eventTimesNs, Events.Name AS eventNames, Events.Attributes AS eventAttributes,
+         Links.TraceId AS linkTraceIds, Links.SpanId AS linkSpanIds, Links.TraceState AS linkTraceStates, Links.Attributes AS linkAttributes
+       FROM ${OTEL_TABLES.traces}
+       WHERE TraceId = {traceId:String} AND Timestamp >= toDateTime64({start:UInt32}, 9) AND Timestamp < toDateTime64({end:UInt32} + 1, 9)
+       ORDER BY Timestamp, SpanId LIMIT {limit:UInt32}`,
+      { traceId, start: Number(bounds.start), end: Number(bounds.end), limit: MAX_TRACE_SPANS + 1 },
+    )
+    if (rows.length === 0) throw new ApiError(404, 'not_found', `no spans stored for trace ${traceId}`)
+    const spans = rows.slice(0, MAX_TRACE_SPANS).map(toSpan)
+    return c.json({ traceId, spanCount: spans.length, truncated: rows.length > MAX_TRACE_SPANS, spans }, 200)
+  })
+  return app
+}

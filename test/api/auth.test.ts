@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Hono } from 'hono'
+import { configSchema } from '../../config/index.ts'
+import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
+import { allMigrations } from '../../cli/index.ts'
+import { attachApi, createAuthorizer, healthRoutes } from '../../api/index.ts'
+import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
+import { tempDir } from '../support/temp.ts'
+
+// Bearer tokens and roles, on the API as the service mounts it.
+
+const ADMIN = 'admin-token-0123456789abcdef'
+const READ = 'read-token-0123456789abcdef'
+const INGEST = 'ingest-token-0123456789abcdef'
+const BOTH = 'read-ingest-token-0123456789ab'
+const tokens = [
+  { token: ADMIN, roles: ['admin' as const] },
+  { token: READ, roles: ['read' as const] },
+  { token: INGEST, roles: ['ingest' as const] },
+  { token: BOTH, roles: ['read' as const, 'ingest' as const] },
+]
+
+describe('createAuthorizer', () => {
+  const auth = createAuthorizer(tokens)
+  it.each([
+    [undefined, 'read', 'unauthorized'],
+    ['', 'read', 'unauthorized'],
+    [`Basic ${ADMIN}`, 'read', 'unauthorized'],
+    ['Bearer', 'read', 'unauthorized'],
+    ['Bearer wrong-token-0123456789abcdef', 'read', 'unauthorized'],
+    [`Bearer ${READ}x`, 'read', 'unauthorized'],
+    [`Bearer ${READ.slice(0, -1)}`, 'read', 'unauthorized'],
+    [`Bearer ${READ}`, 'read', 'ok'],
+    [`bearer ${READ}`, 'read', 'ok'],
+    [`Bearer ${READ}`, 'admin', 'forbidden'],
+    [`Bearer ${READ}`, 'ingest', 'forbidden'],
+    [`Bearer ${INGEST}`, 'ingest', 'ok'],
+    [`Bearer ${INGEST}`, 'read', 'forbidden'],
+    [`Bearer ${BOTH}`, 'ingest', 'ok'],
+    [`Bearer ${BOTH}`, 'read', 'ok'],
+    [`Bearer ${BOTH}`, 'admin', 'forbidden'],
+    [`Bearer ${ADMIN}`, 'admin', 'ok'],
+    [`Bearer ${ADMIN}`, 'read', 'ok'],
+    [`Bearer ${ADMIN}`, 'ingest', 'ok'],
+  ] as const)('%s asking for %s → %s', (header, role, decision) => {
+    expect(auth.authorize(header, role)).toBe(decision)
+  })
+
+  it('lets everything through when no token is configured', () => {
+    const open = createAuthorizer([])
+    expect(open.enabled).toBe(false)
+    expect(open.authorize(undefined, 'admin')).toBe('ok')
+    expect(auth.enabled).toBe(true)
+  })
+})
+
+const dir = tempDir()
+const config = configSchema.parse({ storage: { dataDir: dir.path } })
+let storage: Storage
+let app: Hono
+
+beforeAll(async () => {
+  storage = await openStorage(config.storage)
+  await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+  const logger = createLogger('silent')
+  app = new Hono()
+  app.route('/', healthRoutes({ check: async () => undefined }, createMetricsRegistry()))
+  attachApi(app, { storage, logger, auth: createAuthorizer(tokens) })
+})
+afterAll(async () => {
+  await storage?.close()
+  dir.remove()
+})
+
+const call = async (method: string, path: string, token?: string) => {
+  const res = await app.request(path, { method, headers: token ? { authorization: `Bearer ${token}` } : {} })
+  return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text(), challenge: res.headers.get('www-authenticate') }
+}
+
+describe('API authorization', () => {
+  it('answers 401 with a challenge without a valid token', async () => {
+    for (const token of [undefined, 'not-a-configured-token-000000']) {
+      expect(await call('GET', '/api/v1/logs', token)).toEqual({
+        status: 401,
+        body: { error: { code: 'unauthorized', message: 'a bearer token is required (Authorization: Bearer <token>)' } },
+        challenge: 'Bearer realm="cairn"',
+      })
+    }
+  })
+
+  it('answers 403 when the token lacks the role', async () => {
+    expect(await call('GET', '/api/v1/logs', INGEST)).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: 'this token lacks the read role' } } })
+    expect(await call('DELETE', '/api/v1/slos/x', READ)).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: 'this token lacks the admin role' } } })
+  })
+
+  it('serves reads to read and admin tokens', async () => {
+    for (const token of [READ, ADMIN, BOTH]) expect((await call('GET', '/api/v1/logs', token)).status).toBe(200)
+  })
+
+  it('keeps probes, metrics and the OpenAPI document open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect((await call('GET', path)).status).toBe(200)
+  })
+
+  it('asks for a token before saying whether a route exists', async () => {
+    expect((await call('GET', '/api/v1/nothing')).status).toBe(401)
+    expect(await call('GET', '/api/v1/nothing', READ)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } })
+    expect(await call('GET', '/elsewhere')).toMatchObject({ status: 404, body: { error: { code: 'not_found', message: 'no route GET /elsewhere' } } })
+  })
+
+})
