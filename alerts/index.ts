@@ -1,1 +1,19 @@
 export { alertsMigrations, ALERT_STATE_TABLE } from './tables.ts'
+export {
+  REFERENCE_POLICY,
+  REFERENCE_PERIOD_SECONDS,
+  alertPolicyFor,
+  derivePolicySpec,
+  resolvePolicy,
+  periodSeconds,
+  burnRateFactor,
+  extraWindowsSeconds,
+  policyWindowsSeconds,
+  type AlertPolicy,
+  type AlertWindowPair,
+  type PolicyOverrides,
+  type Severity,
+} from './policy.ts'
+export { evaluateConditions, type SeverityCondition } from './condition.ts'
+export { generatePrometheusRules, sloRuleGroups, type RuleOptions } from './rules/generate.ts'
+export { formatPromDuration } from './rules/prom-duration.ts'

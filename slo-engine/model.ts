@@ -145,6 +145,8 @@ export interface AlertSeveritySpec {
   enabled: boolean
   labels: Record<string, string>
   annotations: Record<string, string>
+  /** How long the condition must hold before the alert fires (Prometheus `for`); absent or 0 = at once. */
+  forSeconds?: number
 }
 
 export interface SloAlerting {
