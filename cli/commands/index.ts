@@ -2,6 +2,7 @@ import type { Command } from '../command.ts'
 import { runCommands } from './run.ts'
 import { migrateCommand } from './migrate.ts'
 import { validateCommand } from './validate.ts'
+import { dashboardsCommand } from './dashboards.ts'
 
 /** Every `cairn` subcommand, in the order `cairn help` lists them. */
-export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand]
+export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, dashboardsCommand]
