@@ -8,6 +8,7 @@ import { ReceiverServer, type Route } from './http/server.ts'
 import { CollectorMetrics } from './metrics.ts'
 import { otlpRoute } from './otlp/receiver.ts'
 import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
+import { decodeLogsJson, decodeLogsProto } from './otlp/logs.ts'
 
 export interface CollectorDeps {
   config: CollectorConfig
@@ -50,7 +51,10 @@ export function createCollector(deps: CollectorDeps): Collector {
     metrics,
   )
   const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize }
-  const routes = new Map<string, Route>([['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)]])
+  const routes = new Map<string, Route>([
+    ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
+    ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],
+  ])
   const server = new ReceiverServer(routes, log)
 
   return {

@@ -196,3 +196,82 @@ export function jsonMapText(list: Json, path: string): string {
 }
 
 export { quoted }
+
+/**
+ * Walks resource → scope → item for any signal: the three levels use the same
+ * field numbers (group: resource 1, scope groups 2, schema_url 3; scope group:
+ * scope 1, items 2, schema_url 3). Items are handed over as byte ranges once
+ * their resource and scope are known, whatever order the fields came in.
+ */
+export function walkProto(body: Buffer, onItem: (r: ProtoReader, end: number, resource: Resource, scope: Scope) => void): void {
+  const r = new ProtoReader(body)
+  const end = body.length
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    if (tag >>> 3 === 1) {
+      r.expect(tag, WIRE_LEN, 'resource group')
+      const stop = r.delimited(end)
+      readGroup(r, stop, (resourceEnd, schemaUrl) => readResource(r, resourceEnd, schemaUrl), (groupEnd, resource) =>
+        readGroup(r, groupEnd, (scopeEnd, scopeUrl) => ({ ...readScope(r, scopeEnd), schemaUrl: scopeUrl }), (itemEnd, scope) =>
+          onItem(r, itemEnd, resource, scope),
+        ),
+      )
+      r.pos = stop
+    } else r.skip(tag & 7, end)
+  }
+}
+
+function readGroup<H>(r: ProtoReader, end: number, readHead: (end: number, schemaUrl: string) => H, onChild: (end: number, head: H) => void): void {
+  let headRange: [number, number] | undefined
+  let schemaUrl = ''
+  const children: [number, number][] = []
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    const field = tag >>> 3
+    if (field === 1 || field === 2) {
+      r.expect(tag, WIRE_LEN, field === 1 ? 'resource or scope' : 'repeated items')
+      const stop = r.delimited(end)
+      if (field === 1) headRange = [r.pos, stop]
+      else children.push([r.pos, stop])
+      r.pos = stop
+    } else if (field === 3) {
+      r.expect(tag, WIRE_LEN, 'schema_url')
+      schemaUrl = r.string(end)
+    } else r.skip(tag & 7, end)
+  }
+  let head: H
+  if (headRange) {
+    r.pos = headRange[0]
+    head = readHead(headRange[1], schemaUrl)
+  } else {
+    r.pos = end
+    head = readHead(end, schemaUrl)
+  }
+  for (const [s, e] of children) {
+    r.pos = s
+    onChild(e, head)
+  }
+  r.pos = end
+}
+
+export interface JsonKeys {
+  resourceGroups: string
+  scopeGroups: string
+  items: string
+}
+
+/** The JSON counterpart of walkProto. */
+export function walkJson(doc: Json, keys: JsonKeys, onItem: (item: Json, path: string, resource: Resource, scope: Scope) => void): void {
+  const root = jsonObject(doc, 'request')
+  jsonArray(root[keys.resourceGroups], keys.resourceGroups).forEach((rgJson, i) => {
+    const path = `${keys.resourceGroups}[${i}]`
+    const rg = jsonObject(rgJson, path)
+    const resource = jsonResource(rg, path)
+    jsonArray(rg[keys.scopeGroups], `${path}.${keys.scopeGroups}`).forEach((sgJson, j) => {
+      const spath = `${path}.${keys.scopeGroups}[${j}]`
+      const sg = jsonObject(sgJson, spath)
+      const scope = jsonScope(sg, spath)
+      jsonArray(sg[keys.items], `${spath}.${keys.items}`).forEach((item, k) => onItem(item, `${spath}.${keys.items}[${k}]`, resource, scope))
+    })
+  })
+}

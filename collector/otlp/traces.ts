@@ -9,20 +9,17 @@
 import { OTEL_TABLES } from '../../storage/index.ts'
 import { MapText, arrayText, quoted, type RowBuffer } from '../rows/tsv.ts'
 import {
-  EMPTY_SCOPE,
   jsonArray,
   jsonId,
   jsonInt32,
   jsonMapText,
   jsonObject,
-  jsonResource,
-  jsonScope,
   jsonStr,
   jsonUint64,
   readAttributeInto,
   readId,
-  readResource,
-  readScope,
+  walkJson,
+  walkProto,
   type Json,
   type Resource,
   type Scope,
@@ -130,74 +127,9 @@ function emptySpan(): SpanFields {
 
 export function decodeTracesProto(body: Buffer): Decoded {
   const out = new Decoded()
-  const r = new ProtoReader(body)
-  const end = body.length
-  while (r.pos < end) {
-    const tag = r.tag(end)
-    if (tag >>> 3 === 1) {
-      r.expect(tag, WIRE_LEN, 'ExportTraceServiceRequest.resource_spans')
-      const stop = r.delimited(end)
-      readResourceSpans(r, stop, out)
-      r.pos = stop
-    } else r.skip(tag & 7, end)
-  }
-  return out
-}
-
-/** Collects the ranges of a repeated message field, and reads the resource and schema url, in one pass. */
-function readResourceSpans(r: ProtoReader, end: number, out: Decoded): void {
-  let resourceRange: [number, number] | undefined
-  let schemaUrl = ''
-  const scopes: [number, number][] = []
-  while (r.pos < end) {
-    const tag = r.tag(end)
-    const field = tag >>> 3
-    if (field === 1 || field === 2) {
-      r.expect(tag, WIRE_LEN, field === 1 ? 'ResourceSpans.resource' : 'ResourceSpans.scope_spans')
-      const stop = r.delimited(end)
-      if (field === 1) resourceRange = [r.pos, stop]
-      else scopes.push([r.pos, stop])
-      r.pos = stop
-    } else if (field === 3) {
-      r.expect(tag, WIRE_LEN, 'ResourceSpans.schema_url')
-      schemaUrl = r.string(end)
-    } else r.skip(tag & 7, end)
-  }
-  let resource: Resource = { attributes: '{}', serviceName: '', schemaUrl }
-  if (resourceRange) {
-    r.pos = resourceRange[0]
-    resource = readResource(r, resourceRange[1], schemaUrl)
-  }
   const rows = out.rows(OTEL_TABLES.traces)
-  for (const [s, e] of scopes) {
-    r.pos = s
-    readScopeSpans(r, e, out, rows, resource)
-  }
-  r.pos = end
-}
-
-function readScopeSpans(r: ProtoReader, end: number, out: Decoded, rows: RowBuffer, resource: Resource): void {
-  let scope = EMPTY_SCOPE
-  const spans: [number, number][] = []
-  while (r.pos < end) {
-    const tag = r.tag(end)
-    const field = tag >>> 3
-    if (field === 1) {
-      r.expect(tag, WIRE_LEN, 'ScopeSpans.scope')
-      const stop = r.delimited(end)
-      scope = readScope(r, stop)
-      r.pos = stop
-    } else if (field === 2) {
-      r.expect(tag, WIRE_LEN, 'ScopeSpans.spans')
-      const stop = r.delimited(end)
-      spans.push([r.pos, stop])
-      r.pos = stop
-    } else r.skip(tag & 7, end)
-  }
-  for (const [s, e] of spans) {
-    r.pos = s
-    writeSpan(out, rows, readSpan(r, e), resource, scope)
-  }
+  walkProto(body, (r, end, resource, scope) => writeSpan(out, rows, readSpan(r, end), resource, scope))
+  return out
 }
 
 function readSpan(r: ProtoReader, end: number): SpanFields {
@@ -362,21 +294,10 @@ function readStatus(r: ProtoReader, end: number, s: SpanFields): void {
 
 export function decodeTracesJson(doc: Json): Decoded {
   const out = new Decoded()
-  const root = jsonObject(doc, 'request')
   const rows = out.rows(OTEL_TABLES.traces)
-  jsonArray(root.resourceSpans, 'resourceSpans').forEach((rsJson, i) => {
-    const path = `resourceSpans[${i}]`
-    const rs = jsonObject(rsJson, path)
-    const resource = jsonResource(rs, path)
-    jsonArray(rs.scopeSpans, `${path}.scopeSpans`).forEach((ssJson, j) => {
-      const spath = `${path}.scopeSpans[${j}]`
-      const ss = jsonObject(ssJson, spath)
-      const scope = jsonScope(ss, spath)
-      jsonArray(ss.spans, `${spath}.spans`).forEach((spanJson, k) => {
-        writeSpan(out, rows, jsonSpan(spanJson, `${spath}.spans[${k}]`), resource, scope)
-      })
-    })
-  })
+  walkJson(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) =>
+    writeSpan(out, rows, jsonSpan(item, path), resource, scope),
+  )
   return out
 }
 
