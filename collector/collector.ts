@@ -9,6 +9,7 @@ import { CollectorMetrics } from './metrics.ts'
 import { otlpRoute } from './otlp/receiver.ts'
 import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
 import { decodeLogsJson, decodeLogsProto } from './otlp/logs.ts'
+import { decodeMetricsJson, decodeMetricsProto } from './otlp/metrics.ts'
 
 export interface CollectorDeps {
   config: CollectorConfig
@@ -54,6 +55,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   const routes = new Map<string, Route>([
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
     ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],
+    ['/v1/metrics', otlpRoute('metrics', { protobuf: decodeMetricsProto, json: decodeMetricsJson }, receiverDeps)],
   ])
   const server = new ReceiverServer(routes, log)
 

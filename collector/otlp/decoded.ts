@@ -37,3 +37,29 @@ export function durationFromDecimal(start: string, end: string): string {
   const d = BigInt(end) - BigInt(start)
   return d > 0n ? d.toString() : '0'
 }
+
+const MAX_NANOS = '9223372036854775807'
+
+/**
+ * A uint64 nanosecond timestamp as DateTime64(9) text: 19 digits, zero-padded.
+ * ClickHouse reads a plain number at the top level of a TSV row as seconds
+ * followed by a fraction, so only the padded form means nanoseconds everywhere.
+ * Undefined past DateTime64(9)'s range (year 2262).
+ */
+export function nanosText(decimal: string): string | undefined {
+  if (decimal.length < 19) return decimal.padStart(19, '0')
+  if (decimal.length > 19 || decimal > MAX_NANOS) return undefined
+  return decimal
+}
+
+/** As nanosText, clamped to the range (for timestamps inside arrays: events, exemplars). */
+export function nanosTextClamped(decimal: string): string {
+  return nanosText(decimal) ?? MAX_NANOS
+}
+
+/** Whole seconds of a nanosecond timestamp as DateTime text (10 digits, clamped to DateTime's range). */
+export function secondsText(decimal: string): string {
+  const seconds = decimal.length > 9 ? decimal.slice(0, -9) : '0'
+  if (seconds.length > 10 || (seconds.length === 10 && seconds > '4294967295')) return '4294967295'
+  return seconds.padStart(10, '0')
+}

@@ -8,7 +8,7 @@ import { OTEL_TABLES } from '../../storage/index.ts'
 import { MapText, type RowBuffer } from '../rows/tsv.ts'
 import { jsonAnyValueString, readAnyValueString } from './any-value.ts'
 import { jsonId, jsonInt32, jsonMapText, jsonObject, jsonStr, jsonUint64, readAttributeInto, readId, walkJson, walkProto, type Json, type Resource, type Scope } from './common.ts'
-import { Decoded } from './decoded.ts'
+import { Decoded, nanosText, secondsText } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, uint64ToDecimal } from './proto-reader.ts'
 
 interface LogFields {
@@ -30,9 +30,14 @@ function writeLog(out: Decoded, rows: RowBuffer, l: LogFields, resource: Resourc
     return
   }
   const ts = l.time !== '0' ? l.time : l.observed
-  rows.text(ts)
+  const timestamp = nanosText(ts)
+  if (timestamp === undefined) {
+    out.reject('log record time past the year 2262')
+    return
+  }
+  rows.text(timestamp)
   rows.tab()
-  rows.text(ts.length > 9 ? ts.slice(0, -9) : '0')
+  rows.text(secondsText(ts))
   rows.tab()
   rows.field(l.traceId)
   rows.field(l.spanId)

@@ -24,7 +24,7 @@ import {
   type Resource,
   type Scope,
 } from './common.ts'
-import { Decoded, durationFromDecimal, durationNs } from './decoded.ts'
+import { Decoded, durationFromDecimal, durationNs, nanosText, nanosTextClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError, uint64ToDecimal } from './proto-reader.ts'
 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
@@ -62,7 +62,12 @@ function writeSpan(out: Decoded, rows: RowBuffer, s: SpanFields, resource: Resou
     out.reject('span without a trace id or span id')
     return
   }
-  rows.text(s.start)
+  const start = nanosText(s.start)
+  if (start === undefined) {
+    out.reject('span start time past the year 2262')
+    return
+  }
+  rows.text(start)
   rows.tab()
   rows.field(s.traceId)
   rows.field(s.spanId)
@@ -81,7 +86,7 @@ function writeSpan(out: Decoded, rows: RowBuffer, s: SpanFields, resource: Resou
   rows.tab()
   rows.field(STATUS_CODES[s.statusCode] ?? '')
   rows.field(s.statusMessage)
-  rows.text(arrayText(s.eventTimes))
+  rows.text(arrayText(s.eventTimes.map(nanosTextClamped)))
   rows.tab()
   rows.text(arrayText(s.eventNames))
   rows.tab()
