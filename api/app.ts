@@ -7,11 +7,21 @@ import { requireRole, type Authorizer } from './auth.ts'
 import { errorHandler, notFound, validationHook } from './errors.ts'
 import { logRoutes } from './routes/logs.ts'
 import { traceRoutes } from './routes/traces.ts'
+import { dashboardRoutes } from './routes/dashboards.ts'
+import { ruleRoutes } from './routes/rules.ts'
+import type { RuleOptions } from '../alerts/index.ts'
+import type { SloCatalog } from '../slo-engine/index.ts'
+import type { PolicyResolver } from '../dashboards/index.ts'
 
 export interface ApiDeps {
   storage: Storage
   logger: Logger
   auth: Authorizer
+  catalog: SloCatalog
+  /** The alerting component's policy per SLO, for burn-rate thresholds on dashboards. */
+  resolvePolicy?: PolicyResolver
+  /** Options of the rule generator (Sloth period, windows files), as `cairn rules` takes them. */
+  ruleOptions?: RuleOptions
 }
 
 export const API_PREFIX = '/api/v1'
@@ -36,6 +46,8 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
+  app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
+  app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))
   app.route(`${API_PREFIX}/logs`, logRoutes(deps.storage))
 

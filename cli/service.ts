@@ -3,7 +3,7 @@ import type { CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, startTracing, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { createCollector, type Collector } from '../collector/index.ts'
-import { createEngine, engineMigrations, type Engine } from '../slo-engine/index.ts'
+import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations } from '../alerts/index.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
@@ -50,22 +50,34 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   const storage = await openAndMigrate(config, logger)
   const migrations = allMigrations(config)
 
-  const collector: Collector | undefined = roles.includes('collector')
-    ? createCollector({ config: config.collector, host: config.host, storage, logger: logger.child({ component: 'collector' }), registry })
-    : undefined
-  const engine: Engine | undefined = roles.includes('engine')
-    ? createEngine({ config: config.engine, storage, logger: logger.child({ component: 'engine' }), registry })
-    : undefined
-
   const auth = createAuthorizer(config.api.tokens)
   if (!auth.enabled && (roles.includes('api') || roles.includes('collector'))) {
     logger.warn('no API tokens configured (CAIRN_API_TOKENS): the API and the collector accept every request without authentication')
   }
 
+  const collector: Collector | undefined = roles.includes('collector')
+    ? createCollector({
+        config: config.collector,
+        host: config.host,
+        storage,
+        logger: logger.child({ component: 'collector' }),
+        registry,
+        // Senders need a token with the ingest role once tokens are configured.
+        authorize: auth.enabled ? (header) => auth.authorize(header, 'ingest') : undefined,
+      })
+    : undefined
+  const engine: Engine | undefined = roles.includes('engine')
+    ? createEngine({ config: config.engine, storage, logger: logger.child({ component: 'engine' }), registry })
+    : undefined
+
   const app = new Hono()
   app.use(requestTracing())
   app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
-  if (roles.includes('api')) attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth })
+  if (roles.includes('api')) {
+    // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
+    const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }) })
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog })
+  }
 
   let http: ListeningServer | undefined
   let otlpPort: number | undefined

@@ -1,4 +1,4 @@
-import { ENGINE_TABLES, type Slo } from '../slo-engine/index.ts'
+import { ENGINE_TABLES, formatDuration, type Slo } from '../slo-engine/index.ts'
 import { ALERT_STATE_TABLE } from '../alerts/index.ts'
 import { OTEL_TABLES } from '../storage/index.ts'
 import { sqlString } from './clickhouse-query.ts'
@@ -61,7 +61,7 @@ export function clickhouseSloQueries(slo: Slo, ctx: SloQueryContext): SloQueries
       GROUP BY time ORDER BY time`),
     burnRates: [
       range(sql`
-        SELECT $__timeInterval(evaluated_at) AS time, ${ctx.windowKeys.map(burnRate).join(', ')}
+        SELECT $__timeInterval(evaluated_at) AS time, ${ctx.windowSeconds.map((s) => burnRate(formatDuration(s))).join(', ')}
         FROM ${EVALUATIONS}
         WHERE slo_id = ${id} AND $__timeFilter_ms(evaluated_at)
         GROUP BY time ORDER BY time`),

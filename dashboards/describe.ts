@@ -10,7 +10,8 @@ export function describeSlo(slo: Slo, windows: BurnRateAlertWindow[]): string {
     `**${escapeMarkdown(slo.displayName ?? slo.id)}** — service **${escapeMarkdown(slo.service)}**, objective **${slo.objectivePercent}%** over a ${window} window (${budgeting}), SLI kind **${slo.sli.kind}**.`,
   ]
   if (slo.description) lines.push('', escapeMarkdown(slo.description))
-  lines.push('', `Alerts (${escapeMarkdown(slo.alerting.name)}): ${windows.map((w) => `${w.severity} when ${w.longWindow} and ${w.shortWindow} burn above ${w.factor}×`).join('; ')}.`)
+  const factor = (x: number) => Math.round(x * 1e4) / 1e4
+  lines.push('', `Alerts (${escapeMarkdown(slo.alerting.name)}): ${windows.map((w) => `${w.severity} when ${formatDuration(w.longWindowSeconds)} and ${formatDuration(w.shortWindowSeconds)} burn above ${factor(w.factor)}×`).join('; ')}.`)
   if (slo.alerting.runbook) lines.push('', `Runbook: ${escapeMarkdown(slo.alerting.runbook)}`)
   lines.push('', `Defined in \`${slo.source.file.replace(/`/g, "'")}\` (${slo.source.format}).`)
   return lines.join('\n')

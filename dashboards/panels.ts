@@ -23,6 +23,7 @@ import { PanelBuilder as TextPanel, TextMode } from '@grafana/grafana-foundation
 import { ClickHouseQueryBuilder } from './clickhouse-query.ts'
 import type { Flavour, QuerySpec, TelemetryPanel } from './queries.ts'
 import type { BurnRateAlertWindow } from './alert-windows.ts'
+import { formatDuration } from '../slo-engine/index.ts'
 
 /** Where a panel's queries go: the data-source flavour and its uid in Grafana. */
 export interface Target {
@@ -99,18 +100,21 @@ const WINDOW_COLOURS: Record<string, string> = { 'ticket/slow': 'yellow', 'ticke
 
 /** Burn rates with one dashed threshold line per alert window's factor. */
 export function burnRates(target: Target, specs: QuerySpec[], windows: BurnRateAlertWindow[], size: PanelSize): TimeseriesPanel {
-  const lines = [...windows].sort((a, b) => a.factor - b.factor).map((w) => ({ value: w.factor, color: WINDOW_COLOURS[`${w.severity}/${w.speed}`] ?? 'red' }))
-  const described = windows.map((w) => `${w.severity} ${w.longWindow} & ${w.shortWindow} at ${w.factor}×`).join('; ')
+  const lines = [...windows].sort((a, b) => a.factor - b.factor).map((w) => ({ value: round(w.factor), color: WINDOW_COLOURS[`${w.severity}/${w.speed}`] ?? 'red' }))
+  const described = windows.map((w) => `${w.severity} ${formatDuration(w.longWindowSeconds)} & ${formatDuration(w.shortWindowSeconds)} at ${round(w.factor)}×`).join('; ')
   return timeseries('Burn rate per alert window', `Error rate ÷ error budget per window. Alerts fire when both windows of a pair exceed its factor: ${described}.`, 'x', target, specs, size)
     .thresholds(steps([{ value: null, color: 'green' }, ...lines]))
     .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed))
     .min(0)
 }
 
+/** Factors such as 5.6000000000000005 (28d) read better rounded; thresholds do not need more than 6 digits. */
+const round = (x: number) => Math.round(x * 1e6) / 1e6
+
 export function sliPanel(target: Target, specs: QuerySpec[], objectiveRatio: number, size: PanelSize): TimeseriesPanel {
   return timeseries('SLI against objective', `The SLI over the SLO window against its objective (${+(objectiveRatio * 100).toFixed(6)}%).`, 'percentunit', target, specs, size)
     .decimals(3)
-    .thresholds(steps([{ value: null, color: 'red' }, { value: objectiveRatio, color: 'green' }]))
+    .thresholds(steps([{ value: null, color: 'red' }, { value: +objectiveRatio.toFixed(10), color: 'green' }]))
     .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed))
 }
 

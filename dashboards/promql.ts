@@ -1,5 +1,5 @@
 import { formatDuration, isComputedSli, type PromqlSli, type Slo } from '../slo-engine/index.ts'
-import { periodSeconds } from './alert-windows.ts'
+import { formatPromDuration, periodSeconds } from '../alerts/index.ts'
 import type { QuerySpec, SloQueries, SloQueryContext } from './queries.ts'
 
 // PromQL over what Prometheus holds for an SLO: for SLIs cairn computes, the
@@ -22,7 +22,8 @@ export function prometheusSloQueries(slo: Slo, ctx: SloQueryContext): SloQueries
 
 function cairnGaugeQueries(slo: Slo, ctx: SloQueryContext): SloQueries {
   const sel = `slo=${promString(slo.id)}`
-  const windowRe = ctx.windowKeys.join('|')
+  // The engine keys burn-rate windows by formatDuration() ("1d", "90m").
+  const windowRe = ctx.windowSeconds.map(formatDuration).join('|')
   return {
     sli: [range(`cairn_slo_sli_ratio{${sel}}`, 'SLI'), range(`cairn_slo_objective_ratio{${sel}}`, 'objective')],
     budgetRemaining: instant(`cairn_slo_error_budget_remaining_ratio{${sel}}`, 'budget remaining'),
@@ -64,8 +65,9 @@ function slothEvents(sli: PromqlSli): QuerySpec[] {
 
 function slothQueries(slo: Slo, sli: PromqlSli, ctx: SloQueryContext): SloQueries {
   const sel = `sloth_id=${promString(slo.id)}`
-  const period = formatDuration(periodSeconds(slo.window))
-  const windowNames = ctx.windowKeys.map((w) => `slo:sli_error:ratio_rate${w}`).join('|')
+  // Sloth names its recording rules with Prometheus' duration format ("4w" for 28 days); so do cairn's generated rules.
+  const period = formatPromDuration(periodSeconds(slo.window))
+  const windowNames = ctx.windowSeconds.map((s) => `slo:sli_error:ratio_rate${formatPromDuration(s)}`).join('|')
   const events = slothEvents(sli)
   return {
     sli: [

@@ -46,6 +46,6 @@ export interface SloQueries {
 
 export interface SloQueryContext {
   windows: BurnRateAlertWindow[]
-  /** Distinct windows of the alert policy, shortest first. */
-  windowKeys: string[]
+  /** Distinct windows of the alert policy in seconds, shortest first. */
+  windowSeconds: number[]
 }

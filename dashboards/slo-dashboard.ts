@@ -1,6 +1,6 @@
 import { DashboardBuilder, DashboardLinkBuilder, DashboardLinkType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import { isComputedSli, type Slo } from '../slo-engine/index.ts'
-import { alertWindowKeys, burnRateAlertWindows, type PolicyResolver } from './alert-windows.ts'
+import { alertWindowSeconds, burnRateAlertWindows, type PolicyResolver } from './alert-windows.ts'
 import { clickhouseSloQueries } from './clickhouse-sql.ts'
 import { prometheusSloQueries } from './promql.ts'
 import { alertStatePanel, budgetBurnDown, budgetStat, burnRates, eventsPanel, markdown, sliPanel, telemetryPanel, type Target } from './panels.ts'
@@ -12,7 +12,7 @@ export interface DashboardOptions {
   flavour: Flavour
   /** Uid of the Grafana data source; defaults to cairn-prometheus / cairn-clickhouse (deploy/grafana). */
   datasourceUid?: string
-  /** The alerting component's policy for an SLO; without it, the SLO's override or the SRE Workbook default. */
+  /** The alert policy of an SLO; default: the alerting component's alertPolicyFor (what the engine and the rules use). */
   resolvePolicy?: PolicyResolver
 }
 
@@ -29,7 +29,7 @@ export function flavourCovers(slo: Slo, flavour: Flavour): boolean {
 
 export function sloQueries(slo: Slo, options: DashboardOptions): SloQueries {
   const windows = burnRateAlertWindows(slo, options.resolvePolicy)
-  const ctx = { windows, windowKeys: alertWindowKeys(windows) }
+  const ctx = { windows, windowSeconds: alertWindowSeconds(windows) }
   return options.flavour === 'prometheus' ? prometheusSloQueries(slo, ctx) : clickhouseSloQueries(slo, ctx)
 }
 

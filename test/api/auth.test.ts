@@ -4,6 +4,7 @@ import { configSchema } from '../../config/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
 import { allMigrations } from '../../cli/index.ts'
 import { attachApi, createAuthorizer, healthRoutes } from '../../api/index.ts'
+import { createSloCatalog } from '../../slo-engine/index.ts'
 import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -65,7 +66,7 @@ beforeAll(async () => {
   const logger = createLogger('silent')
   app = new Hono()
   app.route('/', healthRoutes({ check: async () => undefined }, createMetricsRegistry()))
-  attachApi(app, { storage, logger, auth: createAuthorizer(tokens) })
+  attachApi(app, { storage, logger, auth: createAuthorizer(tokens), catalog: createSloCatalog({ storage, sloDir: undefined, logger }) })
 })
 afterAll(async () => {
   await storage?.close()

@@ -3,6 +3,7 @@ import { configSchema } from '../../config/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
 import { allMigrations } from '../../cli/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
+import { createSloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -21,7 +22,7 @@ const chTime = (ms: number, extraNs = 0) => `${new Date(ms).toISOString().slice(
 beforeAll(async () => {
   storage = await openStorage(config.storage)
   await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
-  api = createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([]) })
+  api = createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([]), catalog: createSloCatalog({ storage, sloDir: undefined, logger: createLogger('silent') }) })
   const trace = TRACE.toLowerCase()
   await storage.insertRows('otel_traces', [
     {
