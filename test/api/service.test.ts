@@ -10,6 +10,7 @@ afterAll(() => dir.remove())
 
 const ADMIN = 'svc-admin-token-0123456789abcdef'
 const READ = 'svc-read-token-0123456789abcdef'
+const INGEST = 'svc-ingest-token-0123456789abcd'
 
 describe('cairn serve with the API', () => {
   it('warns at start-up when no token is configured, and serves the API open', async () => {
@@ -27,7 +28,7 @@ describe('cairn serve with the API', () => {
   })
 
   it('enforces tokens from CAIRN_API_TOKENS and never prints them', async () => {
-    const cairn = await startCairn({ CAIRN_DATA_DIR: dir.path, CAIRN_API_TOKENS: `admin:${ADMIN},read:${READ}`, CAIRN_LOG_LEVEL: 'trace' })
+    const cairn = await startCairn({ CAIRN_DATA_DIR: dir.path, CAIRN_API_TOKENS: `admin:${ADMIN},read:${READ},ingest:${INGEST}`, CAIRN_LOG_LEVEL: 'trace' })
     try {
       expect(cairn.output()).not.toContain('no API tokens configured')
       const get = (token?: string) => fetch(`${cairn.apiUrl}/api/v1/logs`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
@@ -37,9 +38,16 @@ describe('cairn serve with the API', () => {
       expect((await get(ADMIN)).status).toBe(200)
       const del = await fetch(`${cairn.apiUrl}/api/v1/slos/anything`, { method: 'DELETE', headers: { authorization: `Bearer ${READ}` } })
       expect(del.status).toBe(403)
+      // The collector's OTLP endpoints need the ingest role.
+      const send = (token?: string) =>
+        fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: '{"resourceSpans":[]}' })
+      expect((await send()).status).toBe(401)
+      expect((await send(READ)).status).toBe(403)
+      expect((await send(INGEST)).status).toBe(200)
+      expect((await send(ADMIN)).status).toBe(200)
     } finally {
       expect(await cairn.stop()).toBe(0)
     }
-    for (const token of [ADMIN, READ]) expect(cairn.output()).not.toContain(token)
+    for (const token of [ADMIN, READ, INGEST]) expect(cairn.output()).not.toContain(token)
   })
 })
