@@ -19,3 +19,5 @@ export { generatePrometheusRules, sloRuleGroups, type RuleOptions } from './rule
 export { formatPromDuration } from './rules/prom-duration.ts'
 export { parseWindowsFile, WindowsFileError } from './windows-file.ts'
 export { loadWindows } from './windows-load.ts'
+export { createAlerter, globalTargets, type Alerter, type AlerterDeps } from './alerter.ts'
+export { alertLabels } from './labels.ts'

@@ -26,6 +26,12 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_SLO_DIR', key: 'engine.sloDir', description: 'directory of SLO YAML files (default ./slos)' },
   { name: 'CAIRN_EVAL_SCHEDULE', key: 'engine.schedule', description: 'cron schedule of SLO evaluation, 5 or 6 fields (default every minute)' },
   { name: 'CAIRN_ALERTMANAGER_URL', key: 'alerts.alertmanagerUrl', description: 'Alertmanager base URL, e.g. http://127.0.0.1:9093' },
+  { name: 'CAIRN_PAGERDUTY_ROUTING_KEY', key: 'alerts.pagerdutyRoutingKey', description: 'PagerDuty Events API v2 integration key: page PagerDuty directly' },
+  { name: 'CAIRN_PAGERDUTY_URL', key: 'alerts.pagerdutyUrl', description: 'PagerDuty Events API v2 URL (default https://events.pagerduty.com/v2/enqueue)' },
+  { name: 'CAIRN_ALERT_WEBHOOK_URL', key: 'alerts.webhookUrl', description: 'URL that receives every alert as JSON when it fires and resolves' },
+  { name: 'CAIRN_ALERT_RESEND_INTERVAL_SECONDS', key: 'alerts.resendIntervalSeconds', description: 'how often firing alerts are sent again to Alertmanager (default 60)' },
+  { name: 'CAIRN_ALERT_DASHBOARD_URL', key: 'alerts.dashboardUrl', description: 'dashboard link in alerts; {slo}, {service}, {name} are replaced' },
+  { name: 'CAIRN_ALERT_WINDOWS', key: 'alerts.windowsPath', description: 'file or directory of Sloth AlertWindows overriding the derived alert windows per SLO period' },
 ]
 
 export function envVarForKey(key: string): string | undefined {

@@ -106,9 +106,26 @@ export const engineSchema = z
   })
   .passthrough()
 
+const alertRetrySchema = z
+  .object({
+    attempts: positiveInt.default(4),
+    initialBackoffMs: positiveInt.default(500),
+    maxBackoffMs: positiveInt.default(10_000),
+    timeoutMs: positiveInt.default(10_000),
+  })
+  .strict()
+
 export const alertsSchema = z
   .object({
     alertmanagerUrl: httpUrl.optional(),
+    pagerdutyRoutingKey: z.string().min(1, 'expected a PagerDuty integration (routing) key').optional(),
+    pagerdutyUrl: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
+    webhookUrl: httpUrl.optional(),
+    webhookHeaders: z.record(z.string(), z.string()).default({}),
+    resendIntervalSeconds: positiveInt.default(60),
+    dashboardUrl: z.string().min(1, 'expected a URL template such as https://grafana/d/cairn-slo-{slo}').optional(),
+    windowsPath: z.string().min(1, 'expected a file or directory of AlertWindows').optional(),
+    retry: alertRetrySchema.default(() => alertRetrySchema.parse({})),
   })
   .passthrough()
 

@@ -1,0 +1,212 @@
+import { Counter, Gauge } from 'prom-client'
+import type { AlertsConfig } from '../config/index.ts'
+import type { Logger, Registry } from '../instrumentation/index.ts'
+import { isComputedSli, type NotifyTarget, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import type { Storage } from '../storage/index.ts'
+import { evaluateConditions } from './condition.ts'
+import { alertLabels } from './labels.ts'
+import { alertAnnotations } from './message.ts'
+import { createDispatcher, type DispatchOutcome } from './notify/dispatcher.ts'
+import type { FetchLike } from './notify/http.ts'
+import type { AlertNotice } from './notify/notice.ts'
+import { createNotifier, type Notifier } from './notify/notifiers.ts'
+import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type PolicyOverrides, type Severity } from './policy.ts'
+import { loadAlertStates, saveAlertStates } from './state-store.ts'
+import { deliveryDue, initialState, stepAlert, type AlertState } from './state.ts'
+import { loadWindows } from './windows-load.ts'
+
+// Paging from the engine: after each evaluation of an SLO, the policy decides
+// whether its page and ticket conditions hold, the state machine moves, the
+// state is persisted, and notices are queued for the SLO's targets. Delivery
+// happens in the background (see notify/dispatcher.ts): onEvaluated returns as
+// soon as the state is stored.
+
+export interface AlerterDeps {
+  config: AlertsConfig
+  storage: Storage
+  logger: Logger
+  registry: Registry
+  fetch?: FetchLike
+  now?: () => number
+}
+
+export interface Alerter {
+  /** Loads the persisted alert states; call before the first evaluation. */
+  start(): Promise<void>
+  /** The engine's hook after each evaluation of an SLO. */
+  onEvaluated(slo: Slo, evaluation: SloEvaluation): Promise<void>
+  /** Windows (seconds) the policy needs beyond the engine's standard ones. */
+  extraWindowsSeconds(slo: Slo): number[]
+  /** The current state of every alert (for tests and the API). */
+  states(): AlertState[]
+  /** Waits until queued notices are delivered or given up. */
+  flush(timeoutMs?: number): Promise<void>
+  /** Waits (up to timeoutMs) for queued deliveries, then stops. */
+  stop(timeoutMs?: number): Promise<void>
+}
+
+/** The global targets from configuration, used by SLOs that name none. */
+export function globalTargets(config: AlertsConfig): NotifyTarget[] {
+  const targets: NotifyTarget[] = []
+  if (config.alertmanagerUrl) targets.push({ type: 'alertmanager', url: config.alertmanagerUrl })
+  if (config.pagerdutyRoutingKey) targets.push({ type: 'pagerduty', routingKey: config.pagerdutyRoutingKey, url: config.pagerdutyUrl })
+  if (config.webhookUrl) targets.push({ type: 'webhook', url: config.webhookUrl, headers: config.webhookHeaders })
+  return targets
+}
+
+const stateKey = (sloId: string, severity: Severity) => `${sloId}/${severity}`
+
+export function createAlerter(deps: AlerterDeps): Alerter {
+  const { config, storage, logger } = deps
+  const now = deps.now ?? Date.now
+  const resendMs = config.resendIntervalSeconds * 1000
+  const windows: PolicyOverrides = config.windowsPath ? loadWindows([config.windowsPath]) : new Map()
+  const states = new Map<string, AlertState>()
+  const lastEvaluatedMs = new Map<string, number>()
+  const notifiers = new Map<string, Notifier>()
+  let writes: Promise<void> = Promise.resolve()
+
+  const transitions = new Counter({ name: 'cairn_alert_transitions_total', help: 'Alert state changes', labelNames: ['severity', 'to'], registers: [deps.registry] })
+  const firing = new Gauge({
+    name: 'cairn_alerts_firing',
+    help: 'Alerts firing now',
+    labelNames: ['severity'],
+    registers: [deps.registry],
+    collect() {
+      for (const severity of SEVERITIES) this.set({ severity }, [...states.values()].filter((s) => s.severity === severity && s.status === 'firing').length)
+    },
+  })
+  void firing
+  const persistFailures = new Counter({ name: 'cairn_alert_state_write_failures_total', help: 'Alert state writes to ClickHouse that failed', registers: [deps.registry] })
+
+  const dispatcher = createDispatcher({ logger, registry: deps.registry, now, onOutcome })
+
+  function notifiersFor(slo: Slo): Notifier[] {
+    const specs = slo.alerting.notify ?? globalTargets(config)
+    return specs.map((spec) => {
+      const probe = createNotifier(spec, { retry: config.retry, fetch: deps.fetch, onRetry })
+      const existing = notifiers.get(probe.key)
+      if (existing) return existing
+      notifiers.set(probe.key, probe)
+      return probe
+    })
+  }
+
+  function onRetry(notifier: Notifier, attempt: number, error: string, delayMs: number): void {
+    logger.warn({ notifier: notifier.kind, target: notifier.target, attempt, error, retryInMs: delayMs }, 'alert notice failed: retrying')
+  }
+
+  /** Stores states in order; a failed write is logged and counted, and the next change writes the state again. */
+  function persist(changed: AlertState[]): Promise<void> {
+    const rows = changed.map((s) => ({ ...s }))
+    writes = writes.then(() =>
+      saveAlertStates(storage, rows).catch((err) => {
+        persistFailures.inc()
+        logger.error({ err, alerts: rows.map((r) => stateKey(r.sloId, r.severity)) }, 'alert state not stored')
+      }),
+    )
+    return writes
+  }
+
+  /** Each write of a key gets a later updated_at than the last, so the newest row always wins. */
+  function touch(state: AlertState): AlertState {
+    const previous = states.get(stateKey(state.sloId, state.severity))?.updatedAtMs ?? 0
+    return { ...state, updatedAtMs: Math.max(now(), previous + 1) }
+  }
+
+  function onOutcome({ notifier, notices, result, sentAtMs }: DispatchOutcome): void {
+    if (!result.ok) return
+    const changed: AlertState[] = []
+    for (const notice of notices) {
+      const key = stateKey(notice.sloId, notice.severity)
+      const current = states.get(key)
+      // Only if the alert is still in the state the notice was about.
+      if (!current || current.status !== notice.status || current.firedAtMs !== notice.firedAtMs) continue
+      const next = touch({ ...current, delivered: { ...current.delivered, [notifier.key]: sentAtMs } })
+      states.set(key, next)
+      changed.push(next)
+    }
+    if (changed.length > 0) void persist(changed)
+  }
+
+  function notice(slo: Slo, state: AlertState, evaluation: SloEvaluation, validForMs: number): AlertNotice {
+    return {
+      key: stateKey(state.sloId, state.severity),
+      status: state.status === 'resolved' ? 'resolved' : 'firing',
+      sloId: slo.id,
+      service: slo.service,
+      severity: state.severity,
+      labels: state.labels,
+      annotations: state.annotations,
+      firedAtMs: state.firedAtMs!,
+      endsAtMs: state.status === 'resolved' ? state.resolvedAtMs! : evaluation.evaluatedAtMs + validForMs,
+      evaluation: {
+        evaluatedAtMs: evaluation.evaluatedAtMs,
+        objectivePercent: slo.objectivePercent,
+        sli: evaluation.sli,
+        budgetRemainingRatio: evaluation.budgetRemainingRatio,
+        burnRates: evaluation.burnRates,
+      },
+    }
+  }
+
+  async function onEvaluated(slo: Slo, evaluation: SloEvaluation): Promise<void> {
+    if (!isComputedSli(slo.sli)) return
+    const at = evaluation.evaluatedAtMs
+    const policy = alertPolicyFor(slo, windows)
+    const conditions = evaluateConditions(policy, evaluation)
+    const targets = notifiersFor(slo)
+    const changed: AlertState[] = []
+    const gapMs = at - (lastEvaluatedMs.get(slo.id) ?? at)
+    lastEvaluatedMs.set(slo.id, at)
+    // Alertmanager resolves an alert whose endsAt passes: keep it valid for four resends or evaluations.
+    const validForMs = 4 * Math.max(resendMs, gapMs)
+    for (const severity of SEVERITIES) {
+      const key = stateKey(slo.id, severity)
+      const spec = slo.alerting[severity]
+      const prev = states.get(key) ?? initialState(slo.id, severity)
+      const active = spec.enabled && conditions[severity].active
+      const step = stepAlert(prev, active, at, (spec.forSeconds ?? 0) * 1000)
+      let state = step.state
+      if (state.status === 'firing') {
+        // Fresh numbers in every resend; the identity is fixed when it fires.
+        const annotations = alertAnnotations(slo, severity, policy, evaluation, conditions[severity], { dashboardUrlTemplate: config.dashboardUrl })
+        state = { ...state, annotations, labels: step.transition === 'fired' ? alertLabels(slo, severity) : state.labels }
+      }
+      if (step.transition !== 'none') {
+        state = touch(state)
+        changed.push(state)
+        transitions.inc({ severity, to: state.status })
+        const log = step.transition === 'fired' || step.transition === 'resolved' ? logger.warn.bind(logger) : logger.info.bind(logger)
+        log({ slo: slo.id, severity, from: prev.status, to: state.status, burnRates: evaluation.burnRates }, `alert ${step.transition}`)
+      }
+      states.set(key, state)
+      for (const notifier of targets) {
+        if (!deliveryDue(state, notifier.key, notifier.resends, resendMs, at)) continue
+        const n = notice(slo, state, evaluation, validForMs)
+        if (!notifier.resends && dispatcher.isPending(notifier, n)) continue
+        dispatcher.enqueue(notifier, n)
+      }
+    }
+    if (changed.length > 0) await persist(changed)
+  }
+
+  return {
+    async start() {
+      for (const state of await loadAlertStates(storage)) states.set(stateKey(state.sloId, state.severity), state)
+      const firingNow = [...states.values()].filter((s) => s.status === 'firing').map((s) => stateKey(s.sloId, s.severity))
+      logger.info({ alerts: states.size, firing: firingNow }, 'alert state loaded')
+    },
+    onEvaluated,
+    extraWindowsSeconds: (slo) => extraWindowsSeconds(slo, windows),
+    states: () => [...states.values()],
+    flush: async (timeoutMs) => {
+      await dispatcher.idle(timeoutMs)
+      await writes
+    },
+    async stop(timeoutMs = 10_000) {
+      await dispatcher.idle(timeoutMs)
+      await writes
+    },
+  }
+}

@@ -1,0 +1,89 @@
+// JSON over HTTP with retries: 5xx, 429, timeouts and connection errors are
+// retried with exponential backoff and jitter (Retry-After is honoured up to
+// the backoff cap); other 4xx answers are final, since resending the same
+// request cannot fix them.
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number
+  initialBackoffMs: number
+  maxBackoffMs: number
+  timeoutMs: number
+}
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
+
+export interface DeliveryResult {
+  ok: boolean
+  attempts: number
+  status?: number
+  /** Why the last attempt failed. */
+  error?: string
+}
+
+export interface PostOptions {
+  retry: RetryPolicy
+  fetch?: FetchLike
+  headers?: Record<string, string>
+  /** Called after every failed attempt that will be retried. */
+  onRetry?: (attempt: number, error: string, delayMs: number) => void
+  sleep?: (ms: number) => Promise<void>
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function retryAfterMs(response: Response): number | undefined {
+  const value = response.headers.get('retry-after')
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return seconds * 1000
+  const date = Date.parse(value)
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined
+}
+
+export function backoffMs(retry: RetryPolicy, attempt: number, random = Math.random): number {
+  const exp = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (attempt - 1))
+  return Math.round(exp / 2 + random() * (exp / 2))
+}
+
+async function responseText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '')
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text
+}
+
+export async function postJson(url: string, body: unknown, options: PostOptions): Promise<DeliveryResult> {
+  const { retry } = options
+  const doFetch = options.fetch ?? fetch
+  const sleep = options.sleep ?? defaultSleep
+  const payload = JSON.stringify(body)
+  let last: DeliveryResult = { ok: false, attempts: 0 }
+  for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+    let delayHintMs: number | undefined
+    try {
+      const response = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'cairn', ...options.headers },
+        body: payload,
+        signal: AbortSignal.timeout(retry.timeoutMs),
+      })
+      if (response.ok) {
+        await response.body?.cancel().catch(() => undefined)
+        return { ok: true, attempts: attempt, status: response.status }
+      }
+      const detail = await responseText(response)
+      last = { ok: false, attempts: attempt, status: response.status, error: `HTTP ${response.status}${detail ? `: ${detail}` : ''}` }
+      if (response.status !== 429 && response.status < 500) return last
+      delayHintMs = retryAfterMs(response)
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } }
+      const reason = e.name === 'TimeoutError' ? `timed out after ${retry.timeoutMs} ms` : (e.cause?.code ?? e.message)
+      last = { ok: false, attempts: attempt, error: reason }
+    }
+    if (attempt < retry.attempts) {
+      const delay = Math.min(retry.maxBackoffMs, delayHintMs ?? backoffMs(retry, attempt))
+      options.onRetry?.(attempt, last.error!, delay)
+      await sleep(delay)
+    }
+  }
+  return last
+}

@@ -1,0 +1,33 @@
+import type { Severity } from '../policy.ts'
+
+/** What a notifier sends about one alert: its firing (sent again while it lasts) or its resolve. */
+export interface AlertNotice {
+  /** `<slo id>/<severity>`: one alert per SLO and severity. */
+  key: string
+  status: 'firing' | 'resolved'
+  sloId: string
+  service: string
+  severity: Severity
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  /** When the alert fired; identifies this firing. */
+  firedAtMs: number
+  /** Resolved: when. Firing: until when the alert holds without a resend (Alertmanager expires it after). */
+  endsAtMs: number
+  generatorUrl?: string
+  /** The evaluation behind the notice. */
+  evaluation: {
+    evaluatedAtMs: number
+    objectivePercent: number
+    sli: number | null
+    budgetRemainingRatio: number | null
+    burnRates: Record<string, number>
+  }
+}
+
+/** The stable key PagerDuty and webhooks deduplicate on. */
+export function dedupKey(notice: Pick<AlertNotice, 'sloId' | 'severity'>): string {
+  return `cairn/${notice.sloId}/${notice.severity}`
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString()

@@ -1,0 +1,67 @@
+import type { Storage } from '../storage/index.ts'
+import type { Severity } from './policy.ts'
+import type { AlertState, AlertStatus } from './state.ts'
+import { ALERT_STATE_TABLE } from './tables.ts'
+
+// Alert state in ClickHouse: a row per change, the newest per (SLO, severity)
+// is current. Read once at start; written whenever a state or a delivery changes.
+
+interface StateRow {
+  slo_id: string
+  severity: string
+  state: string
+  active_since: string | null
+  fired_at: string | null
+  resolved_at: string | null
+  delivered: Record<string, string>
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  updated_at: string
+}
+
+const ms = (v: string | null): number | undefined => (v === null ? undefined : Number(v))
+
+export async function loadAlertStates(storage: Storage): Promise<AlertState[]> {
+  const rows = await storage.query<StateRow>(
+    `SELECT slo_id, severity, state,
+            toUnixTimestamp64Milli(active_since) AS active_since,
+            toUnixTimestamp64Milli(fired_at) AS fired_at,
+            toUnixTimestamp64Milli(resolved_at) AS resolved_at,
+            mapApply((k, v) -> (k, toUnixTimestamp64Milli(v)), delivered) AS delivered,
+            labels, annotations,
+            toUnixTimestamp64Milli(updated_at) AS updated_at
+     FROM ${ALERT_STATE_TABLE}
+     ORDER BY updated_at DESC
+     LIMIT 1 BY slo_id, severity`,
+  )
+  return rows.map((r) => ({
+    sloId: r.slo_id,
+    severity: r.severity as Severity,
+    status: r.state as AlertStatus,
+    activeSinceMs: ms(r.active_since),
+    firedAtMs: ms(r.fired_at),
+    resolvedAtMs: ms(r.resolved_at),
+    delivered: Object.fromEntries(Object.entries(r.delivered).map(([k, v]) => [k, Number(v)])),
+    labels: r.labels,
+    annotations: r.annotations,
+    updatedAtMs: Number(r.updated_at),
+  }))
+}
+
+export async function saveAlertStates(storage: Storage, states: readonly AlertState[]): Promise<void> {
+  await storage.insertRows(
+    ALERT_STATE_TABLE,
+    states.map((s) => ({
+      slo_id: s.sloId,
+      severity: s.severity,
+      state: s.status,
+      active_since: s.activeSinceMs ?? null,
+      fired_at: s.firedAtMs ?? null,
+      resolved_at: s.resolvedAtMs ?? null,
+      delivered: s.delivered,
+      labels: s.labels,
+      annotations: s.annotations,
+      updated_at: s.updatedAtMs,
+    })),
+  )
+}

@@ -1,0 +1,265 @@
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAlerter, type Alerter } from '../../alerts/index.ts'
+import { configSchema, type AlertsConfig } from '../../config/index.ts'
+import { createMetricsRegistry, type Registry } from '../../instrumentation/index.ts'
+import type { NotifyTarget, Slo, SloEvaluation } from '../../slo-engine/index.ts'
+import { migrate, openStorage, type Storage } from '../../storage/index.ts'
+import { alertsMigrations } from '../../alerts/index.ts'
+import { makeSlo } from '../fixtures/alerts/slos.ts'
+import { pagerdutyReply } from '../fixtures/alerts/pagerduty.ts'
+import { startHttpRecorder, type HttpRecorder, type Reply } from '../support/http-recorder.ts'
+import { tempDir } from '../support/temp.ts'
+
+// The alerter against the embedded ClickHouse, a PagerDuty stand-in that
+// validates every Events API v2 request, and local webhook / Alertmanager-API
+// receivers. Time is a test clock: evaluations are a minute apart.
+
+const dir = tempDir('cairn-alerter-')
+let storage: Storage
+beforeAll(async () => {
+  storage = await openStorage(configSchema.parse({ storage: { dataDir: dir.path } }).storage)
+  await migrate(storage, alertsMigrations)
+})
+afterAll(async () => {
+  await storage?.close()
+  dir.remove()
+})
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF'
+const T0 = Date.parse('2026-03-01T12:00:00Z')
+const MIN = 60_000
+
+/** Burn rates: everything at `rate`, or per window. */
+function evaluation(slo: Slo, atMs: number, burnRates: Record<string, number>, budgetRemainingRatio = 0.42): SloEvaluation {
+  return {
+    sloId: slo.id, evaluatedAtMs: atMs, status: 'ok', objectiveRatio: slo.objectivePercent / 100, sli: 0.98, eventsTotal: 10_000, eventsBad: 200,
+    budgetTotal: 10, budgetConsumed: 5.8, budgetRemainingRatio, burnRates,
+  }
+}
+const burning = { '5m': 20, '30m': 18, '1h': 16, '2h': 9, '6h': 7, '1d': 2, '3d': 0.5 } // page (both pairs), no ticket
+const calm = { '5m': 0.5, '30m': 0.5, '1h': 0.5, '2h': 0.5, '6h': 0.5, '1d': 0.5, '3d': 0.5 }
+
+function logSink() {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l)); cb() } })
+  return { logger: pino({ level: 'info' }, stream), lines }
+}
+
+interface Rig {
+  alerter: Alerter
+  registry: Registry
+  clock: { now: number }
+  lines: Record<string, unknown>[]
+}
+
+function rig(alerts: Record<string, unknown>, clockStart = T0): Rig {
+  const clock = { now: clockStart }
+  const { logger, lines } = logSink()
+  const registry = createMetricsRegistry()
+  const config: AlertsConfig = configSchema.parse({ alerts: { retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 2000 }, ...alerts } }).alerts
+  const alerter = createAlerter({ config, storage, logger, registry, now: () => clock.now })
+  return { alerter, registry, clock, lines }
+}
+
+async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name)
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => (x.labels as Record<string, unknown>)[k] === val))
+  return v?.value ?? 0
+}
+
+async function tick(r: Rig, slo: Slo, rates: Record<string, number>, advanceMs = MIN): Promise<void> {
+  r.clock.now += advanceMs
+  await r.alerter.onEvaluated(slo, evaluation(slo, r.clock.now, rates))
+  await r.alerter.flush()
+}
+
+describe('alerter', () => {
+  let pd: HttpRecorder
+  let hook: HttpRecorder
+  let am: HttpRecorder
+  beforeAll(async () => {
+    pd = await startHttpRecorder(pagerdutyReply)
+    hook = await startHttpRecorder(() => ({ status: 204 }))
+    am = await startHttpRecorder(() => ({ status: 200 }))
+  })
+  afterAll(async () => {
+    await Promise.all([pd?.close(), hook?.close(), am?.close()])
+  })
+
+  it('pages once, resends to Alertmanager while firing, and resolves every target; a restart pages nobody twice', async () => {
+    const slo = makeSlo({
+      name: 'availability', service: 'checkout', labels: { team: 'payments' }, description: 'Checkout requests succeed',
+      alerting: { ...makeSlo({ name: 'x', service: 'x' }).alerting, name: 'CheckoutBudgetBurn', runbook: 'https://runbooks.example.com/checkout' },
+    })
+    const config = { alertmanagerUrl: am.url, pagerdutyRoutingKey: ROUTING_KEY, pagerdutyUrl: `${pd.url}/v2/enqueue`, webhookUrl: `${hook.url}/hook`, webhookHeaders: { authorization: 'Bearer s3cret' }, resendIntervalSeconds: 120, dashboardUrl: 'https://grafana.example.com/d/slo?var-slo={slo}' }
+    const first = rig(config)
+    await first.alerter.start()
+    const pd0 = pd.requests.length, hook0 = hook.requests.length, am0 = am.requests.length
+
+    await tick(first, slo, burning) // 12:01 fires
+    const firedAt = first.clock.now
+    expect(first.alerter.states().find((s) => s.severity === 'page')).toMatchObject({ status: 'firing', firedAtMs: firedAt })
+    expect(first.alerter.states().find((s) => s.severity === 'ticket')).toMatchObject({ status: 'inactive' })
+
+    const trigger = pd.requests[pd0]!
+    expect(trigger.body).toMatchObject({
+      routing_key: ROUTING_KEY, event_action: 'trigger', dedup_key: 'cairn/checkout-availability/page',
+      payload: { source: 'cairn', severity: 'critical', component: 'checkout', group: 'checkout-availability', class: 'slo-burn-rate', timestamp: new Date(firedAt).toISOString() },
+      links: [{ href: 'https://runbooks.example.com/checkout', text: 'Runbook' }, { href: 'https://grafana.example.com/d/slo?var-slo=checkout-availability', text: 'Dashboard' }],
+    })
+    const summary = (trigger.body as { payload: { summary: string } }).payload.summary
+    expect(summary).toBe('checkout-availability: error budget burning 16× too fast (page)')
+
+    const amAlert = (am.requests[am0]!.body as Record<string, unknown>[])[0]!
+    expect(am.requests[am0]!.path).toBe('/api/v2/alerts')
+    expect(amAlert.labels).toEqual({ alertname: 'CheckoutBudgetBurn', service: 'checkout', severity: 'page', slo: 'checkout-availability', team: 'payments' })
+    expect(amAlert.startsAt).toBe(new Date(firedAt).toISOString())
+    // Valid for four resend intervals, so Alertmanager keeps it while cairn is up.
+    expect(amAlert.endsAt).toBe(new Date(firedAt + 4 * 120_000).toISOString())
+    expect(amAlert.annotations).toEqual({
+      summary: 'checkout-availability: error budget burning 16× too fast (page)',
+      description:
+        'Checkout requests succeed. burn rate 16× over 1h and 20× over 5m (threshold 14.4×: 2% of the 30d budget in 1h); ' +
+        'burn rate 7× over 6h and 18× over 30m (threshold 6×: 5% of the 30d budget in 6h). Error budget remaining: 42.0% of 30d. Objective 99.9%.',
+      burn_rates: '5m=20× 30m=18× 1h=16× 2h=9× 6h=7× 1d=2× 3d=0.5×',
+      budget_remaining: '42.0%',
+      runbook_url: 'https://runbooks.example.com/checkout',
+      dashboard: 'https://grafana.example.com/d/slo?var-slo=checkout-availability',
+    })
+
+    const fired = hook.requests[hook0]!
+    expect(fired.path).toBe('/hook')
+    expect(fired.headers.authorization).toBe('Bearer s3cret')
+    expect(fired.body).toMatchObject({ version: '1', status: 'firing', dedupKey: 'cairn/checkout-availability/page', alert: { name: 'CheckoutBudgetBurn', slo: 'checkout-availability', severity: 'page', endsAt: null } })
+
+    await tick(first, slo, burning) // 12:02: within the resend interval: nothing new
+    expect([pd.requests.length - pd0, hook.requests.length - hook0, am.requests.length - am0]).toEqual([1, 1, 1])
+    await tick(first, slo, burning) // 12:03: 2 minutes since the last send: Alertmanager only
+    expect([pd.requests.length - pd0, hook.requests.length - hook0, am.requests.length - am0]).toEqual([1, 1, 2])
+    await first.alerter.stop()
+
+    // A new process over the same store: the page is remembered, nobody is paged again.
+    const second = rig(config, first.clock.now)
+    await second.alerter.start()
+    expect(second.alerter.states().find((s) => s.severity === 'page')).toMatchObject({ status: 'firing', firedAtMs: firedAt })
+    await tick(second, slo, burning) // 12:04: last Alertmanager send was 12:03
+    expect([pd.requests.length - pd0, hook.requests.length - hook0, am.requests.length - am0]).toEqual([1, 1, 2])
+
+    await tick(second, slo, calm) // 12:05 resolves
+    const resolvedAt = second.clock.now
+    expect(pd.requests.slice(pd0).map((r) => r.body)).toEqual([trigger.body, { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: 'cairn/checkout-availability/page' }])
+    const amResolved = (am.requests.at(-1)!.body as Record<string, unknown>[])[0]!
+    expect(amResolved).toMatchObject({ labels: amAlert.labels, startsAt: amAlert.startsAt, endsAt: new Date(resolvedAt).toISOString() })
+    expect(hook.requests.at(-1)!.body).toMatchObject({ status: 'resolved', alert: { endsAt: new Date(resolvedAt).toISOString() } })
+    expect(pd.requests.slice(pd0).every((r) => r.body && (r.body as { routing_key: string }).routing_key === ROUTING_KEY)).toBe(true)
+
+    await tick(second, slo, calm) // nothing more to say
+    expect([pd.requests.length - pd0, hook.requests.length - hook0, am.requests.length - am0]).toEqual([2, 2, 3])
+    expect(await metric(second.registry, 'cairn_alert_transitions_total', { severity: 'page', to: 'resolved' })).toBe(1)
+    await second.alerter.stop()
+
+    // And the resolve is remembered too.
+    const third = rig(config, second.clock.now)
+    await third.alerter.start()
+    await tick(third, slo, calm)
+    expect([pd.requests.length - pd0, hook.requests.length - hook0, am.requests.length - am0]).toEqual([2, 2, 3])
+    expect(first.lines.some((l) => l.msg === 'alert fired' && l.slo === 'checkout-availability')).toBe(true)
+    expect(JSON.stringify([...first.lines, ...second.lines])).not.toContain(ROUTING_KEY)
+  })
+
+  it('waits out `for` before firing, and forgets a condition that clears first', async () => {
+    const base = makeSlo({ name: 'x', service: 'x' }).alerting
+    const slo = makeSlo({ name: 'for', service: 'search', alerting: { ...base, name: 'SearchBudgetBurn', page: { ...base.page, forSeconds: 120 } } })
+    const r = rig({ webhookUrl: `${hook.url}/for` })
+    await r.alerter.start()
+    const sent = () => hook.requests.filter((q) => q.path === '/for').length
+    await tick(r, slo, burning)
+    expect(r.alerter.states().find((s) => s.sloId === slo.id && s.severity === 'page')!.status).toBe('pending')
+    await tick(r, slo, calm)
+    expect(r.alerter.states().find((s) => s.sloId === slo.id && s.severity === 'page')!.status).toBe('inactive')
+    await tick(r, slo, burning) // pending since now
+    await tick(r, slo, burning) // 1 minute
+    expect(sent()).toBe(0)
+    await tick(r, slo, burning) // 2 minutes: fires
+    expect(sent()).toBe(1)
+    expect(r.alerter.states().find((s) => s.sloId === slo.id && s.severity === 'page')).toMatchObject({ status: 'firing', activeSinceMs: r.clock.now - 2 * MIN, firedAtMs: r.clock.now })
+    await r.alerter.stop()
+  })
+
+  it('retries PagerDuty on 503 and 429 with backoff, honouring Retry-After', async () => {
+    const replies: Reply[] = [{ status: 503 }, { status: 429, headers: { 'retry-after': '0' } }]
+    const flaky = await startHttpRecorder((req, i) => replies[i] ?? pagerdutyReply(req))
+    try {
+      const slo = makeSlo({ name: 'retry', service: 'pay' })
+      const r = rig({ pagerdutyRoutingKey: ROUTING_KEY, pagerdutyUrl: `${flaky.url}/v2/enqueue` })
+      await r.alerter.start()
+      await tick(r, slo, burning)
+      expect(flaky.requests).toHaveLength(3)
+      expect(new Set(flaky.requests.map((q) => JSON.stringify(q.body))).size).toBe(1)
+      expect(await metric(r.registry, 'cairn_alert_notification_attempts_total', { notifier: 'pagerduty' })).toBe(3)
+      expect(await metric(r.registry, 'cairn_alert_notifications_total', { notifier: 'pagerduty', outcome: 'success' })).toBe(1)
+      expect(await metric(r.registry, 'cairn_alert_notifier_consecutive_failures', { notifier: 'pagerduty' })).toBe(0)
+      expect(r.lines.filter((l) => l.msg === 'alert notice failed: retrying').map((l) => l.error)).toEqual(['HTTP 503', 'HTTP 429'])
+      await tick(r, slo, burning) // delivered: not sent again
+      expect(flaky.requests).toHaveLength(3)
+      await r.alerter.stop()
+    } finally {
+      await flaky.close()
+    }
+  })
+
+  it('never lets a failing or hanging target hold up evaluations or other targets, and shows it in metrics and logs', async () => {
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const down = await startHttpRecorder(() => ({ status: 500, body: { error: 'boom' } }))
+    const hanging = await startHttpRecorder(async () => {
+      await released
+      return { status: 200 }
+    })
+    try {
+      const base = makeSlo({ name: 'x', service: 'x' }).alerting
+      const notifyDown: NotifyTarget[] = [{ type: 'webhook', url: `${down.url}/down` }, { type: 'webhook', url: `${hanging.url}/hang` }]
+      const a = makeSlo({ name: 'a', service: 'svc', alerting: { ...base, notify: notifyDown } })
+      const b = makeSlo({ name: 'b', service: 'svc', alerting: { ...base, notify: [{ type: 'alertmanager', url: am.url }] } })
+      const r = rig({ retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 60_000 } })
+      await r.alerter.start()
+      const am0 = am.requests.length
+      r.clock.now += MIN
+      const started = Date.now()
+      await r.alerter.onEvaluated(a, evaluation(a, r.clock.now, burning))
+      await r.alerter.onEvaluated(b, evaluation(b, r.clock.now, burning))
+      expect(Date.now() - started).toBeLessThan(1000)
+      await am.waitFor(am0 + 1)
+      expect((am.requests[am0]!.body as { labels: { slo: string } }[])[0]!.labels.slo).toBe('svc-b')
+      await down.waitFor(3)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(down.requests).toHaveLength(3)
+      expect(await metric(r.registry, 'cairn_alert_notifications_total', { notifier: 'webhook', outcome: 'failure' })).toBe(1)
+      expect(await metric(r.registry, 'cairn_alert_notifier_consecutive_failures', { notifier: 'webhook', target: new URL(down.url).host })).toBe(1)
+      expect(r.lines.find((l) => l.msg === 'alert notice not delivered: retried at the next evaluation')).toMatchObject({ notifier: 'webhook', attempts: 3, status: 500, error: 'HTTP 500: {"error":"boom"}' })
+      // The next evaluation tries the failed target again; the hanging one is still in flight and not duplicated.
+      await r.alerter.onEvaluated(a, evaluation(a, (r.clock.now += MIN), burning))
+      await down.waitFor(6)
+      expect(hanging.requests).toHaveLength(1)
+      release()
+      await r.alerter.flush()
+      expect(hanging.requests).toHaveLength(1)
+      expect(r.alerter.states().find((s) => s.sloId === 'svc-a' && s.severity === 'page')!.delivered).toEqual({ [Object.keys(r.alerter.states().find((s) => s.sloId === 'svc-a' && s.severity === 'page')!.delivered)[0]!]: r.clock.now })
+      await r.alerter.stop()
+    } finally {
+      release()
+      await Promise.all([down.close(), hanging.close()])
+    }
+  })
+
+  it('leaves PromQL SLIs to Prometheus', async () => {
+    const slo = makeSlo({ name: 'promql', service: 'web', sli: { kind: 'promql', form: 'raw', errorRatioQuery: 'vector(1)' } })
+    const r = rig({ webhookUrl: `${hook.url}/promql` })
+    await r.alerter.start()
+    await tick(r, slo, burning)
+    expect(r.alerter.states().filter((s) => s.sloId === slo.id)).toEqual([])
+    expect(hook.requests.filter((q) => q.path === '/promql')).toHaveLength(0)
+  })
+})
