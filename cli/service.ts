@@ -4,7 +4,7 @@ import { createLogger, createMetricsRegistry, startTracing, type Logger, type Re
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
-import { alertsMigrations } from '../alerts/index.ts'
+import { alertsMigrations, createAlerter, type Alerter } from '../alerts/index.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
@@ -66,8 +66,19 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         authorize: auth.enabled ? (header) => auth.authorize(header, 'ingest') : undefined,
       })
     : undefined
+  // Alerting runs with the engine: it pages from each evaluation.
+  const alerter: Alerter | undefined = roles.includes('engine')
+    ? createAlerter({ config: config.alerts, storage, logger: logger.child({ component: 'alerts' }), registry })
+    : undefined
   const engine: Engine | undefined = roles.includes('engine')
-    ? createEngine({ config: config.engine, storage, logger: logger.child({ component: 'engine' }), registry })
+    ? createEngine({
+        config: config.engine,
+        storage,
+        logger: logger.child({ component: 'engine' }),
+        registry,
+        onEvaluated: alerter!.onEvaluated,
+        extraWindowsSeconds: alerter!.extraWindowsSeconds,
+      })
     : undefined
 
   const app = new Hono()
@@ -83,6 +94,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   let otlpPort: number | undefined
   try {
     otlpPort = await collector?.start()
+    await alerter?.start()
     await engine?.start()
     http = await listen(app, config.host, config.api.port)
   } catch (err) {
@@ -99,6 +111,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       logger.info('stopping: draining buffers')
       await collector?.stop()
       await engine?.stop()
+      await alerter?.stop()
       await http!.close()
       await storage.close()
       await tracing?.shutdown().catch(() => undefined)

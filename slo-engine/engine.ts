@@ -5,6 +5,7 @@ import type { Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
 import { createSloCatalog, type SloCatalog } from './catalog.ts'
 import { formatSpecError } from './spec/index.ts'
+import type { Slo, SloEvaluation } from './model.ts'
 
 export interface EngineDeps {
   config: EngineConfig
@@ -13,6 +14,10 @@ export interface EngineDeps {
   registry: Registry
   /** The SLO catalog; by default one over `config.sloDir`. */
   catalog?: SloCatalog
+  /** Called after each evaluation of an SLO (alerting pages from it); awaited, and quick: delivery is queued. */
+  onEvaluated?: (slo: Slo, evaluation: SloEvaluation) => Promise<void>
+  /** Burn-rate windows (seconds, whole minutes) an SLO's alert policy needs beyond BURN_RATE_WINDOWS. */
+  extraWindowsSeconds?: (slo: Slo) => number[]
 }
 
 export interface Engine {

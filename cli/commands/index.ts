@@ -2,7 +2,8 @@ import type { Command } from '../command.ts'
 import { runCommands } from './run.ts'
 import { migrateCommand } from './migrate.ts'
 import { validateCommand } from './validate.ts'
+import { rulesCommand } from './rules.ts'
 import { dashboardsCommand } from './dashboards.ts'
 
 /** Every `cairn` subcommand, in the order `cairn help` lists them. */
-export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, dashboardsCommand]
+export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand]

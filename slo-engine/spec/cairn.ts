@@ -142,9 +142,9 @@ const sliSchema = z
   })
 
 const severitySpec = z
-  .strictObject({ enabled: z.boolean().default(true), labels: labelMap, annotations: annotationMap })
+  .strictObject({ enabled: z.boolean().default(true), labels: labelMap, annotations: annotationMap, for: minutesDuration('for').optional() })
   .default({ enabled: true, labels: {}, annotations: {} })
-  .transform((s): AlertSeveritySpec => s)
+  .transform(({ for: forSeconds, ...s }): AlertSeveritySpec => (forSeconds === undefined ? s : { ...s, forSeconds }))
 
 const windowPair = z.strictObject({
   errorBudgetPercent: z.number({ error: 'expected a percentage of the error budget' }).gt(0).max(100),

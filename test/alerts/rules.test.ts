@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { generatePrometheusRules, type RuleOptions } from '../../alerts/index.ts'
-import type { Slo } from '../../slo-engine/index.ts'
+import { parseSloDocuments, type Slo } from '../../slo-engine/index.ts'
 import { computedSlos, promqlFormSlos, slothInBase } from '../fixtures/alerts/slos.ts'
 import { checkRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
@@ -73,6 +73,36 @@ describe('generated Prometheus rules', () => {
       'slo:sli_error:ratio_rate16h48m',
       'slo:sli_error:ratio_rate1w',
     ])
+  })
+
+  it('takes `for` and a per-SLO policy from a cairn/v1 spec', () => {
+    const spec = `apiVersion: cairn/v1
+kind: SLO
+metadata: { name: availability, service: checkout }
+spec:
+  objective: 99.9
+  window: 30d
+  sli: { spans: { service: checkout, bad: error } }
+  alerting:
+    name: CheckoutBudgetBurn
+    page: { for: 5m }
+    policy:
+      page:
+        quick: { errorBudgetPercent: 1, shortWindow: 2m, longWindow: 30m }
+        slow: { errorBudgetPercent: 2, shortWindow: 15m, longWindow: 3h }
+      ticket:
+        quick: { errorBudgetPercent: 5, shortWindow: 1h, longWindow: 12h }
+        slow: { errorBudgetPercent: 5, shortWindow: 3h, longWindow: 36h }
+`
+    const parsed = parseSloDocuments(spec, 'checkout.yaml')
+    expect(parsed.errors).toEqual([])
+    expect(parsed.slos[0]!.alerting.page.forSeconds).toBe(300)
+    const [page, ticket] = parse(generatePrometheusRules(parsed.slos)).groups[0].rules
+    expect(page.for).toBe('5m')
+    expect(ticket.for).toBeUndefined()
+    expect(page.expr).toContain('window="2m"}) > 14.4')
+    expect(page.expr).toContain('window="3h"}) > 4.8')
+    expect(ticket.expr).toContain('window="36h"}) > 1')
   })
 
   it('writes nothing but the header for no SLOs', () => {
