@@ -103,6 +103,10 @@ export const engineSchema = z
       .string()
       .refine((s) => isValidCron(s), 'expected a cron expression of 5 fields (minute first) or 6 (seconds first)')
       .default('* * * * *'),
+    lookback: z
+      .string()
+      .regex(/^(?:\d+[mhd])+$/, 'expected a duration in whole minutes such as 10m or 1h')
+      .default('10m'),
   })
   .passthrough()
 

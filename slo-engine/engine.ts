@@ -1,11 +1,19 @@
 import { schedule, type ScheduledTask } from 'node-cron'
-import { Counter } from 'prom-client'
+import { Counter, Histogram } from 'prom-client'
 import type { EngineConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
 import { createSloCatalog, type SloCatalog } from './catalog.ts'
+import { isComputedSli, type Slo, type SloEvaluation } from './model.ts'
 import { formatSpecError } from './spec/index.ts'
-import type { Slo, SloEvaluation } from './model.ts'
+import { parseDuration } from './duration.ts'
+import { createSloGauges } from './metrics.ts'
+import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
+import { updateRollups } from './rollup/update.ts'
+import { ZERO } from './rollup/cumulative.ts'
+import { evaluate } from './evaluate/evaluate.ts'
+import { evaluationWindows } from './evaluate/windows.ts'
+import { writeEvaluations } from './evaluate/store.ts'
 
 export interface EngineDeps {
   config: EngineConfig
@@ -14,28 +22,49 @@ export interface EngineDeps {
   registry: Registry
   /** The SLO catalog; by default one over `config.sloDir`. */
   catalog?: SloCatalog
-  /** Called after each evaluation of an SLO (alerting pages from it); awaited, and quick: delivery is queued. */
+  /**
+   * Called after each SLO's evaluation is written. A hook that throws or is
+   * slow never holds up or fails the other SLOs: failures are logged, and the
+   * tick stops waiting for a hook after `hookTimeoutMs`.
+   */
   onEvaluated?: (slo: Slo, evaluation: SloEvaluation) => Promise<void>
-  /** Burn-rate windows (seconds, whole minutes) an SLO's alert policy needs beyond BURN_RATE_WINDOWS. */
+  /** Burn-rate windows (seconds, whole minutes) an alert policy needs beyond BURN_RATE_WINDOWS. */
   extraWindowsSeconds?: (slo: Slo) => number[]
+  /** How long a tick waits for onEvaluated hooks (default 10 s). */
+  hookTimeoutMs?: number
 }
 
 export interface Engine {
   start(): Promise<void>
   /** Stops the schedule and waits for a running evaluation to finish. */
   stop(): Promise<void>
-  /** Runs one evaluation now (also what the schedule calls). */
+  /** Runs one evaluation now (also what the schedule calls); `now` is floored to the minute. */
   tick(now?: Date): Promise<void>
 }
 
-/** Evaluates every SLO on the configured schedule. */
+const DEFAULT_LOOKBACK_SECONDS = 600
+
+/** Evaluates every SLO on the configured schedule: catalog sync, rollups, evaluations, gauges, hooks. */
 export function createEngine(deps: EngineDeps): Engine {
-  const { logger } = deps
+  const { logger, storage } = deps
   const ticks = new Counter({ name: 'cairn_engine_ticks_total', help: 'SLO evaluation ticks run', registers: [deps.registry] })
-  const catalog = deps.catalog ?? createSloCatalog({ storage: deps.storage, sloDir: deps.config.sloDir, logger })
+  const failures = new Counter({ name: 'cairn_engine_tick_failures_total', help: 'SLO evaluation ticks that failed', registers: [deps.registry] })
+  const duration = new Histogram({ name: 'cairn_engine_tick_duration_seconds', help: 'Time one SLO evaluation tick takes', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [deps.registry] })
+  const gauges = createSloGauges(deps.registry)
+  const catalog = deps.catalog ?? createSloCatalog({ storage, sloDir: deps.config.sloDir, logger })
+  const lookbackSeconds = parseDuration(deps.config.lookback) ?? DEFAULT_LOOKBACK_SECONDS
+  const extraWindows = (slo: Slo) => {
+    try {
+      return (deps.extraWindowsSeconds?.(slo) ?? []).filter((s) => Number.isInteger(s) && s > 0 && s % 60 === 0)
+    } catch (err) {
+      logger.error({ err, slo: slo.id }, 'extraWindowsSeconds failed: using the standard windows')
+      return []
+    }
+  }
   let task: ScheduledTask | undefined
   let running: Promise<void> | undefined
   let lastSpecErrors = ''
+  let states: Map<string, RollupState> | undefined
 
   async function syncSpecs(): Promise<void> {
     const { errors } = await catalog.syncFiles()
@@ -45,14 +74,63 @@ export function createEngine(deps: EngineDeps): Engine {
     lastSpecErrors = text
   }
 
-  const tick = async () => {
+  async function evaluateAll(slos: Slo[], nowSeconds: number): Promise<{ slo: Slo; evaluation: SloEvaluation }[]> {
+    const windows = new Map(slos.map((s) => [s.id, evaluationWindows(s, nowSeconds, extraWindows(s))]))
+    const minutes = new Set<number>([nowSeconds - 60])
+    for (const ws of windows.values()) for (const w of ws) minutes.add(nowSeconds - w.seconds - 60)
+    const hashes = new Map(slos.map((s) => [s.id, states!.get(s.id)!.sliHash]))
+    const sums = await readCumulative(storage, hashes, [...minutes])
+    return slos.map((slo) => {
+      const epoch = states!.get(slo.id)!.epochSeconds
+      const at = (minute: number) => (minute < epoch ? ZERO : (sums.get(pointKey(slo.id, minute)) ?? ZERO))
+      return { slo, evaluation: evaluate(slo, nowSeconds, windows.get(slo.id)!, at) }
+    })
+  }
+
+  async function callHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[]): Promise<void> {
+    const hook = deps.onEvaluated
+    if (!hook) return
+    const timeoutMs = deps.hookTimeoutMs ?? 10_000
+    await Promise.all(
+      evaluated.map(async ({ slo, evaluation }) => {
+        let timer: NodeJS.Timeout | undefined
+        const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
+        try {
+          const result = await Promise.race([Promise.resolve().then(() => hook(slo, evaluation)), timeout])
+          if (result === 'timeout') logger.warn({ slo: slo.id, timeoutMs }, 'onEvaluated hook is slow: not waiting for it')
+        } catch (err) {
+          logger.error({ err, slo: slo.id }, 'onEvaluated hook failed')
+        } finally {
+          clearTimeout(timer)
+        }
+      }),
+    )
+  }
+
+  async function tick(now = new Date()): Promise<void> {
+    const nowSeconds = Math.floor(now.getTime() / 60_000) * 60
     ticks.inc()
+    const stopTimer = duration.startTimer()
     try {
       await syncSpecs()
+      states ??= await loadRollupState(storage)
+      const slos = (await catalog.list()).filter((s) => isComputedSli(s.sli))
+      const live = new Set(slos.map((s) => s.id))
+      for (const id of states.keys()) if (!live.has(id)) states.delete(id)
+      const update = await updateRollups(storage, logger, slos, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows })
+      for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
+      const evaluated = await evaluateAll(slos, nowSeconds)
+      await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
+      gauges.update(evaluated)
+      await callHooks(evaluated)
     } catch (err) {
+      failures.inc()
       logger.error({ err }, 'SLO evaluation tick failed')
+    } finally {
+      stopTimer()
     }
   }
+
   return {
     async start() {
       const run = () => {

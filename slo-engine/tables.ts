@@ -6,12 +6,45 @@ import { createTablesMigration, type Migration, type TableDef } from '../storage
 // (source "file" mirrors CAIRN_SLO_DIR, source "api" is managed through the
 // API). The current state of an SLO is its latest row by updated_at; readers
 // take it with argMax so the answer is right before merges and across shards.
+//
+// cairn_slo_rollups holds per-minute running sums per SLO (see
+// rollup/cumulative.ts). It is ordered by minute first: an evaluation reads the
+// same few minutes (now − each window) for every SLO, which are then a handful
+// of contiguous ranges. Rows of one (SLO, minute) written again (the trailing
+// lookback, a backfill) replace older ones by computed_at; rows of an earlier
+// definition are told apart by sli_hash.
+//
+// No TTL: the engine drops monthly partitions no SLO's window reaches any
+// more (rollup/prune.ts), so a long calendar window is never cut short.
+//
+// cairn_slo_rollup_state records, per SLO, which definition its rollups
+// follow, the first minute they count and the minute they reach.
+//
+// cairn_slo_evaluations is the history: one row per SLO per tick.
+// cairn_slo_status keeps only the latest evaluation of each SLO, so reading
+// the current status never scans the history.
 
 export const ENGINE_TABLES = {
   definitions: 'cairn_slo_definitions',
   rollups: 'cairn_slo_rollups',
+  rollupState: 'cairn_slo_rollup_state',
   evaluations: 'cairn_slo_evaluations',
+  status: 'cairn_slo_status',
 } as const
+
+const EVALUATION_COLUMNS = [
+  'slo_id LowCardinality(String)',
+  'evaluated_at DateTime64(3)',
+  'status LowCardinality(String)',
+  'objective Float64',
+  'sli Nullable(Float64)',
+  'events_total Float64',
+  'events_bad Float64',
+  'budget_total Float64',
+  'budget_consumed Float64',
+  'budget_remaining Nullable(Float64)',
+  'burn_rates Map(LowCardinality(String), Float64)',
+]
 
 function engineTables(): TableDef[] {
   return [
@@ -36,36 +69,53 @@ function engineTables(): TableDef[] {
     },
     {
       name: ENGINE_TABLES.rollups,
-      columns: ['slo_id LowCardinality(String)', 'minute DateTime', 'good Float64', 'total Float64', 'definition_hash String', 'computed_at DateTime64(3)'],
+      columns: [
+        'minute DateTime',
+        'slo_id LowCardinality(String)',
+        'good Float64 CODEC(Gorilla, ZSTD(1))',
+        'total Float64 CODEC(Gorilla, ZSTD(1))',
+        'cum_good Float64 CODEC(Gorilla, ZSTD(1))',
+        'cum_total Float64 CODEC(Gorilla, ZSTD(1))',
+        'cum_slices Float64 CODEC(Gorilla, ZSTD(1))',
+        'cum_slices_good Float64 CODEC(Gorilla, ZSTD(1))',
+        'sli_hash LowCardinality(String)',
+        'computed_at DateTime64(3)',
+      ],
       engine: 'ReplacingMergeTree',
       engineArgs: ['computed_at'],
       partitionBy: 'toYYYYMM(minute)',
-      orderBy: '(slo_id, minute)',
+      orderBy: '(minute, slo_id)',
+      // Point reads of a few minutes × all SLOs: small granules read little beyond what is asked.
+      settings: { index_granularity: 1024 },
+      shardingKey: 'cityHash64(slo_id)',
+    },
+    {
+      name: ENGINE_TABLES.rollupState,
+      columns: ['slo_id String', 'sli_hash String', 'epoch_minute DateTime', 'computed_to DateTime', 'updated_at DateTime64(3)'],
+      engine: 'ReplacingMergeTree',
+      engineArgs: ['updated_at'],
+      orderBy: 'slo_id',
       shardingKey: 'cityHash64(slo_id)',
     },
     {
       name: ENGINE_TABLES.evaluations,
-      columns: [
-        'slo_id LowCardinality(String)',
-        'evaluated_at DateTime64(3)',
-        'status LowCardinality(String)',
-        'objective Float64',
-        'sli Nullable(Float64)',
-        'events_total Float64',
-        'events_bad Float64',
-        'budget_total Float64',
-        'budget_consumed Float64',
-        'budget_remaining Nullable(Float64)',
-        'burn_rates Map(LowCardinality(String), Float64)',
-      ],
+      columns: EVALUATION_COLUMNS,
       engine: 'MergeTree',
       partitionBy: 'toYYYYMM(evaluated_at)',
       orderBy: '(slo_id, evaluated_at)',
+      shardingKey: 'cityHash64(slo_id)',
+    },
+    {
+      name: ENGINE_TABLES.status,
+      columns: EVALUATION_COLUMNS,
+      engine: 'ReplacingMergeTree',
+      engineArgs: ['evaluated_at'],
+      orderBy: 'slo_id',
       shardingKey: 'cityHash64(slo_id)',
     },
   ]
 }
 
 export const engineMigrations: Migration[] = [
-  createTablesMigration('slo-engine/001_tables', 'SLO definitions, per-minute rollups and evaluation history', engineTables),
+  createTablesMigration('slo-engine/001_tables', 'SLO definitions, per-minute rollups, rollup state, evaluation history and latest status', engineTables),
 ]

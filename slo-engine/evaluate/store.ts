@@ -1,0 +1,89 @@
+import type { Storage } from '../../storage/index.ts'
+import type { SloEvaluation } from '../model.ts'
+import { ENGINE_TABLES } from '../tables.ts'
+
+// Evaluations: written to the history and to the latest-status table; read by the API.
+
+interface EvaluationRow {
+  slo_id: string
+  evaluated_at: number
+  status: string
+  objective: number
+  sli: number | null
+  events_total: number
+  events_bad: number
+  budget_total: number
+  budget_consumed: number
+  budget_remaining: number | null
+  burn_rates: Record<string, number>
+}
+
+const toRow = (e: SloEvaluation): EvaluationRow => ({
+  slo_id: e.sloId,
+  evaluated_at: e.evaluatedAtMs,
+  status: e.status,
+  objective: e.objectiveRatio,
+  sli: e.sli,
+  events_total: e.eventsTotal,
+  events_bad: e.eventsBad,
+  budget_total: e.budgetTotal,
+  budget_consumed: e.budgetConsumed,
+  budget_remaining: e.budgetRemainingRatio,
+  burn_rates: e.burnRates,
+})
+
+const fromRow = (r: EvaluationRow & { evaluated_ms: number }): SloEvaluation => ({
+  sloId: r.slo_id,
+  evaluatedAtMs: Number(r.evaluated_ms),
+  status: r.status === 'ok' ? 'ok' : 'no_data',
+  objectiveRatio: r.objective,
+  sli: r.sli,
+  eventsTotal: r.events_total,
+  eventsBad: r.events_bad,
+  budgetTotal: r.budget_total,
+  budgetConsumed: r.budget_consumed,
+  budgetRemainingRatio: r.budget_remaining,
+  burnRates: r.burn_rates,
+})
+
+export async function writeEvaluations(storage: Storage, evaluations: readonly SloEvaluation[]): Promise<void> {
+  if (evaluations.length === 0) return
+  const rows = evaluations.map(toRow)
+  await storage.insertRows(ENGINE_TABLES.evaluations, rows)
+  await storage.insertRows(ENGINE_TABLES.status, rows)
+}
+
+const COLUMNS = `slo_id, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates`
+const LATEST = COLUMNS.split(', ')
+  .map((c) => `argMax(${c}, evaluated_at) AS ${c}`)
+  .join(', ')
+  .replace('argMax(slo_id, evaluated_at) AS slo_id', 'slo_id')
+
+/** The latest evaluation of each SLO (of the given ones, or all), by SLO id. */
+export async function readLatestEvaluations(storage: Storage, sloIds?: string[]): Promise<Map<string, SloEvaluation>> {
+  if (sloIds && sloIds.length === 0) return new Map()
+  const rows = await storage.query<EvaluationRow & { evaluated_ms: number }>(
+    `SELECT ${LATEST}, toUnixTimestamp64Milli(max(evaluated_at)) AS evaluated_ms
+     FROM ${ENGINE_TABLES.status} ${sloIds ? 'WHERE slo_id IN {ids:Array(String)}' : ''} GROUP BY slo_id`,
+    sloIds ? { ids: sloIds } : undefined,
+  )
+  return new Map(rows.map((r) => [r.slo_id, fromRow(r)]))
+}
+
+/**
+ * One evaluation per step of `stepSeconds` between fromMs and toMs (the last
+ * of each step), oldest first. Steps without an evaluation are absent.
+ */
+export async function readEvaluationHistory(storage: Storage, sloId: string, range: { fromMs: number; toMs: number; stepSeconds: number }): Promise<SloEvaluation[]> {
+  const step = Math.max(1, Math.floor(range.stepSeconds))
+  const rows = await storage.query<EvaluationRow & { evaluated_ms: number }>(
+    `SELECT ${LATEST}, toUnixTimestamp64Milli(max(evaluated_at)) AS evaluated_ms
+     FROM ${ENGINE_TABLES.evaluations}
+     WHERE slo_id = {id:String}
+       AND evaluated_at >= fromUnixTimestamp64Milli({from:Int64}) AND evaluated_at <= fromUnixTimestamp64Milli({to:Int64})
+     GROUP BY slo_id, intDiv(toUnixTimestamp(evaluated_at), {step:UInt32})
+     ORDER BY evaluated_ms`,
+    { id: sloId, from: Math.floor(range.fromMs), to: Math.floor(range.toMs), step },
+  )
+  return rows.map(fromRow)
+}

@@ -1,0 +1,219 @@
+import { OTEL_TABLES, type QueryParams } from '../../storage/index.ts'
+import type { Atom, RollupPlan } from './plan.ts'
+
+// The rollup statements: one fixed SQL text per table, whatever the number of
+// SLOs. Identifiers are constants of this file; everything that comes from a
+// spec (atom values and patterns, attribute keys, metric names, thresholds) is
+// a bound parameter. Each returns, per minute and per set of atoms that hold,
+// the counts the SLOs need (see plan.ts).
+
+export interface TimeRange {
+  /** Unix seconds, inclusive. */
+  fromSeconds: number
+  /** Unix seconds, exclusive. */
+  toSeconds: number
+}
+
+/** How far before a range cumulative counters are read, to find each series' previous point. */
+export const COUNTER_PREFETCH_SECONDS = 3600
+
+export interface Statement {
+  sql: string
+  params: QueryParams
+}
+
+/**
+ * SQL that turns `vals` (the row's field values) into the 1-based indices of
+ * the atoms that hold. Equality compares; a regex uses RE2 through match().
+ */
+const ATOMS_OF_VALS = `arrayFilter(a -> if({atom_regex:Array(UInt8)}[a] = 1, match(vals[{atom_field:Array(UInt16)}[a]], {atom_value:Array(String)}[a]), vals[{atom_field:Array(UInt16)}[a]] = {atom_value:Array(String)}[a]), arrayEnumerate({atom_field:Array(UInt16)}))`
+
+function atomParams(atoms: Atom[]): QueryParams {
+  return { atom_field: atoms.map((a) => a.field), atom_regex: atoms.map((a) => (a.regex ? 1 : 0)), atom_value: atoms.map((a) => a.value) }
+}
+
+const range = (r: TimeRange) => ({ from: r.fromSeconds, to: r.toSeconds })
+const mapKeys = (map: string, param: string) => `arrayMap(k -> ${map}[k], {${param}:Array(String)})`
+
+export interface SpanGroupRow {
+  minute: number
+  atoms: number[]
+  total: number
+  errors: number
+  /** Spans slower than each latency threshold (plan order). */
+  slower: number[]
+}
+
+export function spansStatement(plan: RollupPlan['traces'], r: TimeRange): Statement {
+  const t = plan.atoms
+  const sql = `SELECT toUInt32(minute) AS minute, atoms, toFloat64(sum(total)) AS total, toFloat64(sum(errors)) AS errors, arrayMap(x -> toFloat64(x), sumForEach(slower)) AS slower
+FROM (
+  SELECT minute, ${ATOMS_OF_VALS} AS atoms, total, errors, slower
+  FROM (
+    SELECT toStartOfMinute(Timestamp) AS minute,
+      arrayConcat([ServiceName, SpanName, SpanKind], ${mapKeys('SpanAttributes', 'span_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
+      count() AS total,
+      countIf(StatusCode = 'Error') AS errors,
+      sumForEach(arrayMap(t -> toUInt64(Duration > t), {latency_ns:Array(UInt64)})) AS slower
+    FROM ${OTEL_TABLES.traces}
+    WHERE Timestamp >= toDateTime64({from:UInt32}, 9) AND Timestamp < toDateTime64({to:UInt32}, 9)
+    GROUP BY minute, vals
+  )
+)
+WHERE notEmpty(atoms) OR {keep_unmatched:UInt8} = 1
+GROUP BY minute, atoms`
+  return {
+    sql,
+    params: { ...atomParams(t.atoms()), keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, span_keys: t.keysOf('SpanAttributes'), resource_keys: t.keysOf('ResourceAttributes'), latency_ns: plan.latencyNs.values, ...range(r) },
+  }
+}
+
+export interface LogGroupRow {
+  minute: number
+  atoms: number[]
+  /** 1-based indices of the Body atoms that hold. */
+  body: number[]
+  severity: number
+  total: number
+}
+
+export function logsStatement(plan: RollupPlan['logs'], r: TimeRange): Statement {
+  const t = plan.atoms
+  const body = plan.bodyAtoms.atoms()
+  const sql = `SELECT toUInt32(minute) AS minute, atoms, body, severity, toFloat64(sum(total)) AS total
+FROM (
+  SELECT minute, ${ATOMS_OF_VALS} AS atoms, body, severity, total
+  FROM (
+    SELECT toStartOfMinute(Timestamp) AS minute,
+      arrayConcat([ServiceName], ${mapKeys('LogAttributes', 'log_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
+      arrayFilter(b -> if({body_regex:Array(UInt8)}[b] = 1, match(Body, {body_value:Array(String)}[b]), Body = {body_value:Array(String)}[b]), arrayEnumerate({body_value:Array(String)})) AS body,
+      SeverityNumber AS severity,
+      count() AS total
+    FROM ${OTEL_TABLES.logs}
+    WHERE Timestamp >= toDateTime64({from:UInt32}, 9) AND Timestamp < toDateTime64({to:UInt32}, 9)
+    GROUP BY minute, vals, body, severity
+  )
+)
+WHERE notEmpty(atoms) OR {keep_unmatched:UInt8} = 1
+GROUP BY minute, atoms, body, severity`
+  return {
+    sql,
+    params: {
+      ...atomParams(t.atoms()),
+      // Rows no table atom holds for are dropped unless some SLO requires none (it matches on Body only, or on nothing).
+      keep_unmatched: plan.slos.some((s) => !s.match.require.some((ref) => ref >= 0)) ? 1 : 0,
+      log_keys: t.keysOf('LogAttributes'),
+      resource_keys: t.keysOf('ResourceAttributes'),
+      body_regex: body.map((a) => (a.regex ? 1 : 0)),
+      body_value: body.map((a) => a.value),
+      ...range(r),
+    },
+  }
+}
+
+export interface CounterGroupRow {
+  minute: number
+  atoms: number[]
+  /** Sum of the counters' increases in the minute. */
+  increase: number
+}
+
+/**
+ * Increases of monotonic sums per minute. Delta points are increases as they
+ * are. Cumulative points (OTLP cumulative sums, remote_write counters) are
+ * differenced per series (service, metric, attributes, resource, scope); a
+ * drop or a new start time is a counter reset, after which the new value is
+ * the increase. The first point of a series counts only when the series
+ * started inside what was read (a counter first seen mid-life has no known
+ * previous value, as in Prometheus' increase()).
+ */
+export function countersStatement(plan: RollupPlan['sums'], metricNames: readonly string[], r: TimeRange): Statement {
+  const t = plan.atoms
+  const sql = `SELECT toUInt32(minute) AS minute, atoms, sum(increase) AS increase
+FROM (
+  SELECT toStartOfMinute(TimeUnix) AS minute, ${ATOMS_OF_VALS} AS atoms, increase
+  FROM (
+    SELECT TimeUnix, vals,
+      multiIf(
+        AggregationTemporality = 1, Value,
+        n = 1, if(StartTimeUnix >= toDateTime64({prefetch_from:UInt32}, 9), Value, 0),
+        StartTimeUnix != prev_start OR Value < prev_value, Value,
+        Value - prev_value) AS increase
+    FROM (
+      SELECT TimeUnix, Value, StartTimeUnix, AggregationTemporality,
+        arrayConcat([ServiceName, MetricName], ${mapKeys('Attributes', 'attr_keys')}) AS vals,
+        lagInFrame(Value) OVER series AS prev_value,
+        lagInFrame(StartTimeUnix) OVER series AS prev_start,
+        row_number() OVER series AS n
+      FROM ${OTEL_TABLES.sum}
+      WHERE MetricName IN {metrics:Array(String)} AND IsMonotonic
+        AND TimeUnix >= toDateTime64({prefetch_from:UInt32}, 9) AND TimeUnix < toDateTime64({to:UInt32}, 9)
+      WINDOW series AS (PARTITION BY ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
+  )
+)
+WHERE notEmpty(atoms)
+GROUP BY minute, atoms`
+  return {
+    sql,
+    params: { ...atomParams(t.atoms()), attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
+  }
+}
+
+export interface HistogramGroupRow {
+  minute: number
+  atoms: number[]
+  /** Per threshold (plan order): observations counted where the threshold is a bucket bound, and those at or under it. */
+  totals: number[]
+  goods: number[]
+  /** Per threshold: points whose buckets do not have it as a bound (excluded, and reported). */
+  unbounded: number[]
+}
+
+/**
+ * Observations at or under each threshold, from OTLP histogram points:
+ * bucket i counts (bound[i-1], bound[i]], so "at or under bound[k]" is the sum
+ * of the first k buckets. Cumulative points are differenced per series with
+ * the same reset rules as counters.
+ */
+export function histogramsStatement(plan: RollupPlan['histograms'], metricNames: readonly string[], r: TimeRange): Statement {
+  const t = plan.atoms
+  const started = 'StartTimeUnix >= toDateTime64({prefetch_from:UInt32}, 9)'
+  const reset = 'StartTimeUnix != prev_start OR Count < prev_count'
+  const sql = `SELECT toUInt32(minute) AS minute, atoms, arrayMap(x -> toFloat64(x), sumForEach(totals)) AS totals, arrayMap(x -> toFloat64(x), sumForEach(goods)) AS goods, arrayMap(x -> toFloat64(x), sumForEach(unbounded)) AS unbounded
+FROM (
+  SELECT toStartOfMinute(TimeUnix) AS minute, ${ATOMS_OF_VALS} AS atoms,
+    arrayMap(b -> if(b, count_increase, 0), bounded) AS totals,
+    arrayMap((b, g) -> if(b, g, 0), bounded, good_increase) AS goods,
+    arrayMap(b -> toInt64(NOT b), bounded) AS unbounded
+  FROM (
+    SELECT TimeUnix, vals, bounded,
+      multiIf(AggregationTemporality = 1, toInt64(Count), n = 1, if(${started}, toInt64(Count), 0), ${reset}, toInt64(Count), toInt64(Count) - toInt64(prev_count)) AS count_increase,
+      multiIf(AggregationTemporality = 1, goods, n = 1, if(${started}, goods, arrayMap(g -> toInt64(0), goods)), ${reset}, goods,
+        arrayMap((g, p) -> g - p, goods, arrayResize(prev_goods, length(goods), toInt64(0)))) AS good_increase
+    FROM (
+      SELECT TimeUnix, Count, StartTimeUnix, AggregationTemporality,
+        arrayConcat([ServiceName, MetricName], ${mapKeys('Attributes', 'attr_keys')}) AS vals,
+        arrayMap(b -> indexOf(ExplicitBounds, b) > 0, {thresholds:Array(Float64)}) AS bounded,
+        arrayMap(b -> toInt64(arraySum(arraySlice(BucketCounts, 1, indexOf(ExplicitBounds, b)))), {thresholds:Array(Float64)}) AS goods,
+        lagInFrame(Count) OVER series AS prev_count,
+        lagInFrame(goods) OVER series AS prev_goods,
+        lagInFrame(StartTimeUnix) OVER series AS prev_start,
+        row_number() OVER series AS n
+      FROM ${OTEL_TABLES.histogram}
+      WHERE MetricName IN {metrics:Array(String)}
+        AND TimeUnix >= toDateTime64({prefetch_from:UInt32}, 9) AND TimeUnix < toDateTime64({to:UInt32}, 9)
+      WINDOW series AS (PARTITION BY ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
+  )
+)
+WHERE notEmpty(atoms)
+GROUP BY minute, atoms`
+  return {
+    sql,
+    params: { ...atomParams(t.atoms()), attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], thresholds: plan.thresholds.values, prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
+  }
+}
+
