@@ -10,6 +10,7 @@ import { otlpRoute } from './otlp/receiver.ts'
 import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
 import { decodeLogsJson, decodeLogsProto } from './otlp/logs.ts'
 import { decodeMetricsJson, decodeMetricsProto } from './otlp/metrics.ts'
+import { remoteWriteRoute } from './remote-write/receiver.ts'
 
 export interface CollectorDeps {
   config: CollectorConfig
@@ -56,6 +57,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
     ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],
     ['/v1/metrics', otlpRoute('metrics', { protobuf: decodeMetricsProto, json: decodeMetricsJson }, receiverDeps)],
+    ['/api/v1/write', remoteWriteRoute(receiverDeps)],
   ])
   const server = new ReceiverServer(routes, log)
 
