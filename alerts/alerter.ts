@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client'
-import { ConfigError, type AlertsConfig } from '../config/index.ts'
+import type { AlertsConfig } from '../config/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
 import { isComputedSli, type NotifyTarget, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { Storage } from '../storage/index.ts'
@@ -10,11 +10,10 @@ import { createDispatcher, type DispatchOutcome } from './notify/dispatcher.ts'
 import type { FetchLike } from './notify/http.ts'
 import type { AlertNotice } from './notify/notice.ts'
 import { createNotifier, type Notifier } from './notify/notifiers.ts'
-import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type PolicyOverrides, type Severity } from './policy.ts'
+import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type Severity } from './policy.ts'
 import { loadAlertStates, saveAlertStates } from './state-store.ts'
 import { deliveryDue, initialState, stepAlert, type AlertState } from './state.ts'
-import { loadWindows } from './windows-load.ts'
-import { WindowsFileError } from './windows-file.ts'
+import { configuredWindows } from './rule-config.ts'
 
 // Paging from the engine: after each evaluation of an SLO, the policy decides
 // whether its page and ticket conditions hold, the state machine moves, the
@@ -55,24 +54,13 @@ export function globalTargets(config: AlertsConfig): NotifyTarget[] {
   return targets
 }
 
-/** The windows files named by alerts.windowsPath; a bad one is a configuration error. */
-function loadConfiguredWindows(config: AlertsConfig): PolicyOverrides {
-  if (!config.windowsPath) return new Map()
-  try {
-    return loadWindows([config.windowsPath])
-  } catch (err) {
-    if (err instanceof WindowsFileError) throw new ConfigError(err.problems.map((p) => `alerts.windowsPath (CAIRN_ALERT_WINDOWS): ${p}`))
-    throw err
-  }
-}
-
 const stateKey = (sloId: string, severity: Severity) => `${sloId}/${severity}`
 
 export function createAlerter(deps: AlerterDeps): Alerter {
   const { config, storage, logger } = deps
   const now = deps.now ?? Date.now
   const resendMs = config.resendIntervalSeconds * 1000
-  const windows = loadConfiguredWindows(config)
+  const windows = configuredWindows(config)
   const states = new Map<string, AlertState>()
   const lastEvaluatedMs = new Map<string, number>()
   const notifiers = new Map<string, Notifier>()

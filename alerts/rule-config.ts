@@ -1,6 +1,19 @@
-import type { AlertsConfig } from '../config/index.ts'
+import { ConfigError, type AlertsConfig } from '../config/index.ts'
+import type { PolicyOverrides } from './policy.ts'
 import type { RuleOptions } from './rules/generate.ts'
+import { WindowsFileError } from './windows-file.ts'
 import { loadWindows } from './windows-load.ts'
+
+/** The windows files named by alerts.windowsPath (CAIRN_ALERT_WINDOWS); a bad one is a configuration error. */
+export function configuredWindows(config: AlertsConfig): PolicyOverrides {
+  if (!config.windowsPath) return new Map()
+  try {
+    return loadWindows([config.windowsPath])
+  } catch (err) {
+    if (err instanceof WindowsFileError) throw new ConfigError(err.problems.map((p) => `alerts.windowsPath (CAIRN_ALERT_WINDOWS): ${p}`))
+    throw err
+  }
+}
 
 /**
  * The rule options the running service's alerting uses (its windows files and
@@ -9,7 +22,7 @@ import { loadWindows } from './windows-load.ts'
  */
 export function ruleOptionsFromConfig(config: AlertsConfig): Pick<RuleOptions, 'windows' | 'dashboardUrlTemplate'> {
   return {
-    windows: config.windowsPath ? loadWindows([config.windowsPath]) : new Map(),
+    windows: configuredWindows(config),
     ...(config.dashboardUrl && { dashboardUrlTemplate: config.dashboardUrl }),
   }
 }

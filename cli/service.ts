@@ -3,8 +3,8 @@ import type { CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, startTracing, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { createCollector, type Collector } from '../collector/index.ts'
-import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
-import { alertsMigrations, createAlerter, type Alerter } from '../alerts/index.ts'
+import { createEngine, createSloCatalog, engineMigrations, type Engine, type Slo } from '../slo-engine/index.ts'
+import { alertPolicyFor, alertsMigrations, createAlerter, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
@@ -87,7 +87,10 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }) })
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog })
+    // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
+    const ruleOptions = ruleOptionsFromConfig(config.alerts)
+    const resolvePolicy = (slo: Slo) => alertPolicyFor(slo, ruleOptions.windows)
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy })
   }
 
   let http: ListeningServer | undefined

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { alertPolicyFor, loadWindows, parseWindowsFile, WindowsFileError } from '../../alerts/index.ts'
+import { alertPolicyFor, loadWindows, parseWindowsFile, ruleOptionsFromConfig, WindowsFileError } from '../../alerts/index.ts'
+import { ConfigError, configSchema } from '../../config/index.ts'
 import { makeSlo } from '../fixtures/alerts/slos.ts'
 
 const PEERS = '/work/shared/peers/sloth'
@@ -49,5 +50,15 @@ describe('alert windows files (Sloth AlertWindows)', () => {
     expect(problems('apiVersion: [')).toHaveLength(1)
     expect(problems(`${text}\n---\n${text}`)[0]).toMatch(/^w\.yaml:\d+:\d+: spec\.sloPeriod: a second AlertWindows for period 7d$/)
     expect(() => loadWindows(['/nonexistent/windows.yaml'])).toThrow(/cannot read alert windows: ENOENT/)
+  })
+
+  it('is a configuration error, naming the setting, when CAIRN_ALERT_WINDOWS is bad', () => {
+    const config = configSchema.parse({ alerts: { windowsPath: '/nonexistent/windows' } }).alerts
+    expect(() => ruleOptionsFromConfig(config)).toThrow(ConfigError)
+    expect(() => ruleOptionsFromConfig(config)).toThrow('alerts.windowsPath (CAIRN_ALERT_WINDOWS): /nonexistent/windows: cannot read alert windows: ENOENT')
+    const good = configSchema.parse({ alerts: { windowsPath: peers('examples/windows'), dashboardUrl: 'https://g/d/{slo}' } }).alerts
+    const options = ruleOptionsFromConfig(good)
+    expect([...options.windows!.keys()].sort((a, b) => a - b)).toEqual([7 * 86400, 30 * 86400])
+    expect(options.dashboardUrlTemplate).toBe('https://g/d/{slo}')
   })
 })
