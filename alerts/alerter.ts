@@ -139,7 +139,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       labels: state.labels,
       annotations: state.annotations,
       firedAtMs: state.firedAtMs!,
-      endsAtMs: state.status === 'resolved' ? state.resolvedAtMs! : evaluation.evaluatedAtMs + validForMs,
+      endsAtMs: state.status === 'resolved' ? state.resolvedAtMs! : now() + validForMs,
       evaluation: {
         evaluatedAtMs: evaluation.evaluatedAtMs,
         objectivePercent: slo.objectivePercent,
@@ -182,7 +182,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       }
       states.set(key, state)
       for (const notifier of targets) {
-        if (!deliveryDue(state, notifier.key, notifier.resends, resendMs, at)) continue
+        // Resends are timed on the clock deliveries are stamped with (evaluation times are whole minutes).
+        if (!deliveryDue(state, notifier.key, notifier.resends, resendMs, now())) continue
         const n = notice(slo, state, evaluation, validForMs)
         if (!notifier.resends && dispatcher.isPending(notifier, n)) continue
         dispatcher.enqueue(notifier, n)
