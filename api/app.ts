@@ -9,8 +9,10 @@ import { logRoutes } from './routes/logs.ts'
 import { traceRoutes } from './routes/traces.ts'
 import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
+import { sloRoutes, type EvaluationHistoryReader } from './routes/slos.ts'
+import type { LatestEvaluationsReader } from './status.ts'
 import type { RuleOptions } from '../alerts/index.ts'
-import type { SloCatalog } from '../slo-engine/index.ts'
+import { readEvaluationHistory, readLatestEvaluations, type SloCatalog } from '../slo-engine/index.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
 
 export interface ApiDeps {
@@ -20,6 +22,11 @@ export interface ApiDeps {
   catalog: SloCatalog
   /** The alerting component's policy per SLO, for burn-rate thresholds on dashboards. */
   resolvePolicy?: PolicyResolver
+  /** How long GET /api/v1/slos reuses its answer (ms); default 0. */
+  statusCacheMs?: number
+  /** Readers of the engine's evaluations; the engine's own by default (tests may pass others). */
+  readLatestEvaluations?: LatestEvaluationsReader
+  readEvaluationHistory?: EvaluationHistoryReader
   /** Options of the rule generator (Sloth period, windows files), as `cairn rules` takes them. */
   ruleOptions?: RuleOptions
 }
@@ -46,6 +53,16 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
+  app.route(
+    `${API_PREFIX}/slos`,
+    sloRoutes({
+      storage: deps.storage,
+      catalog: deps.catalog,
+      statusCacheMs: deps.statusCacheMs ?? 0,
+      readLatestEvaluations: deps.readLatestEvaluations ?? readLatestEvaluations,
+      readEvaluationHistory: deps.readEvaluationHistory ?? readEvaluationHistory,
+    }),
+  )
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))

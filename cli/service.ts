@@ -90,7 +90,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
     const ruleOptions = ruleOptionsFromConfig(config.alerts)
     const resolvePolicy = (slo: Slo) => alertPolicyFor(slo, ruleOptions.windows)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy })
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy, statusCacheMs: config.api.statusCacheMs })
   }
 
   let http: ListeningServer | undefined

@@ -1,0 +1,249 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { formatDuration, parseSloDocuments, type Slo, type SloCatalog, type SloEvaluation } from '../../slo-engine/index.ts'
+import type { Storage } from '../../storage/index.ts'
+import { readSpecBody, yamlBody } from '../body.ts'
+import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
+import { managedBy, readAlertStates, sloStatus, type LatestEvaluationsReader, type SloStatus } from '../status.ts'
+import { iso, parseStepSeconds, parseTime, timeParam } from '../time.ts'
+
+export type EvaluationHistoryReader = (storage: Storage, sloId: string, range: { fromMs: number; toMs: number; stepSeconds: number }) => Promise<SloEvaluation[]>
+
+export interface SloRouteDeps {
+  storage: Storage
+  catalog: SloCatalog
+  readLatestEvaluations: LatestEvaluationsReader
+  readEvaluationHistory: EvaluationHistoryReader
+  /** How long the status list is reused; PUT and DELETE through this process clear it at once. */
+  statusCacheMs: number
+}
+
+/** Like Prometheus' query_range: a history answer of more points than this is refused, not truncated. */
+export const MAX_HISTORY_POINTS = 11_000
+const DEFAULT_HISTORY_MS = 24 * 3_600_000
+
+const idParam = z.object({
+  id: z.string().min(1).max(256, 'expected an SLO id of at most 256 characters').openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-availability' }),
+})
+
+function windowText(slo: Slo): string {
+  return slo.window.kind === 'rolling' ? formatDuration(slo.window.seconds) : `calendar ${slo.window.period} (${slo.window.timeZone})`
+}
+
+function summary(slo: Slo, status: SloStatus): z.infer<typeof SloSummarySchema> {
+  return {
+    id: slo.id,
+    name: slo.name,
+    service: slo.service,
+    ...(slo.displayName === undefined ? {} : { displayName: slo.displayName }),
+    ...(slo.description === undefined ? {} : { description: slo.description }),
+    labels: slo.labels,
+    objectivePercent: slo.objectivePercent,
+    window: windowText(slo),
+    sliKind: slo.sli.kind,
+    managedBy: managedBy(slo),
+    source: { format: slo.source.format, file: slo.source.file, line: slo.source.line, column: slo.source.column },
+    status,
+  }
+}
+
+const listSlos = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Every SLO with its current status',
+  description: 'SLI, error budget, burn rates and alert state of every SLO, file-defined and API-managed, sorted by id.',
+  tags: ['slos'],
+  responses: { 200: { description: 'The SLOs', content: { 'application/json': { schema: z.object({ slos: z.array(SloSummarySchema) }) } } } },
+})
+
+const getSlo = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'One SLO: its spec and status',
+  tags: ['slos'],
+  request: { params: idParam },
+  responses: { 200: { description: 'The SLO', content: { 'application/json': { schema: SloDetailSchema } } }, 404: errorResponse('No such SLO') },
+})
+
+const getHistory = createRoute({
+  method: 'get',
+  path: '/{id}/history',
+  summary: 'Evaluations of one SLO over time',
+  description: `One evaluation per step (the last in each step) between from and to; at most ${MAX_HISTORY_POINTS} steps.`,
+  tags: ['slos'],
+  request: {
+    params: idParam,
+    query: z.object({
+      from: timeParam('start, default 24 hours before `to`'),
+      to: timeParam('end, default now'),
+      step: z
+        .string()
+        .refine((s) => (parseStepSeconds(s) ?? 0) >= 1, { message: 'expected a step of at least 1s: a duration (5m) or seconds' })
+        .optional()
+        .openapi({ description: 'resolution: a duration (5m, 1h) or seconds; default chosen for about 300 points, at least 60s', example: '5m' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The evaluations',
+      content: {
+        'application/json': {
+          schema: z.object({ sloId: z.string(), from: z.string(), to: z.string(), stepSeconds: z.number(), evaluations: z.array(EvaluationSchema) }).openapi('History'),
+        },
+      },
+    },
+    400: errorResponse('A bad parameter'),
+    404: errorResponse('No such SLO'),
+  },
+})
+
+const validateSpec = createRoute({
+  method: 'post',
+  path: '/validate',
+  summary: 'Validate SLO specs',
+  description: 'Parses a YAML body (one or more documents: cairn/v1, Sloth prometheus/v1, OpenSLO v1) and reports every error with its line and column. Stores nothing.',
+  tags: ['slos'],
+  request: { body: yamlBody('SLO specs as YAML') },
+  responses: {
+    200: { description: 'The verdict: valid, the SLOs found, the errors', content: { 'application/json': { schema: ValidationSchema } } },
+    400: errorResponse('An empty or non-text body'),
+    413: errorResponse('A body over 1 MiB'),
+    415: errorResponse('Not a YAML content type'),
+  },
+})
+
+const putSlo = createRoute({
+  method: 'put',
+  path: '/{id}',
+  summary: 'Create or replace an API-managed SLO',
+  description: 'The body is one SLO spec whose id (<service>-<name>) is the path id. An id defined in a file under CAIRN_SLO_DIR wins: PUT answers 409 for it.',
+  tags: ['slos'],
+  request: { params: idParam, body: yamlBody('One SLO spec as YAML') },
+  responses: {
+    200: { description: 'Replaced', content: { 'application/json': { schema: SloDetailSchema } } },
+    201: { description: 'Created', content: { 'application/json': { schema: SloDetailSchema } } },
+    400: errorResponse('An invalid spec (details: its errors with line and column), or one whose id is not the path id'),
+    409: errorResponse('The id is defined in a file'),
+    413: errorResponse('A body over 1 MiB'),
+    415: errorResponse('Not a YAML content type'),
+  },
+})
+
+const deleteSlo = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Delete an API-managed SLO',
+  tags: ['slos'],
+  request: { params: idParam },
+  responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such SLO'), 409: errorResponse('The id is defined in a file: delete it there') },
+})
+
+export function sloRoutes(deps: SloRouteDeps) {
+  const { storage, catalog } = deps
+  const app = new OpenAPIHono({ defaultHook: validationHook })
+  let cached: { atMs: number; body: Promise<{ slos: z.infer<typeof SloSummarySchema>[] }> } | undefined
+
+  async function statusOf(slos: Slo[]): Promise<SloStatus[]> {
+    const ids = slos.map((s) => s.id)
+    const [evaluations, alerts] = await Promise.all([deps.readLatestEvaluations(storage, ids), readAlertStates(storage, ids)])
+    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id)))
+  }
+
+  async function freshList() {
+    const slos = await catalog.list()
+    const statuses = await statusOf(slos)
+    return { slos: slos.map((s, i) => summary(s, statuses[i]!)) }
+  }
+
+  async function found(id: string): Promise<Slo> {
+    const slo = await catalog.get(id)
+    if (!slo) throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
+    return slo
+  }
+
+  app.openapi(listSlos, async (c) => {
+    const now = Date.now()
+    // One read serves every request in the window, and concurrent requests share it (single flight).
+    if (!cached || now - cached.atMs >= deps.statusCacheMs) {
+      const body = freshList()
+      cached = { atMs: now, body }
+      body.catch(() => (cached = undefined))
+    }
+    return c.json(await cached.body, 200)
+  })
+
+  app.openapi(validateSpec, async (c) => {
+    const text = await readSpecBody(c)
+    const { slos, errors } = parseSloDocuments(text, 'body')
+    return c.json({ valid: errors.length === 0, slos: slos.map((s) => ({ id: s.id, service: s.service, name: s.name, format: s.source.format })), errors }, 200)
+  })
+
+  app.openapi(getSlo, async (c) => {
+    const slo = await found(c.req.valid('param').id)
+    const [status] = await statusOf([slo])
+    return c.json({ slo: slo as unknown as Record<string, unknown>, managedBy: managedBy(slo), status: status! }, 200)
+  })
+
+  app.openapi(getHistory, async (c) => {
+    const { id } = c.req.valid('param')
+    const q = c.req.valid('query')
+    const now = Date.now()
+    const toMs = q.to === undefined ? now : parseTime(q.to, now)!
+    const fromMs = q.from === undefined ? toMs - DEFAULT_HISTORY_MS : parseTime(q.from, now)!
+    if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+    const stepSeconds = q.step === undefined ? Math.max(60, Math.ceil((toMs - fromMs) / 1000 / 300 / 60) * 60) : parseStepSeconds(q.step)!
+    const points = (toMs - fromMs) / 1000 / stepSeconds
+    if (points > MAX_HISTORY_POINTS) {
+      throw new ApiError(400, 'bad_request', `the range holds ${Math.ceil(points)} steps of ${stepSeconds}s, more than ${MAX_HISTORY_POINTS}: use a larger step or a shorter range`)
+    }
+    await found(id)
+    const evaluations = await deps.readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })
+    return c.json(
+      {
+        sloId: id,
+        from: iso(fromMs),
+        to: iso(toMs),
+        stepSeconds,
+        evaluations: evaluations.map((e) => ({
+          evaluatedAt: iso(e.evaluatedAtMs),
+          status: e.status,
+          sli: e.sli,
+          objective: e.objectiveRatio,
+          eventsTotal: e.eventsTotal,
+          eventsBad: e.eventsBad,
+          budgetTotal: e.budgetTotal,
+          budgetConsumed: e.budgetConsumed,
+          budgetRemainingRatio: e.budgetRemainingRatio,
+          burnRates: e.burnRates,
+        })),
+      },
+      200,
+    )
+  })
+
+  app.openapi(putSlo, async (c) => {
+    const { id } = c.req.valid('param')
+    const text = await readSpecBody(c)
+    const existed = (await catalog.get(id)) !== undefined
+    const result = await catalog.putFromApi(id, text)
+    if (result.conflict === 'file-defined') throw new ApiError(409, 'conflict', `SLO ${JSON.stringify(id)} is defined in a file under the SLO directory; files win over the API: change it there`)
+    if (result.errors.length > 0 || !result.slo) {
+      const what = result.conflict === 'id-mismatch' ? 'the spec defines another SLO than the path names' : 'the spec is invalid'
+      throw new ApiError(400, 'invalid_spec', `${what}: ${result.errors.map((e) => `${e.line}:${e.column}: ${e.message}`).join('; ')}`, result.errors)
+    }
+    cached = undefined
+    const [status] = await statusOf([result.slo])
+    return c.json({ slo: result.slo as unknown as Record<string, unknown>, managedBy: managedBy(result.slo), status: status! }, existed ? 200 : 201)
+  })
+
+  app.openapi(deleteSlo, async (c) => {
+    const { id } = c.req.valid('param')
+    const outcome = await catalog.deleteFromApi(id)
+    if (outcome === 'not-found') throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
+    if (outcome === 'file-defined') throw new ApiError(409, 'conflict', `SLO ${JSON.stringify(id)} is defined in a file under the SLO directory: delete it there`)
+    cached = undefined
+    return c.body(null, 204)
+  })
+
+  return app
+}
