@@ -138,10 +138,55 @@ const deleteSlo = createRoute({
   responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such SLO'), 409: errorResponse('The id is defined in a file: delete it there') },
 })
 
+/**
+ * The status list, read at most once per `ttlMs`: concurrent requests share one
+ * read, and once the answer is stale it is still served while a single refresh
+ * runs in the background (for at most 10 × ttl; after that requests wait for
+ * fresh data, so an outage shows as errors rather than as old numbers).
+ */
+function statusListCache(ttlMs: number, read: () => Promise<string>) {
+  let entry: { atMs: number; text: string } | undefined
+  let inflight: Promise<string> | undefined
+  // A read that started before clear() must not store what it read: a change happened since.
+  let generation = 0
+  const refresh = () => {
+    if (inflight) return inflight
+    const started = generation
+    const startedAtMs = Date.now()
+    const current = read()
+      .then((text) => {
+        if (started === generation) entry = { atMs: startedAtMs, text }
+        return text
+      })
+      .finally(() => {
+        if (inflight === current) inflight = undefined
+      })
+    inflight = current
+    return current
+  }
+  return {
+    async get(): Promise<string> {
+      if (ttlMs <= 0) return read()
+      const age = entry ? Date.now() - entry.atMs : Infinity
+      if (age < ttlMs) return entry!.text
+      if (age < 10 * ttlMs) {
+        refresh().catch(() => undefined) // a failed background refresh is retried by the next request
+        return entry!.text
+      }
+      return refresh()
+    },
+    clear() {
+      generation++
+      entry = undefined
+      inflight = undefined
+    },
+  }
+}
+
 export function sloRoutes(deps: SloRouteDeps) {
   const { storage, catalog } = deps
   const app = new OpenAPIHono({ defaultHook: validationHook })
-  let cached: { atMs: number; body: Promise<{ slos: z.infer<typeof SloSummarySchema>[] }> } | undefined
+  const listCache = statusListCache(deps.statusCacheMs, async () => JSON.stringify(await freshList()))
 
   async function statusOf(slos: Slo[]): Promise<SloStatus[]> {
     const ids = slos.map((s) => s.id)
@@ -162,14 +207,8 @@ export function sloRoutes(deps: SloRouteDeps) {
   }
 
   app.openapi(listSlos, async (c) => {
-    const now = Date.now()
-    // One read serves every request in the window, and concurrent requests share it (single flight).
-    if (!cached || now - cached.atMs >= deps.statusCacheMs) {
-      const body = freshList()
-      cached = { atMs: now, body }
-      body.catch(() => (cached = undefined))
-    }
-    return c.json(await cached.body, 200)
+    // The body is kept serialized: at hundreds of requests a second, stringifying 100 SLOs each time shows.
+    return c.body(await listCache.get(), 200, { 'content-type': 'application/json' }) as never
   })
 
   app.openapi(validateSpec, async (c) => {
@@ -196,8 +235,7 @@ export function sloRoutes(deps: SloRouteDeps) {
     if (points > MAX_HISTORY_POINTS) {
       throw new ApiError(400, 'bad_request', `the range holds ${Math.ceil(points)} steps of ${stepSeconds}s, more than ${MAX_HISTORY_POINTS}: use a larger step or a shorter range`)
     }
-    await found(id)
-    const evaluations = await deps.readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })
+    const [, evaluations] = await Promise.all([found(id), deps.readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })])
     return c.json(
       {
         sloId: id,
@@ -231,7 +269,7 @@ export function sloRoutes(deps: SloRouteDeps) {
       const what = result.conflict === 'id-mismatch' ? 'the spec defines another SLO than the path names' : 'the spec is invalid'
       throw new ApiError(400, 'invalid_spec', `${what}: ${result.errors.map((e) => `${e.line}:${e.column}: ${e.message}`).join('; ')}`, result.errors)
     }
-    cached = undefined
+    listCache.clear()
     const [status] = await statusOf([result.slo])
     return c.json({ slo: result.slo as unknown as Record<string, unknown>, managedBy: managedBy(result.slo), status: status! }, existed ? 200 : 201)
   })
@@ -241,7 +279,7 @@ export function sloRoutes(deps: SloRouteDeps) {
     const outcome = await catalog.deleteFromApi(id)
     if (outcome === 'not-found') throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
     if (outcome === 'file-defined') throw new ApiError(409, 'conflict', `SLO ${JSON.stringify(id)} is defined in a file under the SLO directory: delete it there`)
-    cached = undefined
+    listCache.clear()
     return c.body(null, 204)
   })
 

@@ -116,6 +116,23 @@ describe('GET /api/v1/slos', () => {
   })
 })
 
+describe('the status list cache', () => {
+  it('serves one read for statusCacheMs, and PUT or DELETE clears it at once', async () => {
+    const cachedApi = createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([]), catalog, statusCacheMs: 60_000 })
+    const spec = (objective: number) => login(objective, 'probe').replace('service: auth', 'service: cache')
+    const put = (objective: number) => cachedApi.request('/api/v1/slos/cache-probe', { method: 'PUT', headers: { 'content-type': 'application/yaml' }, body: spec(objective) })
+    const probe = async () => ((await (await cachedApi.request('/api/v1/slos')).json()) as any).slos.find((s: any) => s.id === 'cache-probe')
+    expect((await put(99)).status).toBe(201)
+    expect((await probe()).status.state).toBe('pending')
+    await storage.insertRows(ENGINE_TABLES.status, [{ ...evaluation(0), slo_id: 'cache-probe', budget_remaining: 0.25 }])
+    expect((await probe()).status.state).toBe('pending') // still the cached answer
+    expect((await put(98)).status).toBe(200)
+    expect((await probe()).status).toMatchObject({ state: 'ok', errorBudget: { remainingRatio: 0.25 } })
+    expect((await cachedApi.request('/api/v1/slos/cache-probe', { method: 'DELETE' })).status).toBe(204)
+    expect(await probe()).toBeUndefined()
+  })
+})
+
 describe('GET /api/v1/slos/{id}', () => {
   it('returns the spec in the model and the status', async () => {
     const { status, body } = await call('GET', '/api/v1/slos/checkout-availability')
