@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { dashboardJson, generateDashboards, provisioningYaml, pushDashboards, FLAVOURS, GrafanaError, type Flavour, type GeneratedDashboard } from '../../dashboards/index.ts'
-import { formatSpecError, loadSloFiles, parseDuration } from '../../slo-engine/index.ts'
+import { formatSpecError, loadSloFiles, parseDuration, type Slo } from '../../slo-engine/index.ts'
+import { alertPolicyFor, ruleOptionsFromConfig } from '../../alerts/index.ts'
+import { loadConfig } from '../../config/index.ts'
 import { UsageError, type Command } from '../command.ts'
 
 const USAGE = `cairn dashboards <dir|file…> [--out DIR] [--grafana-url URL --grafana-token TOKEN]
@@ -73,9 +75,11 @@ function parseArgs(args: string[], env: NodeJS.ProcessEnv): Options {
   }
 }
 
-/** Dashboards per flavour, each with its own data source uid. */
-function generate(options: Options, slos: Parameters<typeof generateDashboards>[0]): GeneratedDashboard[] {
-  return options.flavours.flatMap((flavour) => generateDashboards(slos, [flavour], { datasourceUid: options.datasourceUids[flavour] }))
+/** Dashboards per flavour, each with its own data source uid; thresholds from the alert policy the service is configured with. */
+function generate(options: Options, slos: Slo[]): GeneratedDashboard[] {
+  const { windows } = ruleOptionsFromConfig(loadConfig().alerts)
+  const resolvePolicy = (slo: Slo) => alertPolicyFor(slo, windows)
+  return options.flavours.flatMap((flavour) => generateDashboards(slos, [flavour], { datasourceUid: options.datasourceUids[flavour], resolvePolicy }))
 }
 
 /** Writes the dashboards and the provisioning file; removes dashboards cairn wrote before for SLOs that are gone. */

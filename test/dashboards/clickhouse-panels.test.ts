@@ -44,9 +44,9 @@ beforeAll(async () => {
     Array.from({ length: 180 }, (_, i) => ({ slo_id, minute: ts(NOW - (i + 1) * 60_000), good: 97, total: 100, definition_hash: 'h', computed_at: ts(NOW) })),
   ))
   await storage.insertRows('cairn_alert_state', sloIds.flatMap((slo_id) => [
-    { slo_id, severity: 'page', state: 'inactive', active_since: null, last_notified_at: null, updated_at: ts(NOW - 2 * HOUR) },
-    { slo_id, severity: 'page', state: 'firing', active_since: ts(NOW - HOUR), last_notified_at: ts(NOW - HOUR), updated_at: ts(NOW - HOUR) },
-    { slo_id, severity: 'ticket', state: 'inactive', active_since: null, last_notified_at: null, updated_at: ts(NOW - HOUR) },
+    { slo_id, severity: 'page', state: 'inactive', active_since: null, updated_at: ts(NOW - 2 * HOUR) },
+    { slo_id, severity: 'page', state: 'firing', active_since: ts(NOW - HOUR), updated_at: ts(NOW - HOUR) },
+    { slo_id, severity: 'ticket', state: 'inactive', active_since: null, updated_at: ts(NOW - HOUR) },
   ]))
   // Spans of every service: in each of the last 2 hours, 30 server spans of which 3 errors, 10..300 ms.
   const services = [...new Set(ALL_TEST_SLOS.map((s) => s.service))]
