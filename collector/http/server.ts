@@ -72,9 +72,12 @@ export class ReceiverServer {
     const server = this.server
     if (!server) return
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
+    // Keep-alive connections turn idle as their last responses go out (after the final flush).
+    const idle = setInterval(() => server.closeIdleConnections(), 20)
     const timer = setTimeout(() => server.closeAllConnections(), graceMs)
+    server.closeIdleConnections()
     await closed
+    clearInterval(idle)
     clearTimeout(timer)
   }
 }

@@ -1,0 +1,185 @@
+// "Acknowledged data is stored data": storage failing, stalling and recovering,
+// a full queue, and shutdown with buffered rows. Embedded chDB cannot be taken
+// down, so a wrapper around the real Storage fails or stalls insertRaw on command.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Storage } from '../../storage/index.ts'
+import { metricValue, openHarness, type Harness } from './harness.ts'
+
+let h: Harness
+beforeAll(async () => {
+  h = await openHarness()
+})
+afterAll(async () => {
+  await h.close()
+})
+
+/** The real storage, with insertRaw that can be made to fail or to hang until released. */
+function flakyStorage(real: Storage) {
+  const state = { failing: false, stalled: undefined as Promise<void> | undefined, inserts: 0, failEvery: 0 }
+  let release: () => void = () => undefined
+  const storage = new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop !== 'insertRaw') return Reflect.get(target, prop, receiver)
+      return async (table: string, format: 'TabSeparated', payload: Buffer) => {
+        state.inserts++
+        if (state.stalled) await state.stalled
+        if (state.failing) throw new Error('Connection refused (storage is down)')
+        if (state.failEvery > 0 && state.inserts % state.failEvery === 0) throw new Error('transient failure')
+        return target.insertRaw(table, format, payload)
+      }
+    },
+  })
+  return {
+    storage,
+    state,
+    stall() {
+      state.stalled = new Promise((resolve) => (release = resolve))
+    },
+    resume() {
+      state.stalled = undefined
+      release()
+    },
+  }
+}
+
+let serial = 0
+/** An OTLP/JSON request with `count` spans of `service`; returns the span ids. */
+function spans(service: string, count: number): { body: string; ids: string[] } {
+  const ids = Array.from({ length: count }, () => (++serial).toString(16).padStart(16, '0'))
+  const list = ids.map((spanId) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId, name: 'op', startTimeUnixNano: '1714557600000000000', endTimeUnixNano: '1714557600000001000' }))
+  return { ids, body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ spans: list }] }] }) }
+}
+
+const post = (url: string, body: string) => fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+const stored = async (service: string) => (await h.storage.query<{ SpanId: string }>('SELECT SpanId FROM otel_traces WHERE ServiceName = {s:String}', { s: service })).map((r) => r.SpanId).sort()
+
+describe('storage down', () => {
+  it('answers 503 with Retry-After, buffers nothing, and accepts again once storage is back', async () => {
+    const flaky = flakyStorage(h.storage)
+    const c = await h.startCollector({ storage: flaky.storage, collector: { retryAfterSeconds: 1 } })
+    try {
+      flaky.state.failing = true
+      const first = await post(c.url, spans('down', 3).body)
+      expect(first.status).toBe(503)
+      expect(first.headers.get('retry-after')).toBe('1')
+      expect(((await first.json()) as { message: string }).message).toContain('storage is down')
+      // While storage is known to be failing, new data is refused before it is buffered.
+      const inserts = flaky.state.inserts
+      const second = await post(c.url, spans('down', 3).body)
+      expect(second.status).toBe(503)
+      expect(flaky.state.inserts).toBe(inserts)
+      expect(await metricValue(c.registry, 'cairn_collector_queue_rows')).toBe(0)
+
+      flaky.state.failing = false
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      const retry = spans('down', 3)
+      expect((await post(c.url, retry.body)).status).toBe(200)
+      expect(await stored('down')).toEqual(retry.ids)
+      expect(await metricValue(c.registry, 'cairn_collector_requests_total', { status: '503' })).toBe(2)
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('storage slow', () => {
+  it('bounds the queue: 429 with Retry-After when full, then everything acknowledged is stored', async () => {
+    const flaky = flakyStorage(h.storage)
+    const c = await h.startCollector({ storage: flaky.storage, collector: { queueMaxRows: 10, flushIntervalMs: 10, retryAfterSeconds: 2 } })
+    try {
+      flaky.stall()
+      const a = spans('slow', 6)
+      const pendingA = post(c.url, a.body)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const b = spans('slow', 6)
+      const refused = await post(c.url, b.body)
+      expect(refused.status).toBe(429)
+      expect(refused.headers.get('retry-after')).toBe('2')
+      expect(await metricValue(c.registry, 'cairn_collector_queue_rows')).toBe(6)
+      flaky.resume()
+      expect((await pendingA).status).toBe(200)
+      expect(await stored('slow')).toEqual(a.ids)
+      expect(await metricValue(c.registry, 'cairn_collector_queue_rows')).toBe(0)
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('fails a write that outlasts writeTimeoutMs with 503 instead of hanging', async () => {
+    const flaky = flakyStorage(h.storage)
+    const c = await h.startCollector({ storage: flaky.storage, collector: { writeTimeoutMs: 200, retryAfterSeconds: 1 } })
+    try {
+      flaky.stall()
+      const res = await post(c.url, spans('timeout', 2).body)
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as { message: string }).message).toContain('did not finish within 200 ms')
+      flaky.resume()
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('acknowledged data is stored data', () => {
+  it('stores every span of every 200 while inserts fail now and then', async () => {
+    const flaky = flakyStorage(h.storage)
+    flaky.state.failEvery = 3
+    const c = await h.startCollector({ storage: flaky.storage, collector: { flushIntervalMs: 5, retryAfterSeconds: 1 } })
+    try {
+      const requests = Array.from({ length: 40 }, () => spans('acked', 25))
+      const acked: string[] = []
+      const statuses: number[] = []
+      await Promise.all(
+        requests.map(async (r, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i * 15))
+          const res = await post(c.url, r.body)
+          statuses.push(res.status)
+          if (res.status === 200) acked.push(...r.ids)
+          else expect(res.headers.get('retry-after')).not.toBeNull()
+        }),
+      )
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0)
+      expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0)
+      const rows = new Set(await stored('acked'))
+      expect(acked.filter((id) => !rows.has(id))).toEqual([])
+      expect(await metricValue(c.registry, 'cairn_collector_items_accepted_total', { signal: 'traces' })).toBe(acked.length)
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('shutdown', () => {
+  it('writes buffered rows before stop() resolves, answering their senders 200', async () => {
+    const c = await h.startCollector({ collector: { flushIntervalMs: 60_000 } })
+    const r = spans('shutdown', 5)
+    const pending = post(c.url, r.body)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(await stored('shutdown')).toEqual([])
+    await c.stop()
+    expect((await pending).status).toBe(200)
+    expect(await stored('shutdown')).toEqual(r.ids)
+    await expect(post(c.url, r.body)).rejects.toThrow()
+  })
+})
+
+describe('self-metrics', () => {
+  it('counts items, bytes, batches and flush latency on the registry', async () => {
+    const c = await h.startCollector()
+    try {
+      const r = spans('metrics', 4)
+      expect((await post(c.url, r.body)).status).toBe(200)
+      const labels = { signal: 'traces', protocol: 'otlp_json' }
+      expect(await metricValue(c.registry, 'cairn_collector_items_received_total', labels)).toBe(4)
+      expect(await metricValue(c.registry, 'cairn_collector_items_accepted_total', labels)).toBe(4)
+      expect(await metricValue(c.registry, 'cairn_collector_received_bytes_total', labels)).toBe(Buffer.byteLength(r.body))
+      expect(await metricValue(c.registry, 'cairn_collector_requests_total', { ...labels, status: '200' })).toBe(1)
+      const text = await c.registry.metrics()
+      expect(text).toMatch(/^cairn_collector_batch_rows_sum\{table="otel_traces"\} 4$/m)
+      expect(text).toMatch(/^cairn_collector_flush_duration_seconds_count\{table="otel_traces",outcome="ok"\} 1$/m)
+      expect(text).toMatch(/^cairn_collector_queue_rows 0$/m)
+    } finally {
+      await c.stop()
+    }
+  })
+})
