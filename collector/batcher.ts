@@ -60,6 +60,8 @@ interface Pending {
   bytes: number
   done: Deferred
   timer: NodeJS.Timeout | undefined
+  /** When the first row of this buffer arrived. */
+  since: number
 }
 
 class Deferred {
@@ -139,7 +141,7 @@ export class Batcher {
   private append(t: TableRows): Promise<void> {
     let p = this.pending.get(t.table)
     if (!p) {
-      p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined }
+      p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined, since: Date.now() }
       this.pending.set(t.table, p)
     }
     // Copy: the request's buffer is reused or collected once the request ends.
@@ -147,23 +149,46 @@ export class Batcher {
     p.rows += t.rows
     p.bytes += t.bytes.length
     const done = p.done.promise
-    if (p.rows >= this.config.batchMaxRows || p.bytes >= this.config.batchMaxBytes) this.flushTable(t.table)
-    else if (!p.timer) p.timer = setTimeout(() => this.flushTable(t.table), this.config.flushIntervalMs)
+    this.maybeFlush(t.table)
     return done
   }
 
-  /** Starts writing a table's buffer, after the write already running for that table. */
+  /**
+   * Group commit: one write at a time per table. A buffer is written when it is
+   * full, or when no write is running for its table and its oldest row has
+   * waited flushIntervalMs; rows arriving during a write join the next one. So
+   * batches grow with load and a quiet collector still answers promptly.
+   */
+  private maybeFlush(table: string): void {
+    const p = this.pending.get(table)
+    if (!p || this.writing.has(table)) return
+    const full = p.rows >= this.config.batchMaxRows || p.bytes >= this.config.batchMaxBytes
+    const waitMs = p.since + this.config.flushIntervalMs - Date.now()
+    if (full || waitMs <= 0 || this.closed) {
+      this.flushTable(table)
+      return
+    }
+    if (!p.timer) {
+      p.timer = setTimeout(() => {
+        p.timer = undefined
+        this.maybeFlush(table)
+      }, waitMs)
+    }
+  }
+
+  /** Starts writing a table's buffer now; the next one starts when this write ends. */
   private flushTable(table: string): Promise<void> {
     const p = this.pending.get(table)
-    if (!p) return this.writing.get(table) ?? Promise.resolve()
+    const running = this.writing.get(table)
+    if (running) return running.then(() => this.flushTable(table))
+    if (!p) return Promise.resolve()
     this.pending.delete(table)
     if (p.timer) clearTimeout(p.timer)
-    const previous = this.writing.get(table) ?? Promise.resolve()
-    const run = previous.then(() => this.writeBatch(table, p))
-    this.writing.set(table, run)
-    void run.finally(() => {
-      if (this.writing.get(table) === run) this.writing.delete(table)
+    const run = this.writeBatch(table, p).finally(() => {
+      this.writing.delete(table)
+      this.maybeFlush(table)
     })
+    this.writing.set(table, run)
     return run
   }
 
@@ -194,10 +219,12 @@ export class Batcher {
     this.observer?.queueChanged(this.queuedRows, this.queuedBytes)
   }
 
-  /** Writes every buffer now and waits for all writes in progress. */
+  /** Writes every buffer now and waits until nothing is buffered or being written. */
   async flushAll(): Promise<void> {
-    const tables = new Set([...this.pending.keys(), ...this.writing.keys()])
-    await Promise.all([...tables].map((t) => this.flushTable(t).catch(() => undefined)))
+    while (this.pending.size > 0 || this.writing.size > 0) {
+      const tables = new Set([...this.pending.keys(), ...this.writing.keys()])
+      await Promise.all([...tables].map((t) => this.flushTable(t).catch(() => undefined)))
+    }
   }
 
   /** Refuses new data, then flushes and waits. */

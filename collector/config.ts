@@ -6,8 +6,8 @@ import type { BatcherConfig } from './batcher.ts'
 // each insert is an HTTP round trip and a new part on the server, so batches are
 // larger and less frequent (ClickHouse advises about one insert per second).
 const DEFAULTS: Record<'embedded' | 'server', Omit<BatcherConfig, 'retryAfterSeconds' | 'writeTimeoutMs'>> = {
-  embedded: { batchMaxRows: 50_000, batchMaxBytes: 32 * 1024 * 1024, flushIntervalMs: 200, queueMaxRows: 500_000, queueMaxBytes: 256 * 1024 * 1024 },
-  server: { batchMaxRows: 100_000, batchMaxBytes: 64 * 1024 * 1024, flushIntervalMs: 1000, queueMaxRows: 1_000_000, queueMaxBytes: 512 * 1024 * 1024 },
+  embedded: { batchMaxRows: 50_000, batchMaxBytes: 32 * 1024 * 1024, flushIntervalMs: 20, queueMaxRows: 500_000, queueMaxBytes: 256 * 1024 * 1024 },
+  server: { batchMaxRows: 100_000, batchMaxBytes: 64 * 1024 * 1024, flushIntervalMs: 250, queueMaxRows: 1_000_000, queueMaxBytes: 512 * 1024 * 1024 },
 }
 
 export function batcherConfig(config: CollectorConfig, mode: 'embedded' | 'server'): BatcherConfig {

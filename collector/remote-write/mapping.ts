@@ -101,8 +101,7 @@ function writeSeries(out: Decoded, s: Series, cache: MetadataCache, histogramFam
       out.reject(`${name}: sample timestamp out of range`)
       continue
     }
-    rows.text(`${head}\t${time}\t${float(value)}${tail}`)
-    rows.rows++
+    rows.lines(`${head}\t${time}\t${float(value)}${tail}`, 1)
     out.accepted++
   }
 }

@@ -1,0 +1,77 @@
+// One measured run of bench/ingest for one signal, in a fresh process (chDB
+// allows one data directory per process): starts the collector on the
+// embedded store, drives it from a separate sender process, then measures the
+// engine's own ceiling on the same rows (INSERT … SELECT from memory, no
+// parsing) and the bytes on disk. Prints one JSON line.
+// Usage: ingest-run.ts <traces|logs|metrics> <requests> <concurrency>
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { collectorSchema } from '../config/schema.ts'
+import { configSchema } from '../config/index.ts'
+import { createLogger, createMetricsRegistry } from '../instrumentation/index.ts'
+import { migrate, openStorage, otelTables, OTEL_TABLES } from '../storage/index.ts'
+import { allMigrations } from '../cli/index.ts'
+import { createCollector } from '../collector/index.ts'
+import { tempDir } from '../test/support/temp.ts'
+
+const [signal, requests, concurrency] = process.argv.slice(2) as ['traces' | 'logs' | 'metrics', string, string]
+const TABLES: Record<string, string[]> = {
+  traces: [OTEL_TABLES.traces],
+  logs: [OTEL_TABLES.logs],
+  metrics: [OTEL_TABLES.sum, OTEL_TABLES.histogram, OTEL_TABLES.gauge],
+}
+
+const dir = tempDir('cairn-bench-')
+const config = configSchema.parse({ storage: { dataDir: dir.path, ttlDays: { traces: 0, logs: 0, metrics: 0 } } })
+const storage = await openStorage(config.storage)
+await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+const registry = createMetricsRegistry()
+const collector = createCollector({ config: collectorSchema.parse({ port: 0 }), host: '127.0.0.1', storage, logger: createLogger('warn'), registry })
+const port = await collector.start()
+
+const load = fileURLToPath(new URL('./ingest-load.ts', import.meta.url))
+const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', load, `http://127.0.0.1:${port}`, signal, requests, concurrency], { maxBuffer: 1 << 20 })
+const sent = JSON.parse(stdout) as { items: number; seconds: number; failed: number; bodyBytes: number; itemsPerRequest: number }
+await collector.stop()
+if (process.env.BENCH_DEBUG) process.stderr.write((await registry.metrics()).split('\n').filter((l) => /cairn_collector_(batch_rows|flush_duration)_(sum|count)/.test(l)).join('\n') + '\n')
+const peakRssBytes = process.resourceUsage().maxRSS * 1024
+
+const count = async (table: string) => Number((await storage.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]!.n)
+let stored = 0
+for (const t of TABLES[signal]!) stored += await count(t)
+
+// Bytes on disk per item once merged (a steady state), before the ceiling doubles the rows.
+let bytesOnDisk = 0
+for (const t of TABLES[signal]!) {
+  await storage.command(`OPTIMIZE TABLE ${t} FINAL`)
+  const [row] = await storage.query<{ b: string }>('SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE active AND table = {t:String}', { t })
+  bytesOnDisk += Number(row!.b)
+}
+
+// The ceiling: the same rows inserted by the engine itself from memory.
+let ceilingSeconds = 0
+for (const t of TABLES[signal]!) {
+  await storage.command(`CREATE TABLE ceiling_src_${t} AS ${t} ENGINE = Memory`)
+  await storage.command(`INSERT INTO ceiling_src_${t} SELECT * FROM ${t}`)
+  const started = performance.now()
+  await storage.command(`INSERT INTO ${t} SELECT * FROM ceiling_src_${t}`)
+  ceilingSeconds += (performance.now() - started) / 1000
+}
+
+await storage.close()
+dir.remove()
+process.stdout.write(
+  JSON.stringify({
+    signal,
+    items: sent.items,
+    stored,
+    failedRequests: sent.failed,
+    itemsPerSecond: sent.items / sent.seconds,
+    ceilingPerSecond: stored / ceilingSeconds,
+    peakRssBytes,
+    bytesOnDiskPerItem: bytesOnDisk / stored,
+    requestBytes: sent.bodyBytes,
+    itemsPerRequest: sent.itemsPerRequest,
+  }) + '\n',
+)
