@@ -81,14 +81,17 @@ export function createAlerter(deps: AlerterDeps): Alerter {
 
   const dispatcher = createDispatcher({ logger, registry: deps.registry, now, onOutcome })
 
+  const globals = globalTargets(config)
+  /** One notifier per distinct target (so one queue per target), looked up by the target's spec. */
   function notifiersFor(slo: Slo): Notifier[] {
-    const specs = slo.alerting.notify ?? globalTargets(config)
-    return specs.map((spec) => {
-      const probe = createNotifier(spec, { retry: config.retry, fetch: deps.fetch, onRetry })
-      const existing = notifiers.get(probe.key)
-      if (existing) return existing
-      notifiers.set(probe.key, probe)
-      return probe
+    return (slo.alerting.notify ?? globals).map((spec) => {
+      const id = JSON.stringify(spec)
+      let notifier = notifiers.get(id)
+      if (!notifier) {
+        notifier = createNotifier(spec, { retry: config.retry, fetch: deps.fetch, onRetry })
+        notifiers.set(id, notifier)
+      }
+      return notifier
     })
   }
 
@@ -96,16 +99,29 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     logger.warn({ notifier: notifier.kind, target: notifier.target, attempt, error, retryInMs: delayMs }, 'alert notice failed: retrying')
   }
 
-  /** Stores states in order; a failed write is logged and counted, and the next change writes the state again. */
+  /**
+   * Stores states in one insert per batch: rows that arrive while a write is
+   * running go together into the next one (a tick where many alerts change is
+   * a few inserts, not one per SLO). Resolves once the caller's rows are
+   * written; a failed write is logged and counted, and the next change writes
+   * the state again.
+   */
+  let nextBatch: { rows: AlertState[]; written: Promise<void> } | undefined
   function persist(changed: AlertState[]): Promise<void> {
-    const rows = changed.map((s) => ({ ...s }))
-    writes = writes.then(() =>
-      saveAlertStates(storage, rows).catch((err) => {
-        persistFailures.inc()
-        logger.error({ err, alerts: rows.map((r) => stateKey(r.sloId, r.severity)) }, 'alert state not stored')
-      }),
-    )
-    return writes
+    if (!nextBatch) {
+      const batch: { rows: AlertState[]; written: Promise<void> } = { rows: [], written: Promise.resolve() }
+      batch.written = writes.then(() => {
+        nextBatch = undefined
+        return saveAlertStates(storage, batch.rows).catch((err) => {
+          persistFailures.inc()
+          logger.error({ err, alerts: batch.rows.map((r) => stateKey(r.sloId, r.severity)) }, 'alert state not stored')
+        })
+      })
+      nextBatch = batch
+      writes = batch.written
+    }
+    nextBatch.rows.push(...changed.map((s) => ({ ...s })))
+    return nextBatch.written
   }
 
   /** Each write of a key gets a later updated_at than the last, so the newest row always wins. */

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml'
 import { isComputedSli, type PromqlSli, type Slo } from '../../slo-engine/index.ts'
 import { alertPolicyFor, periodSeconds, policyWindowsSeconds, type PolicyOverrides } from '../policy.ts'
 import { cairnAlertRules } from './cairn-alerts.ts'
@@ -6,6 +5,7 @@ import { metaRecordingRules } from './meta-recordings.ts'
 import { sliRecordingRules } from './sli-recordings.ts'
 import { slothAlertRules } from './sloth-alerts.ts'
 import type { RuleGroup } from './types.ts'
+import { ruleFileYaml } from './yaml.ts'
 
 // Prometheus rules from the SLO model, in three small steps per SLO (SLI
 // recordings → metadata recordings → alerts), written as one YAML rule file.
@@ -61,5 +61,5 @@ export function sloRuleGroups(input: Slo, options: RuleOptions = {}): RuleGroup[
 /** One Prometheus rule file (YAML) for all the SLOs, in their given order. */
 export function generatePrometheusRules(slos: readonly Slo[], options: RuleOptions = {}): string {
   const groups = slos.flatMap((slo) => sloRuleGroups(slo, options))
-  return RULES_HEADER + stringify({ groups }, { lineWidth: 0, indentSeq: false, blockQuote: 'literal', aliasDuplicateObjects: false })
+  return RULES_HEADER + ruleFileYaml(groups)
 }
