@@ -108,4 +108,20 @@ describe('API authorization', () => {
     expect(await call('GET', '/elsewhere')).toMatchObject({ status: 404, body: { error: { code: 'not_found', message: 'no route GET /elsewhere' } } })
   })
 
+
+  it('applies the roles to every documented route', async () => {
+    const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> }
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })))
+    expect(routes.length).toBe(12)
+    for (const { method, path } of routes) {
+      const url = path.replace('{traceId}', '0123456789abcdef0123456789abcdef').replace(/\{[^}]+\}/g, 'x')
+      const mutation = method === 'PUT' || method === 'DELETE'
+      const status = async (token?: string) => (await call(method, url, token)).status
+      expect(await status(), `${method} ${path} without a token`).toBe(401)
+      expect(await status(INGEST), `${method} ${path} with ingest`).toBe(403)
+      if (mutation) expect(await status(READ), `${method} ${path} with read`).toBe(403)
+      else expect([401, 403], `${method} ${path} with read`).not.toContain(await status(READ))
+      expect([401, 403], `${method} ${path} with admin`).not.toContain(await status(ADMIN))
+    }
+  })
 })
