@@ -83,8 +83,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
 
   const globals = globalTargets(config)
   /** One notifier per distinct target (so one queue per target), looked up by the target's spec. */
-  function notifiersFor(slo: Slo): Notifier[] {
-    return (slo.alerting.notify ?? globals).map((spec) => {
+  function notifiersFor(slo: Slo | undefined): Notifier[] {
+    return (slo?.alerting.notify ?? globals).map((spec) => {
       const id = JSON.stringify(spec)
       let notifier = notifiers.get(id)
       if (!notifier) {
@@ -138,40 +138,92 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       const current = states.get(key)
       // Only if the alert is still in the state the notice was about.
       if (!current || current.status !== notice.status || current.firedAtMs !== notice.firedAtMs) continue
-      const next = touch({ ...current, delivered: { ...current.delivered, [notifier.key]: sentAtMs } })
+      const notified = notice.status === 'firing' && !current.notified.includes(notifier.key) ? [...current.notified, notifier.key] : current.notified
+      const next = touch({ ...current, delivered: { ...current.delivered, [notifier.key]: sentAtMs }, notified })
       states.set(key, next)
       changed.push(next)
     }
     if (changed.length > 0) void persist(changed)
   }
 
-  function notice(slo: Slo, state: AlertState, evaluation: SloEvaluation, validForMs: number): AlertNotice {
+  function notice(state: AlertState, validForMs: number, slo?: Slo, evaluation?: SloEvaluation): AlertNotice {
     return {
       key: stateKey(state.sloId, state.severity),
       status: state.status === 'resolved' ? 'resolved' : 'firing',
-      sloId: slo.id,
-      service: slo.service,
+      sloId: state.sloId,
+      service: slo?.service ?? state.labels.service ?? '',
       severity: state.severity,
       labels: state.labels,
       annotations: state.annotations,
       firedAtMs: state.firedAtMs!,
       endsAtMs: state.status === 'resolved' ? state.resolvedAtMs! : now() + validForMs,
-      evaluation: {
-        evaluatedAtMs: evaluation.evaluatedAtMs,
-        objectivePercent: slo.objectivePercent,
-        sli: evaluation.sli,
-        budgetRemainingRatio: evaluation.budgetRemainingRatio,
-        burnRates: evaluation.burnRates,
-      },
+      ...(slo &&
+        evaluation && {
+          evaluation: {
+            evaluatedAtMs: evaluation.evaluatedAtMs,
+            objectivePercent: slo.objectivePercent,
+            sli: evaluation.sli,
+            budgetRemainingRatio: evaluation.budgetRemainingRatio,
+            burnRates: evaluation.burnRates,
+          },
+        }),
+    }
+  }
+
+  function deliver(state: AlertState, targets: Notifier[], validForMs: number, slo?: Slo, evaluation?: SloEvaluation): void {
+    for (const notifier of targets) {
+      // Resends are timed on the clock deliveries are stamped with (evaluation times are whole minutes).
+      if (!deliveryDue(state, notifier.key, notifier.resends, resendMs, now())) continue
+      const n = notice(state, validForMs, slo, evaluation)
+      if (!notifier.resends && dispatcher.isPending(notifier, n)) continue
+      dispatcher.enqueue(notifier, n)
+    }
+  }
+
+  // SLOs that leave the catalog (or stop being computed) are evaluated no
+  // more: at the first evaluation of a new tick, the alerts of SLOs the last
+  // tick did not evaluate resolve, so no page stays open for an SLO that is gone.
+  let tickMs: number | undefined
+  let evaluatedThisTick = new Set<string>()
+  const lastTargets = new Map<string, Notifier[]>()
+
+  function onNewTick(at: number): void {
+    if (tickMs !== undefined && at > tickMs) {
+      const seen = evaluatedThisTick
+      const changed: AlertState[] = []
+      for (const [key, state] of states) {
+        if (seen.has(state.sloId)) continue
+        if (state.status === 'firing' || state.status === 'pending') {
+          const next = touch(
+            state.status === 'pending'
+              ? { ...state, status: 'inactive', activeSinceMs: undefined }
+              : { ...state, status: 'resolved', resolvedAtMs: at, delivered: {}, annotations: { ...state.annotations, resolved_reason: 'the SLO is no longer evaluated (removed from the catalog, or its SLI is no longer computed by cairn)' } },
+          )
+          states.set(key, next)
+          changed.push(next)
+          transitions.inc({ severity: next.severity, to: next.status })
+          logger.warn({ slo: state.sloId, severity: state.severity, from: state.status, to: next.status }, 'alert of an SLO no longer evaluated: closed')
+        }
+        const current = states.get(key)!
+        if (current.status === 'resolved') deliver(current, lastTargets.get(current.sloId) ?? notifiersFor(undefined), 0)
+      }
+      if (changed.length > 0) void persist(changed)
+    }
+    if (tickMs === undefined || at > tickMs) {
+      tickMs = at
+      evaluatedThisTick = new Set()
     }
   }
 
   async function onEvaluated(slo: Slo, evaluation: SloEvaluation): Promise<void> {
     if (!isComputedSli(slo.sli)) return
     const at = evaluation.evaluatedAtMs
+    onNewTick(at)
+    evaluatedThisTick.add(slo.id)
     const policy = alertPolicyFor(slo, windows)
     const conditions = evaluateConditions(policy, evaluation)
     const targets = notifiersFor(slo)
+    lastTargets.set(slo.id, targets)
     const changed: AlertState[] = []
     const gapMs = at - (lastEvaluatedMs.get(slo.id) ?? at)
     lastEvaluatedMs.set(slo.id, at)
@@ -197,13 +249,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         log({ slo: slo.id, severity, from: prev.status, to: state.status, burnRates: evaluation.burnRates }, `alert ${step.transition}`)
       }
       states.set(key, state)
-      for (const notifier of targets) {
-        // Resends are timed on the clock deliveries are stamped with (evaluation times are whole minutes).
-        if (!deliveryDue(state, notifier.key, notifier.resends, resendMs, now())) continue
-        const n = notice(slo, state, evaluation, validForMs)
-        if (!notifier.resends && dispatcher.isPending(notifier, n)) continue
-        dispatcher.enqueue(notifier, n)
-      }
+      deliver(state, targets, validForMs, slo, evaluation)
     }
     if (changed.length > 0) await persist(changed)
   }

@@ -14,6 +14,7 @@ interface StateRow {
   fired_at: string | null
   resolved_at: string | null
   delivered: Record<string, string>
+  notified: string[]
   labels: Record<string, string>
   annotations: Record<string, string>
   updated_at: string
@@ -28,7 +29,7 @@ export async function loadAlertStates(storage: Storage): Promise<AlertState[]> {
             toUnixTimestamp64Milli(fired_at) AS fired_at,
             toUnixTimestamp64Milli(resolved_at) AS resolved_at,
             mapApply((k, v) -> (k, toUnixTimestamp64Milli(v)), delivered) AS delivered,
-            labels, annotations,
+            notified, labels, annotations,
             toUnixTimestamp64Milli(updated_at) AS updated_at
      FROM ${ALERT_STATE_TABLE}
      ORDER BY updated_at DESC
@@ -42,6 +43,7 @@ export async function loadAlertStates(storage: Storage): Promise<AlertState[]> {
     firedAtMs: ms(r.fired_at),
     resolvedAtMs: ms(r.resolved_at),
     delivered: Object.fromEntries(Object.entries(r.delivered).map(([k, v]) => [k, Number(v)])),
+    notified: r.notified,
     labels: r.labels,
     annotations: r.annotations,
     updatedAtMs: Number(r.updated_at),
@@ -59,6 +61,7 @@ export async function saveAlertStates(storage: Storage, states: readonly AlertSt
       fired_at: s.firedAtMs ?? null,
       resolved_at: s.resolvedAtMs ?? null,
       delivered: s.delivered,
+      notified: s.notified,
       labels: s.labels,
       annotations: s.annotations,
       updated_at: s.updatedAtMs,

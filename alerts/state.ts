@@ -22,6 +22,8 @@ export interface AlertState {
   resolvedAtMs?: number
   /** Target key → when the current firing (or its resolve) was last delivered there. */
   delivered: Record<string, number>
+  /** Targets that received the current firing: the ones its resolve goes to. */
+  notified: string[]
   /** The alert's identity and text when it fired, kept for resends and the resolve. */
   labels: Record<string, string>
   annotations: Record<string, string>
@@ -36,13 +38,13 @@ export interface StepResult {
 }
 
 export function initialState(sloId: string, severity: Severity): AlertState {
-  return { sloId, severity, status: 'inactive', delivered: {}, labels: {}, annotations: {}, updatedAtMs: 0 }
+  return { sloId, severity, status: 'inactive', delivered: {}, notified: [], labels: {}, annotations: {}, updatedAtMs: 0 }
 }
 
 /** One evaluation: `active` is whether the policy's condition holds now. */
 export function stepAlert(prev: AlertState, active: boolean, nowMs: number, forMs: number): StepResult {
   const at = (state: Partial<AlertState>, transition: Transition): StepResult => ({ state: { ...prev, ...state, updatedAtMs: nowMs }, transition })
-  const fire = (activeSinceMs: number) => at({ status: 'firing', activeSinceMs, firedAtMs: nowMs, resolvedAtMs: undefined, delivered: {} }, 'fired')
+  const fire = (activeSinceMs: number) => at({ status: 'firing', activeSinceMs, firedAtMs: nowMs, resolvedAtMs: undefined, delivered: {}, notified: [] }, 'fired')
   switch (prev.status) {
     case 'inactive':
     case 'resolved':
@@ -57,13 +59,14 @@ export function stepAlert(prev: AlertState, active: boolean, nowMs: number, forM
   }
 }
 
-/** A resolve that cannot be delivered is retried for this long, then given up (a target added later never gets old resolves). */
+/** A resolve that cannot be delivered is retried for this long, then given up. */
 export const RESOLVE_RETRY_MS = 24 * 3600_000
 
 /** Whether a target should be sent the current state now. */
 export function deliveryDue(state: AlertState, targetKey: string, resends: boolean, resendIntervalMs: number, nowMs: number): boolean {
   const last = state.delivered[targetKey]
-  if (state.status === 'resolved') return last === undefined && nowMs - (state.resolvedAtMs ?? 0) < RESOLVE_RETRY_MS
+  // A resolve goes only where the firing went: a target added later, or one the firing never reached, hears nothing.
+  if (state.status === 'resolved') return last === undefined && state.notified.includes(targetKey) && nowMs - (state.resolvedAtMs ?? 0) < RESOLVE_RETRY_MS
   if (state.status !== 'firing') return false
   return last === undefined || (resends && nowMs - last >= resendIntervalMs)
 }

@@ -20,6 +20,8 @@ export const alertsMigrations: Migration[] = [
         'resolved_at Nullable(DateTime64(3))',
         // notification target key → when the current firing (or its resolve) last reached it
         'delivered Map(String, DateTime64(3))',
+        // targets that received the current firing: its resolve goes to them
+        'notified Array(String)',
         'labels Map(String, String)',
         'annotations Map(String, String)',
         'updated_at DateTime64(3)',

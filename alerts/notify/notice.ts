@@ -15,8 +15,8 @@ export interface AlertNotice {
   /** Resolved: when. Firing: until when the alert holds without a resend (Alertmanager expires it after). */
   endsAtMs: number
   generatorUrl?: string
-  /** The evaluation behind the notice. */
-  evaluation: {
+  /** The evaluation behind the notice (absent when an SLO that is gone resolves). */
+  evaluation?: {
     evaluatedAtMs: number
     objectivePercent: number
     sli: number | null

@@ -20,6 +20,6 @@ export function webhookBody(notice: AlertNotice): Record<string, unknown> {
       endsAt: notice.status === 'resolved' ? iso(notice.endsAtMs) : null,
       ...(notice.generatorUrl && { generatorURL: notice.generatorUrl }),
     },
-    evaluation: { ...notice.evaluation, evaluatedAt: iso(notice.evaluation.evaluatedAtMs) },
+    evaluation: notice.evaluation ? { ...notice.evaluation, evaluatedAt: iso(notice.evaluation.evaluatedAtMs) } : null,
   }
 }

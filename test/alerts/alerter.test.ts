@@ -254,6 +254,33 @@ describe('alerter', () => {
     }
   })
 
+  it('resolves the alerts of an SLO that is no longer evaluated (removed from the catalog)', async () => {
+    const gone = makeSlo({ name: 'gone', service: 'legacy' })
+    const kept = makeSlo({ name: 'kept', service: 'legacy' })
+    const r = rig({ pagerdutyRoutingKey: ROUTING_KEY, pagerdutyUrl: `${pd.url}/v2/enqueue`, webhookUrl: `${hook.url}/gone` })
+    await r.alerter.start()
+    const pd0 = pd.requests.length
+    const evaluateBoth = async (rates: Record<string, number>) => {
+      r.clock.now += MIN
+      await r.alerter.onEvaluated(gone, evaluation(gone, r.clock.now, rates))
+      await r.alerter.onEvaluated(kept, evaluation(kept, r.clock.now, calm))
+      await r.alerter.flush()
+    }
+    await evaluateBoth(burning)
+    expect(pd.requests.slice(pd0).map((q) => (q.body as { event_action: string }).event_action)).toEqual(['trigger'])
+    await tick(r, kept, calm) // the first tick without it: the last one still had it
+    await tick(r, kept, calm) // now the last tick did not evaluate it
+    expect(r.alerter.states().find((s) => s.sloId === 'legacy-gone' && s.severity === 'page')).toMatchObject({ status: 'resolved', resolvedAtMs: r.clock.now })
+    expect(pd.requests.slice(pd0).map((q) => q.body)).toMatchObject([{ event_action: 'trigger' }, { event_action: 'resolve', dedup_key: 'cairn/legacy-gone/page' }])
+    const resolved = hook.requests.filter((q) => q.path === '/gone').at(-1)!.body as { status: string; alert: { annotations: Record<string, string> }; evaluation: unknown }
+    expect(resolved.status).toBe('resolved')
+    expect(resolved.alert.annotations.resolved_reason).toMatch(/^the SLO is no longer evaluated/)
+    expect(resolved.evaluation).toBeNull()
+    await tick(r, kept, calm) // said once
+    expect(pd.requests.length - pd0).toBe(2)
+    await r.alerter.stop()
+  })
+
   it('leaves PromQL SLIs to Prometheus', async () => {
     const slo = makeSlo({ name: 'promql', service: 'web', sli: { kind: 'promql', form: 'raw', errorRatioQuery: 'vector(1)' } })
     const r = rig({ webhookUrl: `${hook.url}/promql` })
