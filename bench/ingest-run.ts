@@ -34,7 +34,7 @@ const load = fileURLToPath(new URL('./ingest-load.ts', import.meta.url))
 const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', load, `http://127.0.0.1:${port}`, signal, requests, concurrency], { maxBuffer: 1 << 20 })
 const sent = JSON.parse(stdout) as { items: number; seconds: number; failed: number; bodyBytes: number; itemsPerRequest: number }
 await collector.stop()
-if (process.env.BENCH_DEBUG) process.stderr.write((await registry.metrics()).split('\n').filter((l) => /cairn_collector_(batch_rows|flush_duration)_(sum|count)/.test(l)).join('\n') + '\n')
+if (process.env.BENCH_DEBUG) process.stderr.write((await registry.metrics()).split('\n').filter((l) => /cairn_collector_(batch_rows|flush_duration_seconds)_(sum|count)/.test(l)).join('\n') + '\n')
 const peakRssBytes = process.resourceUsage().maxRSS * 1024
 
 const count = async (table: string) => Number((await storage.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]!.n)

@@ -2,14 +2,15 @@
 // per signal, beside the engine's own INSERT … SELECT ceiling on the same rows
 // measured in the same run. Each run is a fresh process and data directory;
 // medians of RUNS runs are printed (the machine is shared: expect noise).
-// Env: RUNS (default 3), REQUESTS (default 400), CONCURRENCY (default 8), SIGNALS.
+// Env: RUNS (default 3), REQUESTS (default 400), CONCURRENCY (default 32: requests
+// in flight, as from many instrumented services), SIGNALS.
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 const runs = Number(process.env.RUNS ?? 3)
 const requests = process.env.REQUESTS ?? '400'
-const concurrency = process.env.CONCURRENCY ?? '8'
+const concurrency = process.env.CONCURRENCY ?? '32'
 const signals = (process.env.SIGNALS ?? 'traces,logs,metrics').split(',')
 const script = fileURLToPath(new URL('./ingest-run.ts', import.meta.url))
 

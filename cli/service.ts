@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, startTracing, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
-import { createCollector, type Collector } from '../collector/index.ts'
+import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine, type Slo } from '../slo-engine/index.ts'
 import { alertPolicyFor, alertsMigrations, createAlerter, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
@@ -21,7 +21,7 @@ export interface RunningService {
 
 /** Every schema step of every component, in the order they apply. */
 export function allMigrations(config: CairnConfig): Migration[] {
-  return [...otelMigrations(config.storage.ttlDays), ...engineMigrations, ...alertsMigrations]
+  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations]
 }
 
 /** Opens storage, applies migrations (including TTL changes), and returns the result. */

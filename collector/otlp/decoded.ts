@@ -57,9 +57,41 @@ export function nanosTextClamped(decimal: string): string {
   return nanosText(decimal) ?? MAX_NANOS
 }
 
-/** Whole seconds of a nanosecond timestamp as DateTime text (10 digits, clamped to DateTime's range). */
-export function secondsText(decimal: string): string {
-  const seconds = decimal.length > 9 ? decimal.slice(0, -9) : '0'
-  if (seconds.length > 10 || (seconds.length === 10 && seconds > '4294967295')) return '4294967295'
-  return seconds.padStart(10, '0')
+/**
+ * Rows of an ingest table: one line per resource+scope group, the group's own
+ * columns first, then one array per item field. Items of the same group (the
+ * same scope object) are appended to the open line; a new group closes it.
+ */
+export class GroupedRows {
+  private group: object | undefined
+  private head = ''
+  private columns: string[][] = []
+  private items = 0
+
+  constructor(
+    private readonly rows: RowBuffer,
+    private readonly width: number,
+  ) {}
+
+  /** Adds one item; `head` renders the group's leading columns (TSV fields joined by tabs) when a group opens. */
+  add(group: object, head: () => string, values: readonly string[]): void {
+    if (group !== this.group) {
+      this.close()
+      this.group = group
+      this.head = head()
+      this.columns = Array.from({ length: this.width }, () => [])
+    }
+    for (let i = 0; i < this.width; i++) this.columns[i]!.push(values[i]!)
+    this.items++
+  }
+
+  /** Writes the open group, if any. */
+  close(): void {
+    if (this.items === 0) return
+    let line = this.head
+    for (const column of this.columns) line += `\t[${column.join(',')}]`
+    this.rows.lines(`${line}\n`, this.items)
+    this.items = 0
+    this.group = undefined
+  }
 }

@@ -1,14 +1,15 @@
-// ExportLogsServiceRequest → otel_logs rows. LogRecord fields: time_unix_nano 1
+// ExportLogsServiceRequest → otel_logs rows (through cairn_ingest_logs, one line
+// per resource+scope group). LogRecord fields: time_unix_nano 1
 // (fixed64), severity_number 2, severity_text 3, body 5 (AnyValue), attributes 6,
 // flags 8 (fixed32), trace_id 9, span_id 10, observed_time_unix_nano 11,
 // event_name 12. The exporter's Timestamp is time_unix_nano, or the observed
 // time when that is zero.
 
-import { OTEL_TABLES } from '../../storage/index.ts'
-import { MapText, type RowBuffer } from '../rows/tsv.ts'
+import { INGEST_TABLES } from '../tables.ts'
+import { MapText, quoted, tsvField } from '../rows/tsv.ts'
 import { jsonAnyValueString, readAnyValueString } from './any-value.ts'
 import { jsonId, jsonInt32, jsonMapText, jsonObject, jsonStr, jsonUint64, readAttributeInto, readId, walkJson, walkProto, type Json, type Resource, type Scope } from './common.ts'
-import { Decoded, nanosText, secondsText } from './decoded.ts'
+import { Decoded, GroupedRows, nanosText } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, uint64ToDecimal } from './proto-reader.ts'
 
 interface LogFields {
@@ -24,49 +25,40 @@ interface LogFields {
   eventName: string
 }
 
-function writeLog(out: Decoded, rows: RowBuffer, l: LogFields, resource: Resource, scope: Scope): void {
+function writeLog(out: Decoded, rows: GroupedRows, l: LogFields, resource: Resource, scope: Scope): void {
   if (l.traceId === undefined || l.spanId === undefined) {
     out.reject('log record with a trace or span id of the wrong length (trace ids are 16 bytes, span ids 8)')
     return
   }
-  const ts = l.time !== '0' ? l.time : l.observed
-  const timestamp = nanosText(ts)
+  const timestamp = nanosText(l.time !== '0' ? l.time : l.observed)
   if (timestamp === undefined) {
     out.reject('log record time past the year 2262')
     return
   }
-  rows.text(timestamp)
-  rows.tab()
-  rows.text(secondsText(ts))
-  rows.tab()
-  rows.field(l.traceId)
-  rows.field(l.spanId)
-  rows.text(String(l.flags & 0xff))
-  rows.tab()
-  rows.field(l.severityText)
-  rows.text(String(Math.min(Math.max(l.severityNumber, 0), 255)))
-  rows.tab()
-  rows.field(resource.serviceName)
-  rows.field(l.body)
-  rows.field(resource.schemaUrl)
-  rows.text(resource.attributes)
-  rows.tab()
-  rows.field(scope.schemaUrl)
-  rows.field(scope.name)
-  rows.field(scope.version)
-  rows.text(scope.attributes)
-  rows.tab()
-  rows.text(l.attributes)
-  rows.tab()
-  rows.field(l.eventName)
-  rows.endRow()
+  const head = () =>
+    [tsvField(resource.serviceName), tsvField(resource.schemaUrl), resource.attributes, tsvField(scope.schemaUrl), tsvField(scope.name), tsvField(scope.version), scope.attributes].join('\t')
+  rows.add(scope, head, [
+    timestamp,
+    quoted(l.traceId),
+    quoted(l.spanId),
+    String(l.flags & 0xff),
+    quoted(l.severityText),
+    String(Math.min(Math.max(l.severityNumber, 0), 255)),
+    quoted(l.body),
+    l.attributes,
+    quoted(l.eventName),
+  ])
   out.accepted++
 }
 
+/** Item columns of cairn_ingest_logs (collector/tables.ts), in order. */
+const LOG_COLUMNS = 9
+
 export function decodeLogsProto(body: Buffer): Decoded {
   const out = new Decoded()
-  const rows = out.rows(OTEL_TABLES.logs)
+  const rows = new GroupedRows(out.rows(INGEST_TABLES.logs), LOG_COLUMNS)
   walkProto(body, (r, end, resource, scope) => writeLog(out, rows, readLog(r, end), resource, scope))
+  rows.close()
   return out
 }
 
@@ -131,7 +123,7 @@ function readLog(r: ProtoReader, end: number): LogFields {
 
 export function decodeLogsJson(doc: Json): Decoded {
   const out = new Decoded()
-  const rows = out.rows(OTEL_TABLES.logs)
+  const rows = new GroupedRows(out.rows(INGEST_TABLES.logs), LOG_COLUMNS)
   walkJson(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
     const o = jsonObject(item, path)
     const log: LogFields = {
@@ -148,5 +140,6 @@ export function decodeLogsJson(doc: Json): Decoded {
     }
     writeLog(out, rows, log, resource, scope)
   })
+  rows.close()
   return out
 }

@@ -1,4 +1,5 @@
-// ExportTraceServiceRequest → otel_traces rows, from protobuf or OTLP/JSON.
+// ExportTraceServiceRequest → otel_traces rows (through cairn_ingest_traces, one
+// line per resource+scope group), from protobuf or OTLP/JSON.
 // Field numbers (opentelemetry/proto/trace/v1): ResourceSpans{resource 1,
 // scope_spans 2, schema_url 3}; ScopeSpans{scope 1, spans 2, schema_url 3};
 // Span{trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6,
@@ -6,8 +7,8 @@
 // links 13, status 15, flags 16}; Event{time_unix_nano 1, name 2, attributes 3};
 // Link{trace_id 1, span_id 2, trace_state 3, attributes 4}; Status{message 2, code 3}.
 
-import { OTEL_TABLES } from '../../storage/index.ts'
-import { MapText, arrayText, quoted, type RowBuffer } from '../rows/tsv.ts'
+import { INGEST_TABLES } from '../tables.ts'
+import { MapText, arrayText, quoted, tsvField } from '../rows/tsv.ts'
 import {
   jsonArray,
   jsonId,
@@ -24,7 +25,7 @@ import {
   type Resource,
   type Scope,
 } from './common.ts'
-import { Decoded, durationFromDecimal, durationNs, nanosText, nanosTextClamped } from './decoded.ts'
+import { Decoded, GroupedRows, durationFromDecimal, durationNs, nanosText, nanosTextClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError, uint64ToDecimal } from './proto-reader.ts'
 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
@@ -53,7 +54,7 @@ interface SpanFields {
   badLinkId: boolean
 }
 
-function writeSpan(out: Decoded, rows: RowBuffer, s: SpanFields, resource: Resource, scope: Scope): void {
+function writeSpan(out: Decoded, rows: GroupedRows, s: SpanFields, resource: Resource, scope: Scope): void {
   if (s.traceId === undefined || s.spanId === undefined || s.parentSpanId === undefined || s.badLinkId) {
     out.reject('span with a trace or span id of the wrong length (trace ids are 16 bytes, span ids 8)')
     return
@@ -67,42 +68,32 @@ function writeSpan(out: Decoded, rows: RowBuffer, s: SpanFields, resource: Resou
     out.reject('span start time past the year 2262')
     return
   }
-  rows.text(start)
-  rows.tab()
-  rows.field(s.traceId)
-  rows.field(s.spanId)
-  rows.field(s.parentSpanId)
-  rows.field(s.traceState)
-  rows.field(s.name)
-  rows.field(SPAN_KINDS[s.kind] ?? '')
-  rows.field(resource.serviceName)
-  rows.text(resource.attributes)
-  rows.tab()
-  rows.field(scope.name)
-  rows.field(scope.version)
-  rows.text(s.attributes)
-  rows.tab()
-  rows.text(s.duration)
-  rows.tab()
-  rows.field(STATUS_CODES[s.statusCode] ?? '')
-  rows.field(s.statusMessage)
-  rows.text(arrayText(s.eventTimes.map(nanosTextClamped)))
-  rows.tab()
-  rows.text(arrayText(s.eventNames))
-  rows.tab()
-  rows.text(arrayText(s.eventAttributes))
-  rows.tab()
-  rows.text(arrayText(s.linkTraceIds))
-  rows.tab()
-  rows.text(arrayText(s.linkSpanIds))
-  rows.tab()
-  rows.text(arrayText(s.linkStates))
-  rows.tab()
-  rows.text(arrayText(s.linkAttributes))
-  rows.tab()
-  rows.endRow()
+  const head = () => `${tsvField(resource.serviceName)}\t${resource.attributes}\t${tsvField(scope.name)}\t${tsvField(scope.version)}`
+  rows.add(scope, head, [
+    start,
+    quoted(s.traceId),
+    quoted(s.spanId),
+    quoted(s.parentSpanId),
+    quoted(s.traceState),
+    quoted(s.name),
+    quoted(SPAN_KINDS[s.kind] ?? ''),
+    s.attributes,
+    s.duration,
+    quoted(STATUS_CODES[s.statusCode] ?? ''),
+    quoted(s.statusMessage),
+    arrayText(s.eventTimes.map(nanosTextClamped)),
+    arrayText(s.eventNames),
+    arrayText(s.eventAttributes),
+    arrayText(s.linkTraceIds),
+    arrayText(s.linkSpanIds),
+    arrayText(s.linkStates),
+    arrayText(s.linkAttributes),
+  ])
   out.accepted++
 }
+
+/** Item columns of cairn_ingest_traces (collector/tables.ts), in order. */
+const SPAN_COLUMNS = 18
 
 function emptySpan(): SpanFields {
   return {
@@ -132,8 +123,9 @@ function emptySpan(): SpanFields {
 
 export function decodeTracesProto(body: Buffer): Decoded {
   const out = new Decoded()
-  const rows = out.rows(OTEL_TABLES.traces)
+  const rows = new GroupedRows(out.rows(INGEST_TABLES.traces), SPAN_COLUMNS)
   walkProto(body, (r, end, resource, scope) => writeSpan(out, rows, readSpan(r, end), resource, scope))
+  rows.close()
   return out
 }
 
@@ -299,10 +291,11 @@ function readStatus(r: ProtoReader, end: number, s: SpanFields): void {
 
 export function decodeTracesJson(doc: Json): Decoded {
   const out = new Decoded()
-  const rows = out.rows(OTEL_TABLES.traces)
+  const rows = new GroupedRows(out.rows(INGEST_TABLES.traces), SPAN_COLUMNS)
   walkJson(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) =>
     writeSpan(out, rows, jsonSpan(item, path), resource, scope),
   )
+  rows.close()
   return out
 }
 

@@ -175,8 +175,8 @@ describe('self-metrics', () => {
       expect(await metricValue(c.registry, 'cairn_collector_received_bytes_total', labels)).toBe(Buffer.byteLength(r.body))
       expect(await metricValue(c.registry, 'cairn_collector_requests_total', { ...labels, status: '200' })).toBe(1)
       const text = await c.registry.metrics()
-      expect(text).toMatch(/^cairn_collector_batch_rows_sum\{table="otel_traces"\} 4$/m)
-      expect(text).toMatch(/^cairn_collector_flush_duration_seconds_count\{table="otel_traces",outcome="ok"\} 1$/m)
+      expect(text).toMatch(/^cairn_collector_batch_rows_sum\{table="cairn_ingest_traces"\} 4$/m)
+      expect(text).toMatch(/^cairn_collector_flush_duration_seconds_count\{table="cairn_ingest_traces",outcome="ok"\} 1$/m)
       expect(text).toMatch(/^cairn_collector_queue_rows 0$/m)
     } finally {
       await c.stop()

@@ -1,0 +1,98 @@
+// Ingest tables: spans and log records arrive one row per resource+scope group,
+// with each item's fields in parallel arrays, into a Null table whose
+// materialized view expands them (ARRAY JOIN) into the exporter's tables. The
+// engine then parses a group's resource and scope attributes once instead of
+// once per item, and inserting becomes about half as expensive for it
+// (measured: bench/ingest). The rows land in otel_traces and otel_logs
+// exactly as a row-per-item insert would put them. On a cluster the view
+// writes into the Distributed table, which shards as usual.
+
+import { OTEL_TABLES, quoteIdentifier, type DdlTarget, type Migration } from '../storage/index.ts'
+
+export const INGEST_TABLES = {
+  traces: 'cairn_ingest_traces',
+  logs: 'cairn_ingest_logs',
+} as const
+
+const MAP = 'Map(String, String)'
+
+const TRACES_COLUMNS = [
+  'ServiceName String',
+  `ResourceAttributes ${MAP}`,
+  'ScopeName String',
+  'ScopeVersion String',
+  'Timestamps Array(DateTime64(9))',
+  'TraceIds Array(String)',
+  'SpanIds Array(String)',
+  'ParentSpanIds Array(String)',
+  'TraceStates Array(String)',
+  'SpanNames Array(String)',
+  'SpanKinds Array(String)',
+  `SpanAttributeMaps Array(${MAP})`,
+  'Durations Array(UInt64)',
+  'StatusCodes Array(String)',
+  'StatusMessages Array(String)',
+  'EventTimestamps Array(Array(DateTime64(9)))',
+  'EventNames Array(Array(String))',
+  `EventAttributes Array(Array(${MAP}))`,
+  'LinkTraceIds Array(Array(String))',
+  'LinkSpanIds Array(Array(String))',
+  'LinkTraceStates Array(Array(String))',
+  `LinkAttributes Array(Array(${MAP}))`,
+]
+
+const TRACES_SELECT = `SELECT
+  Timestamps AS Timestamp, TraceIds AS TraceId, SpanIds AS SpanId, ParentSpanIds AS ParentSpanId, TraceStates AS TraceState,
+  SpanNames AS SpanName, SpanKinds AS SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion,
+  SpanAttributeMaps AS SpanAttributes, Durations AS Duration, StatusCodes AS StatusCode, StatusMessages AS StatusMessage,
+  EventTimestamps AS \`Events.Timestamp\`, EventNames AS \`Events.Name\`, EventAttributes AS \`Events.Attributes\`,
+  LinkTraceIds AS \`Links.TraceId\`, LinkSpanIds AS \`Links.SpanId\`, LinkTraceStates AS \`Links.TraceState\`, LinkAttributes AS \`Links.Attributes\`
+FROM {from}
+ARRAY JOIN Timestamps, TraceIds, SpanIds, ParentSpanIds, TraceStates, SpanNames, SpanKinds, SpanAttributeMaps, Durations,
+  StatusCodes, StatusMessages, EventTimestamps, EventNames, EventAttributes, LinkTraceIds, LinkSpanIds, LinkTraceStates, LinkAttributes`
+
+const LOGS_COLUMNS = [
+  'ServiceName String',
+  'ResourceSchemaUrl String',
+  `ResourceAttributes ${MAP}`,
+  'ScopeSchemaUrl String',
+  'ScopeName String',
+  'ScopeVersion String',
+  `ScopeAttributes ${MAP}`,
+  'Timestamps Array(DateTime64(9))',
+  'TraceIds Array(String)',
+  'SpanIds Array(String)',
+  'TraceFlagsList Array(UInt8)',
+  'SeverityTexts Array(String)',
+  'SeverityNumbers Array(UInt8)',
+  'Bodies Array(String)',
+  `LogAttributeMaps Array(${MAP})`,
+  'EventNames Array(String)',
+]
+
+// TimestampTime is left to its DEFAULT (toDateTime(Timestamp)).
+const LOGS_SELECT = `SELECT
+  Timestamps AS Timestamp, TraceIds AS TraceId, SpanIds AS SpanId, TraceFlagsList AS TraceFlags, SeverityTexts AS SeverityText,
+  SeverityNumbers AS SeverityNumber, ServiceName, Bodies AS Body, ResourceSchemaUrl, ResourceAttributes, ScopeSchemaUrl,
+  ScopeName, ScopeVersion, ScopeAttributes, LogAttributeMaps AS LogAttributes, EventNames AS EventName
+FROM {from}
+ARRAY JOIN Timestamps, TraceIds, SpanIds, TraceFlagsList, SeverityTexts, SeverityNumbers, Bodies, LogAttributeMaps, EventNames`
+
+function ingestStatements(name: string, columns: string[], target: string, select: string, t: DdlTarget): string[] {
+  const onCluster = t.cluster ? ` ON CLUSTER ${quoteIdentifier(t.cluster)}` : ''
+  return [
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster} (\n    ${columns.join(',\n    ')}\n) ENGINE = Null`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quoteIdentifier(`${name}_mv`)}${onCluster} TO ${quoteIdentifier(target)}\nAS ${select.replace('{from}', quoteIdentifier(name))}`,
+  ]
+}
+
+export const collectorMigrations: Migration[] = [
+  {
+    id: 'collector/001_ingest_tables',
+    description: 'Null ingest tables for spans and log records, expanded into otel_traces and otel_logs by materialized views',
+    statements: (t) => [
+      ...ingestStatements(INGEST_TABLES.traces, TRACES_COLUMNS, OTEL_TABLES.traces, TRACES_SELECT, t),
+      ...ingestStatements(INGEST_TABLES.logs, LOGS_COLUMNS, OTEL_TABLES.logs, LOGS_SELECT, t),
+    ],
+  },
+]
