@@ -3,7 +3,7 @@ import { normalize } from 'node:path'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Slo } from './model.ts'
-import { loadSloFiles, parseSloDocuments, type SpecError, type SpecParseOptions } from './spec/index.ts'
+import { loadSloFiles, parseSloDocuments, specFilesFingerprint, type SpecError, type SpecParseOptions } from './spec/index.ts'
 import { ENGINE_TABLES } from './tables.ts'
 
 /**
@@ -43,6 +43,7 @@ interface CatalogRow {
 export const API_SOURCE_FILE = 'api'
 
 const TABLE = ENGINE_TABLES.definitions
+const FULL_SYNC_MS = 10 * 60_000
 
 /** Hash of what an SLO means: its model without the position it was declared at. */
 export function definitionHash(slo: Slo): string {
@@ -53,6 +54,9 @@ export function definitionHash(slo: Slo): string {
 export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
   const { storage, logger } = deps
   let lastVersionMs = 0
+  // Unchanged files are not parsed again; a full sync still runs every FULL_SYNC_MS in case the table was changed behind our back.
+  let lastSync: { fingerprint: string; errors: SpecError[]; atMs: number } | undefined
+  let listed: { version: string; slos: Slo[] } | undefined
   // Rows of one SLO are ordered by updated_at: never write two with the same millisecond.
   const nextVersionMs = () => (lastVersionMs = Math.max(Date.now(), lastVersionMs + 1))
 
@@ -86,8 +90,14 @@ export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
 
   return {
     async list() {
+      // The parsed list is reused while the table has not changed (same row count and latest write).
+      const [v] = await storage.query<{ n: string; latest: string }>(`SELECT count() AS n, toString(max(updated_at)) AS latest FROM ${TABLE}`)
+      const version = `${v?.n}\u0000${v?.latest}`
+      if (listed?.version === version) return [...listed.slos]
       const rows = await current()
-      return [...rows.values()].flatMap((r) => live(r) ?? []).sort((a, b) => a.id.localeCompare(b.id))
+      const slos = [...rows.values()].flatMap((r) => live(r) ?? []).sort((a, b) => a.id.localeCompare(b.id))
+      listed = { version, slos }
+      return [...slos]
     },
 
     async get(id) {
@@ -96,6 +106,8 @@ export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
 
     async syncFiles() {
       if (!deps.sloDir) return { errors: [] }
+      const fingerprint = await specFilesFingerprint([deps.sloDir])
+      if (lastSync && lastSync.fingerprint === fingerprint && Date.now() - lastSync.atMs < FULL_SYNC_MS) return { errors: lastSync.errors }
       const { slos, errors } = await loadSloFiles([deps.sloDir], deps.parseOptions)
       // A file that does not parse keeps its SLOs as they were: a typo must not delete an SLO.
       const broken = errors.map((e) => normalize(e.file))
@@ -119,6 +131,7 @@ export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
         await write(changes)
         logger.info({ changed: changes.filter((c) => !c.deleted).map((c) => c.slo_id), deleted: changes.filter((c) => c.deleted).map((c) => c.slo_id) }, 'SLO files synced')
       }
+      lastSync = { fingerprint, errors, atMs: Date.now() }
       return { errors }
     },
 

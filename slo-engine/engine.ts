@@ -9,8 +9,9 @@ import { formatSpecError } from './spec/index.ts'
 import { parseDuration } from './duration.ts'
 import { createSloGauges } from './metrics.ts'
 import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
-import { updateRollups } from './rollup/update.ts'
+import { updateRollups, type RecentSums } from './rollup/update.ts'
 import { ZERO } from './rollup/cumulative.ts'
+import { pruneRollups } from './rollup/prune.ts'
 import { evaluate } from './evaluate/evaluate.ts'
 import { evaluationWindows } from './evaluate/windows.ts'
 import { writeEvaluations } from './evaluate/store.ts'
@@ -65,6 +66,16 @@ export function createEngine(deps: EngineDeps): Engine {
   let running: Promise<void> | undefined
   let lastSpecErrors = ''
   let states: Map<string, RollupState> | undefined
+  let lastPruneMs = 0
+  const recent: RecentSums = new Map()
+
+  /** Hourly: drop rollup months no SLO's window reaches. */
+  async function prune(): Promise<void> {
+    if (Date.now() - lastPruneMs < 3600_000 || !states || states.size === 0) return
+    lastPruneMs = Date.now()
+    const dropped = await pruneRollups(storage, Math.min(...[...states.values()].map((s) => s.epochSeconds)))
+    if (dropped.length > 0) logger.info({ partitions: dropped }, 'dropped rollup months no SLO window reaches')
+  }
 
   async function syncSpecs(): Promise<void> {
     const { errors } = await catalog.syncFiles()
@@ -111,18 +122,34 @@ export function createEngine(deps: EngineDeps): Engine {
     const nowSeconds = Math.floor(now.getTime() / 60_000) * 60
     ticks.inc()
     const stopTimer = duration.startTimer()
+    const phases: Record<string, number> = {}
+    let mark = performance.now()
+    const phase = (name: string) => {
+      const t = performance.now()
+      phases[name] = Math.round(t - mark)
+      mark = t
+    }
     try {
       await syncSpecs()
+      phase('syncMs')
       states ??= await loadRollupState(storage)
       const slos = (await catalog.list()).filter((s) => isComputedSli(s.sli))
+      phase('listMs')
       const live = new Set(slos.map((s) => s.id))
       for (const id of states.keys()) if (!live.has(id)) states.delete(id)
-      const update = await updateRollups(storage, logger, slos, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows })
+      for (const id of recent.keys()) if (!live.has(id)) recent.delete(id)
+      const update = await updateRollups(storage, logger, slos, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
       for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
+      phase('rollupMs')
       const evaluated = await evaluateAll(slos, nowSeconds)
+      phase('evaluateMs')
       await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
       gauges.update(evaluated)
+      phase('writeMs')
       await callHooks(evaluated)
+      phase('hooksMs')
+      await prune()
+      logger.debug({ slos: slos.length, ...phases }, 'SLO evaluation tick done')
     } catch (err) {
       failures.inc()
       logger.error({ err }, 'SLO evaluation tick failed')

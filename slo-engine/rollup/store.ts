@@ -17,6 +17,8 @@ export interface RollupState {
   epochSeconds: number
   /** Minutes before this one (Unix seconds) are computed. */
   computedToSeconds: number
+  /** The computed_to last written to the state table (it is refreshed every few minutes, not every tick). */
+  persistedToSeconds?: number
 }
 
 export async function loadRollupState(storage: Storage): Promise<Map<string, RollupState>> {

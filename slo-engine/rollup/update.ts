@@ -22,15 +22,20 @@ export interface RollupUpdate {
   unbounded: Map<string, number>
 }
 
+/** Running sums of the last minutes each SLO was rolled up to, kept between ticks so the next lookback needs no read. */
+export type RecentSums = Map<string, { hash: string; rows: Map<number, RollupRow> }>
+
 export interface UpdateOptions {
   nowSeconds: number
   lookbackSeconds: number
   extraWindowsSeconds: (slo: Slo) => number[]
   /** Raw data is read in ranges of this length, so a backfill never holds more than one in memory. */
   chunkSeconds?: number
+  recent?: RecentSums
 }
 
 const DAY = 86400
+const STATE_REFRESH_SECONDS = 600
 
 interface Job {
   slo: Slo
@@ -43,7 +48,8 @@ interface Job {
 export async function updateRollups(storage: Storage, logger: Logger, slos: readonly Slo[], states: Map<string, RollupState>, opts: UpdateOptions): Promise<RollupUpdate> {
   const now = opts.nowSeconds
   const jobs = slos.map((slo) => plan(slo, states.get(slo.id), opts))
-  const bases = await readBases(storage, jobs)
+  const recent: RecentSums = opts.recent ?? new Map()
+  const bases = await readBases(storage, jobs, recent)
   const byFrom = new Map<number, Job[]>()
   for (const job of jobs) {
     // A lookback whose base row is missing (rows expired or lost) is rebuilt from the epoch.
@@ -62,12 +68,27 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
       for (const [id, n] of counted.unbounded) unbounded.set(id, (unbounded.get(id) ?? 0) + n)
       const rows: RollupRow[] = []
       const computedAt = Date.now()
-      for (const j of group) rows.push(...builders.get(j.slo.id)!.rows(start, end, counted.counts.get(j.slo.id), computedAt))
+      for (const j of group) {
+        const built = builders.get(j.slo.id)!.rows(start, end, counted.counts.get(j.slo.id), computedAt)
+        // Minutes whose sums did not change since the last tick are already stored as they are.
+        rows.push(...built.filter((r) => !j.backfill && unchanged(recent, j, r) ? false : true))
+        remember(recent, j, built, now - opts.lookbackSeconds - sliceSecondsOf(j.slo.budgeting) - 60)
+      }
       await insertRollups(storage, rows)
     }
-    for (const j of group) states.set(j.slo.id, { sliHash: j.hash, epochSeconds: j.epochSeconds, computedToSeconds: now })
   }
-  if (jobs.length > 0) await saveRollupState(storage, states, jobs.map((j) => j.slo.id))
+  // The state is written when an SLO's definition or epoch changes, and otherwise every few minutes: a
+  // computed_to that lags after a restart only makes the first tick recompute a little more.
+  const changed = jobs.filter((j) => {
+    const before = states.get(j.slo.id)
+    return !before || before.sliHash !== j.hash || before.epochSeconds !== j.epochSeconds || now - (before.persistedToSeconds ?? before.computedToSeconds) >= STATE_REFRESH_SECONDS
+  })
+  for (const j of jobs) {
+    const before = states.get(j.slo.id)
+    const persisted = changed.includes(j) ? now : (before?.persistedToSeconds ?? before?.computedToSeconds ?? now)
+    states.set(j.slo.id, { sliHash: j.hash, epochSeconds: j.epochSeconds, computedToSeconds: now, persistedToSeconds: persisted })
+  }
+  if (changed.length > 0) await saveRollupState(storage, states, changed.map((j) => j.slo.id))
   const backfilled = jobs.filter((j) => j.backfill).map((j) => j.slo.id)
   if (backfilled.length > 0) logger.info({ slos: backfilled }, 'SLO rollups backfilled from the stored telemetry')
   return { ready: [...slos], backfilled, unbounded }
@@ -85,9 +106,33 @@ function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions): Jo
   return { slo, hash, fromSeconds: Math.max(from, state.epochSeconds), epochSeconds: state.epochSeconds, backfill: false }
 }
 
-/** The running sums just before each job's first minute. */
-async function readBases(storage: Storage, jobs: Job[]): Promise<Map<string, Cumulative>> {
-  const incremental = jobs.filter((j) => !j.backfill && j.fromSeconds > j.epochSeconds)
-  const minutes = [...new Set(incremental.map((j) => j.fromSeconds - 60))]
-  return readCumulative(storage, new Map(incremental.map((j) => [j.slo.id, j.hash])), minutes)
+function unchanged(recent: RecentSums, job: Job, row: RollupRow): boolean {
+  const entry = recent.get(job.slo.id)
+  const known = entry?.hash === job.hash ? entry.rows.get(row.minute) : undefined
+  return !!known && known.good === row.good && known.total === row.total && known.cum_good === row.cum_good && known.cum_total === row.cum_total && known.cum_slices === row.cum_slices && known.cum_slices_good === row.cum_slices_good
+}
+
+/** Keeps the sums of the minutes from `keepFrom` on, which the next tick's lookback starts from. */
+function remember(recent: RecentSums, job: Job, rows: RollupRow[], keepFrom: number): void {
+  let entry = recent.get(job.slo.id)
+  if (!entry || entry.hash !== job.hash) recent.set(job.slo.id, (entry = { hash: job.hash, rows: new Map() }))
+  for (const r of rows) if (r.minute >= keepFrom) entry.rows.set(r.minute, r)
+  for (const minute of entry.rows.keys()) if (minute < keepFrom) entry.rows.delete(minute)
+}
+
+/** The running sums just before each job's first minute: from memory when the last tick left them, else from the table. */
+async function readBases(storage: Storage, jobs: Job[], recent: RecentSums): Promise<Map<string, Cumulative>> {
+  const bases = new Map<string, Cumulative>()
+  const missing: Job[] = []
+  for (const j of jobs) {
+    if (j.backfill || j.fromSeconds <= j.epochSeconds) continue
+    const entry = recent.get(j.slo.id)
+    const known = entry?.hash === j.hash ? entry.rows.get(j.fromSeconds - 60) : undefined
+    if (known) bases.set(pointKey(j.slo.id, j.fromSeconds - 60), { good: known.cum_good, total: known.cum_total, slices: known.cum_slices, slicesGood: known.cum_slices_good })
+    else missing.push(j)
+  }
+  const minutes = [...new Set(missing.map((j) => j.fromSeconds - 60))]
+  const read = await readCumulative(storage, new Map(missing.map((j) => [j.slo.id, j.hash])), minutes)
+  for (const [k, v] of read) bases.set(k, v)
+  return bases
 }

@@ -23,14 +23,34 @@ export interface Statement {
 }
 
 /**
- * SQL that turns `vals` (the row's field values) into the 1-based indices of
- * the atoms that hold. Equality compares; a regex uses RE2 through match().
+ * SQL for the 1-based indices of the atoms that hold for a row, and its
+ * parameters. Equality atoms cost one hash lookup per field (transform maps
+ * the field's value to the atom that requires it); regex atoms are matched one
+ * by one with RE2. `valueOf(field)` is the SQL of a field position; the SQL
+ * text depends only on which positions have equality atoms, never on values.
  */
-const ATOMS_OF_VALS = `arrayFilter(a -> if({atom_regex:Array(UInt8)}[a] = 1, match(vals[{atom_field:Array(UInt16)}[a]], {atom_value:Array(String)}[a]), vals[{atom_field:Array(UInt16)}[a]] = {atom_value:Array(String)}[a]), arrayEnumerate({atom_field:Array(UInt16)}))`
-
-function atomParams(atoms: Atom[]): QueryParams {
-  return { atom_field: atoms.map((a) => a.field), atom_regex: atoms.map((a) => (a.regex ? 1 : 0)), atom_value: atoms.map((a) => a.value) }
+function atomsExpression(atoms: readonly Atom[], valueOf: (fieldSql: string) => string, prefix: string): { sql: string; params: QueryParams } {
+  const params: QueryParams = {}
+  const lookups: string[] = []
+  const fields = [...new Set(atoms.filter((a) => !a.regex).map((a) => a.field))].sort((a, b) => a - b)
+  for (const f of fields) {
+    const eq = atoms.map((a, i) => ({ a, i })).filter(({ a }) => !a.regex && a.field === f)
+    params[`${prefix}_eq${f}_values`] = eq.map(({ a }) => a.value)
+    params[`${prefix}_eq${f}_atoms`] = eq.map(({ i }) => i + 1)
+    lookups.push(`transform(${valueOf(String(f))}, {${prefix}_eq${f}_values:Array(String)}, {${prefix}_eq${f}_atoms:Array(UInt32)}, toUInt32(0))`)
+  }
+  const regex = atoms.map((a, i) => ({ a, i })).filter(({ a }) => a.regex)
+  params[`${prefix}_re_fields`] = regex.map(({ a }) => a.field)
+  params[`${prefix}_re_values`] = regex.map(({ a }) => a.value)
+  params[`${prefix}_re_atoms`] = regex.map(({ i }) => i + 1)
+  const field = valueOf(`{${prefix}_re_fields:Array(UInt16)}[i]`)
+  const matched = `arrayMap(i -> {${prefix}_re_atoms:Array(UInt32)}[i], arrayFilter(i -> match(${field}, {${prefix}_re_values:Array(String)}[i]), arrayEnumerate({${prefix}_re_values:Array(String)})))`
+  const equal = lookups.length > 0 ? `arrayFilter(x -> x > 0, [${lookups.join(', ')}])` : 'CAST([], \'Array(UInt32)\')'
+  return { sql: `arrayConcat(${equal}, ${matched})`, params }
 }
+
+/** Atoms over the grouped value array `vals` (position p is vals[p]). */
+const overVals = (atoms: readonly Atom[]) => atomsExpression(atoms, (field) => `vals[${field}]`, 'atom')
 
 const range = (r: TimeRange) => ({ from: r.fromSeconds, to: r.toSeconds })
 const mapKeys = (map: string, param: string) => `arrayMap(k -> ${map}[k], {${param}:Array(String)})`
@@ -46,9 +66,10 @@ export interface SpanGroupRow {
 
 export function spansStatement(plan: RollupPlan['traces'], r: TimeRange): Statement {
   const t = plan.atoms
+  const atoms = overVals(t.atoms())
   const sql = `SELECT toUInt32(minute) AS minute, atoms, toFloat64(sum(total)) AS total, toFloat64(sum(errors)) AS errors, arrayMap(x -> toFloat64(x), sumForEach(slower)) AS slower
 FROM (
-  SELECT minute, ${ATOMS_OF_VALS} AS atoms, total, errors, slower
+  SELECT minute, ${atoms.sql} AS atoms, total, errors, slower
   FROM (
     SELECT toStartOfMinute(Timestamp) AS minute,
       arrayConcat([ServiceName, SpanName, SpanKind], ${mapKeys('SpanAttributes', 'span_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
@@ -64,7 +85,7 @@ WHERE notEmpty(atoms) OR {keep_unmatched:UInt8} = 1
 GROUP BY minute, atoms`
   return {
     sql,
-    params: { ...atomParams(t.atoms()), keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, span_keys: t.keysOf('SpanAttributes'), resource_keys: t.keysOf('ResourceAttributes'), latency_ns: plan.latencyNs.values, ...range(r) },
+    params: { ...atoms.params, keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, span_keys: t.keysOf('SpanAttributes'), resource_keys: t.keysOf('ResourceAttributes'), latency_ns: plan.latencyNs.values, ...range(r) },
   }
 }
 
@@ -79,14 +100,15 @@ export interface LogGroupRow {
 
 export function logsStatement(plan: RollupPlan['logs'], r: TimeRange): Statement {
   const t = plan.atoms
-  const body = plan.bodyAtoms.atoms()
+  const atoms = overVals(t.atoms())
+  const body = atomsExpression(plan.bodyAtoms.atoms(), () => 'Body', 'body')
   const sql = `SELECT toUInt32(minute) AS minute, atoms, body, severity, toFloat64(sum(total)) AS total
 FROM (
-  SELECT minute, ${ATOMS_OF_VALS} AS atoms, body, severity, total
+  SELECT minute, ${atoms.sql} AS atoms, body, severity, total
   FROM (
     SELECT toStartOfMinute(Timestamp) AS minute,
       arrayConcat([ServiceName], ${mapKeys('LogAttributes', 'log_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
-      arrayFilter(b -> if({body_regex:Array(UInt8)}[b] = 1, match(Body, {body_value:Array(String)}[b]), Body = {body_value:Array(String)}[b]), arrayEnumerate({body_value:Array(String)})) AS body,
+      ${body.sql} AS body,
       SeverityNumber AS severity,
       count() AS total
     FROM ${OTEL_TABLES.logs}
@@ -99,13 +121,12 @@ GROUP BY minute, atoms, body, severity`
   return {
     sql,
     params: {
-      ...atomParams(t.atoms()),
+      ...atoms.params,
+      ...body.params,
       // Rows no table atom holds for are dropped unless some SLO requires none (it matches on Body only, or on nothing).
       keep_unmatched: plan.slos.some((s) => !s.match.require.some((ref) => ref >= 0)) ? 1 : 0,
       log_keys: t.keysOf('LogAttributes'),
       resource_keys: t.keysOf('ResourceAttributes'),
-      body_regex: body.map((a) => (a.regex ? 1 : 0)),
-      body_value: body.map((a) => a.value),
       ...range(r),
     },
   }
@@ -129,9 +150,10 @@ export interface CounterGroupRow {
  */
 export function countersStatement(plan: RollupPlan['sums'], metricNames: readonly string[], r: TimeRange): Statement {
   const t = plan.atoms
+  const atoms = overVals(t.atoms())
   const sql = `SELECT toUInt32(minute) AS minute, atoms, sum(increase) AS increase
 FROM (
-  SELECT toStartOfMinute(TimeUnix) AS minute, ${ATOMS_OF_VALS} AS atoms, increase
+  SELECT toStartOfMinute(TimeUnix) AS minute, ${atoms.sql} AS atoms, increase
   FROM (
     SELECT TimeUnix, vals,
       multiIf(
@@ -157,7 +179,7 @@ WHERE notEmpty(atoms)
 GROUP BY minute, atoms`
   return {
     sql,
-    params: { ...atomParams(t.atoms()), attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
+    params: { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
   }
 }
 
@@ -179,11 +201,12 @@ export interface HistogramGroupRow {
  */
 export function histogramsStatement(plan: RollupPlan['histograms'], metricNames: readonly string[], r: TimeRange): Statement {
   const t = plan.atoms
+  const atoms = overVals(t.atoms())
   const started = 'StartTimeUnix >= toDateTime64({prefetch_from:UInt32}, 9)'
   const reset = 'StartTimeUnix != prev_start OR Count < prev_count'
   const sql = `SELECT toUInt32(minute) AS minute, atoms, arrayMap(x -> toFloat64(x), sumForEach(totals)) AS totals, arrayMap(x -> toFloat64(x), sumForEach(goods)) AS goods, arrayMap(x -> toFloat64(x), sumForEach(unbounded)) AS unbounded
 FROM (
-  SELECT toStartOfMinute(TimeUnix) AS minute, ${ATOMS_OF_VALS} AS atoms,
+  SELECT toStartOfMinute(TimeUnix) AS minute, ${atoms.sql} AS atoms,
     arrayMap(b -> if(b, count_increase, 0), bounded) AS totals,
     arrayMap((b, g) -> if(b, g, 0), bounded, good_increase) AS goods,
     arrayMap(b -> toInt64(NOT b), bounded) AS unbounded
@@ -213,7 +236,7 @@ WHERE notEmpty(atoms)
 GROUP BY minute, atoms`
   return {
     sql,
-    params: { ...atomParams(t.atoms()), attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], thresholds: plan.thresholds.values, prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
+    params: { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], thresholds: plan.thresholds.values, prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
   }
 }
 

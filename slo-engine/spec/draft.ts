@@ -10,12 +10,18 @@ export interface DraftProblem {
   message: string
 }
 
+/** Rollups of a window are rebuilt from raw data on a change; a year is the longest window that makes sense. */
+const MAX_ROLLING_SECONDS = 366 * 86400
+
 /**
  * Checks that hold whatever the format: timeslices must tile days (so slices
  * line up with calendar periods) and a rolling window.
  */
 export function draftProblems(draft: SloDraft): DraftProblem[] {
   const problems: DraftProblem[] = []
+  if (draft.window.kind === 'rolling' && draft.window.seconds > MAX_ROLLING_SECONDS) {
+    problems.push({ field: 'window', message: `expected a rolling window of at most 366d (got ${formatDuration(draft.window.seconds)}); use a calendar year for longer` })
+  }
   const b = draft.budgeting
   if (b.method !== 'occurrences') {
     if (86400 % b.sliceSeconds !== 0) {

@@ -26,6 +26,28 @@ export async function loadSloFiles(paths: readonly string[], options?: SpecParse
   return { slos: parsed.slos, errors: [...errors, ...parsed.errors] }
 }
 
+/**
+ * A fingerprint of the spec files under `paths` (names, sizes, modification
+ * times): equal fingerprints mean nothing to parse again.
+ */
+export async function specFilesFingerprint(paths: readonly string[]): Promise<string> {
+  const parts: string[] = []
+  for (const path of paths) {
+    const missing: SpecError[] = []
+    const files = await specFiles(path, missing)
+    if (missing.length > 0) parts.push(`${path}\u0000unreadable`)
+    for (const file of files) {
+      try {
+        const info = await stat(file)
+        parts.push(`${file}\u0000${info.size}\u0000${info.mtimeMs}`)
+      } catch {
+        parts.push(`${file}\u0000gone`)
+      }
+    }
+  }
+  return parts.join('\n')
+}
+
 async function specFiles(path: string, errors: SpecError[]): Promise<string[]> {
   let info
   try {

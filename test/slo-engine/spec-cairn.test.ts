@@ -277,3 +277,11 @@ spec: { service: web, indicatorRef: nope, budgetingMethod: Occurrences, objectiv
     expect(errors.map(formatSpecError)).toEqual(['o.yaml:4:37: spec.indicatorRef: no SLI named "nope" in the files read'])
   })
 })
+
+describe('limits that hold for every format', () => {
+  it('refuses a rolling window longer than a year', () => {
+    expect(errorsOf(slo('objective: 99\nwindow: 400d\nsli: { promql: { errorRatioQuery: x } }'))).toEqual([
+      'slos/x.yaml:6:11: spec.window: expected a rolling window of at most 366d (got 400d); use a calendar year for longer',
+    ])
+  })
+})
