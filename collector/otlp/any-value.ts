@@ -148,9 +148,10 @@ function readAnyValueField(r: ProtoReader, end: number, current: RawValue): RawV
   }
 }
 
-function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
+/** Reads a KeyValue message: the key, and the value through `readValue` (which leaves the reader anywhere inside it). */
+function readKeyValueWith<V>(r: ProtoReader, end: number, readValue: (r: ProtoReader, end: number) => V, empty: V): [string, V] {
   let key = ''
-  let value: RawValue = null
+  let value = empty
   while (r.pos < end) {
     const tag = r.tag(end)
     if (tag >>> 3 === 1) {
@@ -159,10 +160,15 @@ function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
     } else if (tag >>> 3 === 2) {
       r.expect(tag, WIRE_LEN, 'KeyValue.value')
       const stop = r.delimited(end)
-      value = readAnyValueRaw(r, stop)
+      value = readValue(r, stop)
       r.pos = stop
     } else r.skip(tag & 7, end)
   }
+  return [key, value]
+}
+
+function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
+  const [key, value] = readKeyValueWith<RawValue>(r, end, readAnyValueRaw, null)
   into.entries.set(key, value)
 }
 
@@ -171,20 +177,7 @@ function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
  * Used for every attribute list (resource, scope, span, event, link, log, point).
  */
 export function readKeyValue(r: ProtoReader, end: number, add: (key: string, value: string) => void): void {
-  let key = ''
-  let value = ''
-  while (r.pos < end) {
-    const tag = r.tag(end)
-    if (tag >>> 3 === 1) {
-      r.expect(tag, WIRE_LEN, 'KeyValue.key')
-      key = r.string(end)
-    } else if (tag >>> 3 === 2) {
-      r.expect(tag, WIRE_LEN, 'KeyValue.value')
-      const stop = r.delimited(end)
-      value = readAnyValueString(r, stop)
-      r.pos = stop
-    } else r.skip(tag & 7, end)
-  }
+  const [key, value] = readKeyValueWith(r, end, readAnyValueString, '')
   add(key, value)
 }
 
@@ -250,25 +243,23 @@ export function jsonAnyValueString(v: Json, path: string): string {
   return renderRaw(jsonAnyValueRaw(v, path))
 }
 
-function jsonKeyValues(list: Json, path: string, add: (key: string, value: RawValue) => void): void {
+/** Walks an OTLP/JSON KeyValue list, handing each key and its value (still JSON) and path to `add`. */
+function jsonKeyValueList(list: Json, path: string, add: (key: string, value: Json, valuePath: string) => void): void {
   if (list === undefined || list === null) return
   if (!Array.isArray(list)) throw new DecodeError(`${path}: expected an array`)
   for (let i = 0; i < list.length; i++) {
     const kv = list[i] as { key?: Json; value?: Json } | null
     if (kv === null || typeof kv !== 'object') throw new DecodeError(`${path}[${i}]: expected a KeyValue object`)
     if (kv.key !== undefined && typeof kv.key !== 'string') throw new DecodeError(`${path}[${i}].key: expected a string`)
-    add(kv.key ?? '', jsonAnyValueRaw(kv.value, `${path}[${i}].value`))
+    add(kv.key ?? '', kv.value, `${path}[${i}].value`)
   }
+}
+
+function jsonKeyValues(list: Json, path: string, add: (key: string, value: RawValue) => void): void {
+  jsonKeyValueList(list, path, (key, value, valuePath) => add(key, jsonAnyValueRaw(value, valuePath)))
 }
 
 /** Calls `add(key, renderedValue)` for each element of an OTLP/JSON attribute list. */
 export function jsonAttributes(list: Json, path: string, add: (key: string, value: string) => void): void {
-  if (list === undefined || list === null) return
-  if (!Array.isArray(list)) throw new DecodeError(`${path}: expected an array`)
-  for (let i = 0; i < list.length; i++) {
-    const kv = list[i] as { key?: Json; value?: Json } | null
-    if (kv === null || typeof kv !== 'object') throw new DecodeError(`${path}[${i}]: expected a KeyValue object`)
-    if (kv.key !== undefined && typeof kv.key !== 'string') throw new DecodeError(`${path}[${i}].key: expected a string`)
-    add(kv.key ?? '', jsonAnyValueString(kv.value, `${path}[${i}].value`))
-  }
+  jsonKeyValueList(list, path, (key, value, valuePath) => add(key, jsonAnyValueString(value, valuePath)))
 }

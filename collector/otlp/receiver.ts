@@ -58,6 +58,19 @@ export function tableRows(decoded: Decoded): TableRows[] {
   return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view() }))
 }
 
+/** Counts a decoded request, stores it and counts the outcome; refusals and failed writes become 429/503 with Retry-After. */
+export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: Decoded): Promise<void> {
+  deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
+  if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
+  try {
+    await store(deps.batcher, tableRows(decoded))
+  } catch (err) {
+    deps.metrics.rejected.inc({ ...labels, reason: err instanceof HttpError && err.status === 429 ? 'queue_full' : 'storage_unavailable' }, decoded.accepted)
+    throw err
+  }
+  deps.metrics.accepted.inc(labels, decoded.accepted)
+}
+
 /** Waits for the batcher; maps refusals and failed writes to 429/503 with Retry-After. */
 export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> {
   try {
@@ -83,15 +96,7 @@ export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: Receiver
       const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
       deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
       const decoded = decode(decoders, encoding, body)
-      deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
-      if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
-      try {
-        await store(deps.batcher, tableRows(decoded))
-      } catch (err) {
-        deps.metrics.rejected.inc({ ...labels, reason: err instanceof HttpError && err.status === 429 ? 'queue_full' : 'storage_unavailable' }, decoded.accepted)
-        throw err
-      }
-      deps.metrics.accepted.inc(labels, decoded.accepted)
+      await storeCounted(deps, labels, decoded)
       send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
     } catch (err) {
       status = err instanceof HttpError ? err.status : 500

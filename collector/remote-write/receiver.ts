@@ -10,7 +10,7 @@ import { authorizeRequest } from '../auth.ts'
 import { HttpError, mediaType, readBody } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
 import { ProtoReader, DecodeError } from '../otlp/proto-reader.ts'
-import { store, tableRows, type ReceiverDeps } from '../otlp/receiver.ts'
+import { storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
 import { decodeWriteRequest } from './decode.ts'
 import { MetadataCache, mapWriteRequest } from './mapping.ts'
 
@@ -52,16 +52,13 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
         if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the WriteRequest: ${err.message}`)
         throw err
       }
-      deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
-      if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
       try {
-        await store(deps.batcher, tableRows(decoded))
+        await storeCounted(deps, labels, decoded)
       } catch (err) {
-        deps.metrics.rejected.inc({ ...labels, reason: 'storage_unavailable' }, decoded.accepted)
+        // Prometheus retries 5xx always, 429 only when configured to: a full queue is 503 here.
         if (err instanceof HttpError && err.status === 429) throw new HttpError(503, err.message, err.headers)
         throw err
       }
-      deps.metrics.accepted.inc(labels, decoded.accepted)
       res.writeHead(204)
       res.end()
     } catch (err) {
