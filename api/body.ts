@@ -1,5 +1,6 @@
-import type { Context } from 'hono'
-import { ApiError } from './errors.ts'
+import type { Context, MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { ApiError, errorBody } from './errors.ts'
 
 /** SLO specs are small; a bigger body is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 1024 * 1024
@@ -12,8 +13,6 @@ export async function readSpecBody(c: Context): Promise<string> {
   if (type !== '' && !YAML_TYPES.includes(type)) {
     throw new ApiError(415, 'unsupported_media_type', `expected a YAML body (Content-Type application/yaml), got ${type}`)
   }
-  const declared = Number(c.req.header('content-length') ?? '0')
-  if (declared > MAX_SPEC_BYTES) throw new ApiError(413, 'payload_too_large', `the spec is larger than ${MAX_SPEC_BYTES} bytes`)
   const bytes = new Uint8Array(await c.req.arrayBuffer())
   if (bytes.byteLength > MAX_SPEC_BYTES) throw new ApiError(413, 'payload_too_large', `the spec is larger than ${MAX_SPEC_BYTES} bytes`)
   let text: string
@@ -31,3 +30,8 @@ export const yamlBody = (description: string) => ({
   required: true,
   content: { 'application/yaml': { schema: { type: 'string' as const, example: 'apiVersion: cairn/v1\nkind: SLO\n…' } } },
 })
+
+/** Stops reading a spec body at MAX_SPEC_BYTES, whether or not it declared its length (chunked uploads). */
+export function specBodyLimit(): MiddlewareHandler {
+  return bodyLimit({ maxSize: MAX_SPEC_BYTES, onError: (c) => c.json(errorBody('payload_too_large', `the spec is larger than ${MAX_SPEC_BYTES} bytes`), 413) })
+}

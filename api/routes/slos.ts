@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { formatDuration, parseSloDocuments, type Slo, type SloCatalog, type SloEvaluation } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
-import { readSpecBody, yamlBody } from '../body.ts'
+import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
 import { managedBy, readAlertStates, sloStatus, type LatestEvaluationsReader, type SloStatus } from '../status.ts'
@@ -142,6 +142,7 @@ const deleteSlo = createRoute({
 export function sloRoutes(deps: SloRouteDeps) {
   const { storage, catalog } = deps
   const app = new OpenAPIHono({ defaultHook: validationHook })
+  app.on(['POST', 'PUT'], '*', specBodyLimit())
   const listCache = statusListCache(deps.statusCacheMs, async () => JSON.stringify(await freshList()))
 
   async function statusOf(slos: Slo[]): Promise<SloStatus[]> {

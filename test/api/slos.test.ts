@@ -216,6 +216,21 @@ describe('POST /api/v1/slos/validate', () => {
     expect(res.status).toBe(status)
     expect(res.body.error.code).toBe(code)
   })
+  it('stops reading a chunked body over 1 MiB', async () => {
+    const chunk = new TextEncoder().encode(`# ${'x'.repeat(64 * 1024)}\n`)
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 4 * 1024 * 1024) return controller.close()
+        sent += chunk.byteLength
+        controller.enqueue(chunk)
+      },
+    })
+    const res = await api.request('/api/v1/slos/validate', { method: 'POST', headers: { authorization: `Bearer ${READ}`, 'content-type': 'application/yaml' }, body, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(413)
+    expect(((await res.json()) as any).error.code).toBe('payload_too_large')
+    expect(sent).toBeLessThan(2 * 1024 * 1024)
+  })
 })
 
 describe('PUT and DELETE /api/v1/slos/{id}', () => {
