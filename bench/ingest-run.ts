@@ -7,7 +7,6 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { collectorSchema } from '../config/schema.ts'
 import { configSchema } from '../config/index.ts'
 import { createLogger, createMetricsRegistry } from '../instrumentation/index.ts'
 import { migrate, openStorage, otelTables, OTEL_TABLES } from '../storage/index.ts'
@@ -27,7 +26,7 @@ const config = configSchema.parse({ storage: { dataDir: dir.path, ttlDays: { tra
 const storage = await openStorage(config.storage)
 await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
 const registry = createMetricsRegistry()
-const collector = createCollector({ config: collectorSchema.parse({ port: 0 }), host: '127.0.0.1', storage, logger: createLogger('warn'), registry })
+const collector = createCollector({ config: configSchema.parse({ collector: { port: 0 } }).collector, host: '127.0.0.1', storage, logger: createLogger('warn'), registry })
 const port = await collector.start()
 
 const load = fileURLToPath(new URL('./ingest-load.ts', import.meta.url))

@@ -1,6 +1,5 @@
 // One collector per test file over the embedded engine in a temp dir (chDB allows
 // one data directory per process, and vitest gives each file its own process).
-import { collectorSchema } from '../../config/schema.ts'
 import { configSchema, type CairnConfig } from '../../config/index.ts'
 import { createLogger, createMetricsRegistry, type Registry } from '../../instrumentation/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
@@ -36,7 +35,7 @@ export async function openHarness(): Promise<Harness> {
       const registry = createMetricsRegistry()
       const { collector: collectorKeys, ...deps } = overrides
       const collector = createCollector({
-        config: collectorSchema.parse({ port: 0, flushIntervalMs: 20, ...collectorKeys }),
+        config: configSchema.parse({ collector: { port: 0, flushIntervalMs: 20, ...collectorKeys } }).collector,
         host: '127.0.0.1',
         storage,
         logger: createLogger('silent'),

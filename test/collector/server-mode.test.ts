@@ -2,7 +2,6 @@
 // chDB): TabSeparated inserts through the ingest views, and a server that
 // refuses or stalls, then comes back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { collectorSchema } from '../../config/schema.ts'
 import { configSchema } from '../../config/index.ts'
 import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
@@ -24,7 +23,7 @@ beforeAll(async () => {
   await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
   // Server defaults, with a short interval and timeouts to keep the test quick.
   collector = createCollector({
-    config: collectorSchema.parse({ port: 0, flushIntervalMs: 20, retryAfterSeconds: 1, writeTimeoutMs: 1500 }),
+    config: configSchema.parse({ collector: { port: 0, flushIntervalMs: 20, retryAfterSeconds: 1, writeTimeoutMs: 1500 } }).collector,
     host: '127.0.0.1',
     storage,
     logger: createLogger('silent'),
