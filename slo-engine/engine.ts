@@ -93,8 +93,20 @@ export function createEngine(deps: EngineDeps): Engine {
     const sums = await readCumulative(storage, hashes, [...minutes])
     return slos.map((slo) => {
       const epoch = states!.get(slo.id)!.epochSeconds
-      const at = (minute: number) => (minute < epoch ? ZERO : (sums.get(pointKey(slo.id, minute)) ?? ZERO))
-      return { slo, evaluation: evaluate(slo, nowSeconds, windows.get(slo.id)!, at) }
+      let missing = 0
+      const at = (minute: number) => {
+        if (minute < epoch) return ZERO
+        const found = sums.get(pointKey(slo.id, minute))
+        if (!found) missing++
+        return found ?? ZERO
+      }
+      const evaluation = evaluate(slo, nowSeconds, windows.get(slo.id)!, at)
+      if (missing > 0) {
+        // Rows the state says exist are gone (deleted by hand, a partition dropped): rebuild them next tick.
+        logger.warn({ slo: slo.id, missing }, 'SLO rollup rows missing: rebuilding them from the raw data at the next tick')
+        states!.delete(slo.id)
+      }
+      return { slo, evaluation }
     })
   }
 

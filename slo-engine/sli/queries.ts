@@ -132,6 +132,22 @@ GROUP BY minute, atoms, body, severity`
   }
 }
 
+/** Points of the selected metrics from `prefetch_from` (to find each series' previous point) to `to`. */
+const METRIC_POINTS_WHERE = `MetricName IN {metrics:Array(String)}
+        AND TimeUnix >= toDateTime64({prefetch_from:UInt32}, 9) AND TimeUnix < toDateTime64({to:UInt32}, 9)`
+/** One series: what the OTel exporter keys a metric stream by. */
+const SERIES_WINDOW = 'WINDOW series AS (PARTITION BY ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)'
+/** Keeps the points of the range itself and groups them by minute and atoms. */
+const IN_RANGE_BY_MINUTE = `WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
+  )
+)
+WHERE notEmpty(atoms)
+GROUP BY minute, atoms`
+
+function metricParams(atoms: { params: QueryParams }, t: RollupPlan['sums']['atoms'], metricNames: readonly string[], r: TimeRange): QueryParams {
+  return { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) }
+}
+
 export interface CounterGroupRow {
   minute: number
   atoms: number[]
@@ -168,19 +184,11 @@ FROM (
         lagInFrame(StartTimeUnix) OVER series AS prev_start,
         row_number() OVER series AS n
       FROM ${OTEL_TABLES.sum}
-      WHERE MetricName IN {metrics:Array(String)} AND IsMonotonic
-        AND TimeUnix >= toDateTime64({prefetch_from:UInt32}, 9) AND TimeUnix < toDateTime64({to:UInt32}, 9)
-      WINDOW series AS (PARTITION BY ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      WHERE IsMonotonic AND ${METRIC_POINTS_WHERE}
+      ${SERIES_WINDOW}
     )
-    WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
-  )
-)
-WHERE notEmpty(atoms)
-GROUP BY minute, atoms`
-  return {
-    sql,
-    params: { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
-  }
+    ${IN_RANGE_BY_MINUTE}`
+  return { sql, params: metricParams(atoms, t, metricNames, r) }
 }
 
 export interface HistogramGroupRow {
@@ -225,18 +233,10 @@ FROM (
         lagInFrame(StartTimeUnix) OVER series AS prev_start,
         row_number() OVER series AS n
       FROM ${OTEL_TABLES.histogram}
-      WHERE MetricName IN {metrics:Array(String)}
-        AND TimeUnix >= toDateTime64({prefetch_from:UInt32}, 9) AND TimeUnix < toDateTime64({to:UInt32}, 9)
-      WINDOW series AS (PARTITION BY ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      WHERE ${METRIC_POINTS_WHERE}
+      ${SERIES_WINDOW}
     )
-    WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
-  )
-)
-WHERE notEmpty(atoms)
-GROUP BY minute, atoms`
-  return {
-    sql,
-    params: { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], thresholds: plan.thresholds.values, prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) },
-  }
+    ${IN_RANGE_BY_MINUTE}`
+  return { sql, params: { ...metricParams(atoms, t, metricNames, r), thresholds: plan.thresholds.values } }
 }
 

@@ -209,6 +209,31 @@ export function opensloSli(spec: OpensloSliSpec, o: Objective, registry: Openslo
   return sli
 }
 
+/** The draft of one objective of an OpenSLO SLO (v1 or v1alpha). */
+function objectiveDraft(
+  o: { service: string; name: string; displayName: string | undefined; description: string | undefined; labels: Record<string, string> },
+  objectivePercent: number,
+  window: SloWindow,
+  budgeting: Budgeting,
+  sli: Sli,
+  alertsEnabled: boolean,
+): SloDraft {
+  const id = `${o.service}-${o.name}`
+  return {
+    id,
+    name: o.name,
+    service: o.service,
+    ...(o.displayName !== undefined && { displayName: o.displayName }),
+    ...(o.description !== undefined && { description: o.description }),
+    labels: o.labels,
+    objectivePercent,
+    window,
+    budgeting,
+    sli,
+    alerting: plainAlerting(defaultAlertName(id), alertsEnabled),
+  }
+}
+
 export function isProblem(x: object): x is Problem {
   return 'message' in x && 'path' in x
 }
@@ -237,21 +262,9 @@ export function opensloToDrafts(doc: OpensloSloDocument, registry: OpensloRegist
     if (isProblem(budgeting)) return { path: [...at, ...budgeting.path], message: `spec.objectives[${index}].${budgeting.message}` }
     const sli = opensloSli(sliSpec, o, registry)
     if (isProblem(sli)) return { path: spec.indicatorRef ? sliPath : [...sliPath, ...sli.path], message: `${spec.indicatorRef ? `SLI "${spec.indicatorRef}": ` : ''}${sli.message}` }
-    const id = `${spec.service}-${name}`
-    const draft: SloDraft = {
-      id,
-      name,
-      service: spec.service,
-      ...((o.displayName ?? meta.displayName) !== undefined && { displayName: o.displayName ?? meta.displayName }),
-      ...(spec.description !== undefined && { description: spec.description }),
-      labels: meta.labels,
-      objectivePercent: o.targetPercent ?? ratioToPercent(o.target!),
-      window,
-      budgeting,
-      sli,
-      // OpenSLO alert policies are not translated: an SLO that has any gets cairn's burn-rate policy, one without none (as Sloth).
-      alerting: plainAlerting(defaultAlertName(id), (spec.alertPolicies?.length ?? 0) > 0),
-    }
+    const about = { service: spec.service, name, displayName: o.displayName ?? meta.displayName, description: spec.description, labels: meta.labels }
+    // OpenSLO alert policies are not translated: an SLO that has any gets cairn's burn-rate policy, one without none (as Sloth).
+    const draft = objectiveDraft(about, o.targetPercent ?? ratioToPercent(o.target!), window, budgeting, sli, (spec.alertPolicies?.length ?? 0) > 0)
     return { draft, path: several ? at : [] }
   })
 }
@@ -313,20 +326,8 @@ export function opensloAlphaToDrafts(doc: OpensloAlphaDocument, defaultWindowSec
       : r.good
         ? { kind: 'promql', form: 'goodTotal', goodQuery: r.good.query!, totalQuery: r.total.query! }
         : { kind: 'promql', form: 'events', errorQuery: r.bad!.query!, totalQuery: r.total.query! }
-    const id = `${spec.service}-${name}`
-    const draft: SloDraft = {
-      id,
-      name,
-      service: spec.service,
-      ...((o.displayName ?? meta.displayName) !== undefined && { displayName: o.displayName ?? meta.displayName }),
-      ...(spec.description !== undefined && { description: spec.description }),
-      labels: {},
-      objectivePercent: ratioToPercent(o.target),
-      window,
-      budgeting: { method: 'occurrences' },
-      sli,
-      alerting: plainAlerting(defaultAlertName(id), false),
-    }
+    const about = { service: spec.service, name, displayName: o.displayName ?? meta.displayName, description: spec.description, labels: {} }
+    const draft = objectiveDraft(about, ratioToPercent(o.target), window, { method: 'occurrences' }, sli, false)
     return { draft, path: at }
   })
 }
