@@ -7,13 +7,14 @@ import { formatSpecError, loadSloFiles, type Slo } from '../../slo-engine/index.
 import { promtoolAlertTest } from '../fixtures/alerts/scenarios.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
+import { peersPath } from '../support/peers.ts'
 
 // Sloth's integration inputs through cairn's real spec parser and rule
 // generator, against the rules Sloth itself generated for them (with the flags
 // its integration test uses). Sloth's SLI/SLO plugins are Go code cairn cannot
 // run: those inputs load as external SLIs and are left out here.
 
-const SLOTH = new URL('../../../shared/peers/sloth/test/integration/prometheus/', import.meta.url).pathname
+const SLOTH = peersPath('sloth', 'test', 'integration', 'prometheus') + '/'
 const TESTDATA = join(SLOTH, 'testdata')
 const D = 86400
 

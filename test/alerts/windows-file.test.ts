@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { alertPolicyFor, loadWindows, parseWindowsFile, ruleOptionsFromConfig, WindowsFileError } from '../../alerts/index.ts'
 import { ConfigError, configSchema } from '../../config/index.ts'
 import { makeSlo } from '../fixtures/alerts/slos.ts'
+import { peersPath } from '../support/peers.ts'
 
-const peers = (path: string) => new URL(`../../../shared/peers/sloth/${path}`, import.meta.url).pathname
+const peers = (path: string) => peersPath('sloth', path)
 
 function problems(text: string): string[] {
   try {

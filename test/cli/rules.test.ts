@@ -6,8 +6,9 @@ import { loadSloFiles } from '../../slo-engine/index.ts'
 import { runCairn } from '../support/cairn-process.ts'
 import { checkRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
+import { peersPath } from '../support/peers.ts'
 
-const SLOTH = new URL('../../../shared/peers/sloth/', import.meta.url).pathname
+const SLOTH = peersPath('sloth') + '/'
 const IN_BASE = join(SLOTH, 'test/integration/prometheus/testdata/in-base.yaml')
 const dir = tempDir('cairn-rules-cli-')
 afterAll(() => dir.remove())

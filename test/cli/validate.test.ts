@@ -3,10 +3,11 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCairn } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
+import { peersPath } from '../support/peers.ts'
 
 const dir = tempDir()
 afterAll(() => dir.remove())
-const BAD = '/work/shared/peers/sloth/test/integration/prometheus/testdata/validate/bad'
+const BAD = peersPath('sloth', 'test', 'integration', 'prometheus', 'testdata', 'validate', 'bad')
 const examples = new URL('../../examples/slos', import.meta.url).pathname
 
 describe('cairn validate', () => {

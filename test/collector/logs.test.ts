@@ -7,6 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
 import { openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { peersPath } from '../support/peers.ts'
 
 let h: Harness
 let c: RunningCollector
@@ -19,7 +20,7 @@ afterAll(async () => {
   await h.close()
 })
 
-const EXAMPLES = '../shared/peers/otlp/examples'
+const EXAMPLES = peersPath('otlp', 'examples')
 
 interface LogRow {
   ts: string

@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { peersPath } from '../support/peers.ts'
 
 let h: Harness
 let c: RunningCollector
@@ -96,7 +97,7 @@ describe('OTLP/HTTP metrics from the OpenTelemetry SDK', () => {
 
 describe('OTLP/JSON metrics', () => {
   it('ingests metrics.json verbatim', async () => {
-    expect((await post(readFileSync('../shared/peers/otlp/examples/metrics.json', 'utf8'))).status).toBe(200)
+    expect((await post(readFileSync(peersPath('otlp', 'examples', 'metrics.json'), 'utf8'))).status).toBe(200)
     const [sum] = await rowsOf('otel_metrics_sum', 'my.service')
     expect(sum).toMatchObject({ MetricName: 'my.counter', MetricDescription: 'I am a Counter', MetricUnit: '1', Value: 5, AggregationTemporality: 1, IsMonotonic: true, time: '1544712660300000000', Attributes: { 'my.counter.attr': 'some value' } })
     const [gauge] = await rowsOf('otel_metrics_gauge', 'my.service')

@@ -8,6 +8,7 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { TraceState } from '@opentelemetry/core'
 import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { peersPath } from '../support/peers.ts'
 
 let h: Harness
 let c: RunningCollector
@@ -20,7 +21,7 @@ afterAll(async () => {
   await h.close()
 })
 
-const EXAMPLES = '../shared/peers/otlp/examples'
+const EXAMPLES = peersPath('otlp', 'examples')
 
 interface SpanRow {
   ts: string

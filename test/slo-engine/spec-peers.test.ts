@@ -2,9 +2,10 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatSpecError, loadSloFiles, type Slo } from '../../slo-engine/index.ts'
+import { peersPath } from '../support/peers.ts'
 
 // Real Sloth and OpenSLO files, read unchanged.
-const PEERS = '/work/shared/peers'
+const PEERS = peersPath()
 const SLOTH_EXAMPLES = join(PEERS, 'sloth/examples')
 const SLOTH_TESTDATA = join(PEERS, 'sloth/test/integration/prometheus/testdata')
 const OPENSLO = join(PEERS, 'openslo/examples')
