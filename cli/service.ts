@@ -64,6 +64,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         registry,
         // Senders need a token with the ingest role once tokens are configured.
         authorize: auth.enabled ? (header) => auth.authorize(header, 'ingest') : undefined,
+        retentionDays: config.storage.ttlDays,
       })
     : undefined
   // Alerting runs with the engine: it pages from each evaluation.

@@ -6,7 +6,7 @@ import { Batcher } from './batcher.ts'
 import { batcherConfig } from './config.ts'
 import { ReceiverServer, type Route } from './http/server.ts'
 import { CollectorMetrics } from './metrics.ts'
-import { otlpRoute } from './otlp/receiver.ts'
+import { otlpRoute, type RetentionDays } from './otlp/receiver.ts'
 import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
 import { decodeLogsJson, decodeLogsProto } from './otlp/logs.ts'
 import { decodeMetricsJson, decodeMetricsProto } from './otlp/metrics.ts'
@@ -20,6 +20,8 @@ export interface CollectorDeps {
   registry: Registry
   /** Decides from the Authorization header whether a sender may write (401/403 otherwise). */
   authorize?: Authorize
+  /** Days each signal's table keeps rows: older items are refused rather than acknowledged and then dropped by the TTL. */
+  retentionDays?: RetentionDays
 }
 
 export interface Collector {
@@ -52,7 +54,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     },
     metrics,
   )
-  const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize }
+  const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize, retentionDays: deps.retentionDays }
   const routes = new Map<string, Route>([
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
     ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],

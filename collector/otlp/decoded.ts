@@ -7,6 +7,19 @@ export class Decoded {
   rejected = 0
   private readonly messages: string[] = []
 
+  /** `retention`: items older than it are refused, since ClickHouse's TTL would drop them once written. */
+  constructor(private readonly retention?: Retention) {}
+
+  /**
+   * Refuses an item whose timestamp (nanosText form) is older than the retention,
+   * naming `what`; true when refused. Acknowledging it would store nothing.
+   */
+  rejectExpired(nanos: string, what: string, count = 1): boolean {
+    if (!this.retention || nanos >= this.retention.oldestNanos) return false
+    this.reject(`${what} older than the ${this.retention.days}-day retention`, count)
+    return true
+  }
+
   rows(table: string): RowBuffer {
     let buf = this.tables.get(table)
     if (!buf) this.tables.set(table, (buf = new RowBuffer()))
@@ -22,6 +35,18 @@ export class Decoded {
   get errorMessage(): string {
     return this.messages.join('; ')
   }
+}
+
+/** The oldest timestamp a signal's table keeps, as of now (nanosText form). */
+export interface Retention {
+  days: number
+  oldestNanos: string
+}
+
+/** The retention for `days` (0 = forever: none), measured from now. */
+export function retentionFrom(days: number, nowMs = Date.now()): Retention | undefined {
+  if (days <= 0) return undefined
+  return { days, oldestNanos: (BigInt(nowMs - days * 86_400_000) * 1_000_000n).toString().padStart(19, '0') }
 }
 
 /** Duration in nanoseconds between two uint64 timestamps given as 32-bit halves; 0 when end precedes start. */

@@ -9,7 +9,7 @@ import { INGEST_TABLES } from '../tables.ts'
 import { MapText, quoted, tsvField } from '../rows/tsv.ts'
 import { jsonAnyValueString, readAnyValueString } from './any-value.ts'
 import { jsonId, jsonInt32, jsonMapText, jsonObject, jsonStr, jsonUint64, readAttributeInto, readId, walkJson, walkProto, type Json, type Resource, type Scope } from './common.ts'
-import { Decoded, GroupedRows, nanosText } from './decoded.ts'
+import { Decoded, GroupedRows, nanosText, type Retention } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, uint64ToDecimal } from './proto-reader.ts'
 
 interface LogFields {
@@ -35,6 +35,7 @@ function writeLog(out: Decoded, rows: GroupedRows, l: LogFields, resource: Resou
     out.reject('log record time past the year 2262')
     return
   }
+  if (out.rejectExpired(timestamp, 'log record')) return
   const head = () =>
     [tsvField(resource.serviceName), tsvField(resource.schemaUrl), resource.attributes, tsvField(scope.schemaUrl), tsvField(scope.name), tsvField(scope.version), scope.attributes].join('\t')
   rows.add(scope, head, [
@@ -54,8 +55,8 @@ function writeLog(out: Decoded, rows: GroupedRows, l: LogFields, resource: Resou
 /** Item columns of cairn_ingest_logs (collector/tables.ts), in order. */
 const LOG_COLUMNS = 9
 
-export function decodeLogsProto(body: Buffer): Decoded {
-  const out = new Decoded()
+export function decodeLogsProto(body: Buffer, retention?: Retention): Decoded {
+  const out = new Decoded(retention)
   const rows = new GroupedRows(out.rows(INGEST_TABLES.logs), LOG_COLUMNS)
   walkProto(body, (r, end, resource, scope) => writeLog(out, rows, readLog(r, end), resource, scope))
   rows.close()
@@ -121,8 +122,8 @@ function readLog(r: ProtoReader, end: number): LogFields {
   return l
 }
 
-export function decodeLogsJson(doc: Json): Decoded {
-  const out = new Decoded()
+export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
+  const out = new Decoded(retention)
   const rows = new GroupedRows(out.rows(INGEST_TABLES.logs), LOG_COLUMNS)
   walkJson(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
     const o = jsonObject(item, path)

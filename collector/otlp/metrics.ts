@@ -8,7 +8,7 @@
 import { OTEL_TABLES } from '../../storage/index.ts'
 import { tsvField, type RowBuffer } from '../rows/tsv.ts'
 import { jsonBool, jsonInt32, jsonObject, jsonStr, walkJson, walkProto, type Json, type JsonObject, type Resource, type Scope } from './common.ts'
-import { Decoded } from './decoded.ts'
+import { Decoded, type Retention } from './decoded.ts'
 import { ProtoReader, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 import {
   jsonPoint,
@@ -70,6 +70,7 @@ function writeMetric(out: Decoded, m: MetricFields, resource: Resource, scope: S
       out.reject(`${m.name}: ${p.invalid}`)
       continue
     }
+    if (out.rejectExpired(p.time, `${m.name}: point`)) continue
     rows.text(head)
     rows.tab()
     switch (m.type) {
@@ -96,8 +97,8 @@ function writeMetric(out: Decoded, m: MetricFields, resource: Resource, scope: S
 
 // ---- protobuf ----
 
-export function decodeMetricsProto(body: Buffer): Decoded {
-  const out = new Decoded()
+export function decodeMetricsProto(body: Buffer, retention?: Retention): Decoded {
+  const out = new Decoded(retention)
   walkProto(body, (r, end, resource, scope) => writeMetric(out, readMetric(r, end), resource, scope))
   return out
 }
@@ -154,8 +155,8 @@ function readData(r: ProtoReader, end: number, m: MetricFields): void {
 
 const JSON_TYPES: MetricType[] = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']
 
-export function decodeMetricsJson(doc: Json): Decoded {
-  const out = new Decoded()
+export function decodeMetricsJson(doc: Json, retention?: Retention): Decoded {
+  const out = new Decoded(retention)
   walkJson(doc, { resourceGroups: 'resourceMetrics', scopeGroups: 'scopeMetrics', items: 'metrics' }, (item, path, resource, scope) => {
     writeMetric(out, jsonMetric(item, path), resource, scope)
   })

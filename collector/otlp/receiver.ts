@@ -9,13 +9,20 @@ import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
 import { authorizeRequest, type Authorize } from '../auth.ts'
-import type { Decoded } from './decoded.ts'
+import { retentionFrom, type Decoded, type Retention } from './decoded.ts'
 import { DecodeError } from './proto-reader.ts'
 import { exportResponse, statusResponse, type Encoding, type Signal } from './response.ts'
 
 export interface OtlpDecoders {
-  protobuf(body: Buffer): Decoded
-  json(doc: unknown): Decoded
+  protobuf(body: Buffer, retention?: Retention): Decoded
+  json(doc: unknown, retention?: Retention): Decoded
+}
+
+/** Days each signal's table keeps its rows (storage.ttlDays; 0 = forever). */
+export interface RetentionDays {
+  traces: number
+  logs: number
+  metrics: number
 }
 
 export interface ReceiverDeps {
@@ -23,6 +30,7 @@ export interface ReceiverDeps {
   metrics: CollectorMetrics
   maxBodyBytes: number
   authorize: Authorize | undefined
+  retentionDays: RetentionDays | undefined
 }
 
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' }
@@ -37,21 +45,26 @@ function requestEncoding(req: IncomingMessage): Encoding | undefined {
 const PROTOCOL: Record<Encoding, Protocol> = { protobuf: 'otlp_protobuf', json: 'otlp_json' }
 
 /** Decodes a body in the given encoding; undecodable bodies are 400. */
-function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer): Decoded {
+function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, retention: Retention | undefined): Decoded {
   try {
-    if (encoding === 'protobuf') return decoders.protobuf(body)
+    if (encoding === 'protobuf') return decoders.protobuf(body, retention)
     let doc: unknown
     try {
       doc = JSON.parse(body.toString('utf8'))
     } catch (err) {
       throw new DecodeError(body.length === 0 ? 'the body is empty' : `invalid JSON: ${(err as Error).message}`)
     }
-    return decoders.json(doc)
+    return decoders.json(doc, retention)
   } catch (err) {
     if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'OTLP protobuf'} body: ${err.message}`)
     if (err instanceof RangeError) throw new HttpError(400, `cannot decode the body: ${err.message}`)
     throw err
   }
+}
+
+/** The retention of a signal as of now, when its table has one. */
+export function retentionFor(deps: ReceiverDeps, signal: Signal): Retention | undefined {
+  return deps.retentionDays ? retentionFrom(deps.retentionDays[signal]) : undefined
 }
 
 export function tableRows(decoded: Decoded): TableRows[] {
@@ -95,7 +108,7 @@ export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: Receiver
     try {
       const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
       deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
-      const decoded = decode(decoders, encoding, body)
+      const decoded = decode(decoders, encoding, body, retentionFor(deps, signal))
       await storeCounted(deps, labels, decoded)
       send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
     } catch (err) {

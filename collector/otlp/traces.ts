@@ -25,7 +25,7 @@ import {
   type Resource,
   type Scope,
 } from './common.ts'
-import { Decoded, GroupedRows, durationFromDecimal, durationNs, nanosText, nanosTextClamped } from './decoded.ts'
+import { Decoded, GroupedRows, type Retention, durationFromDecimal, durationNs, nanosText, nanosTextClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError, uint64ToDecimal } from './proto-reader.ts'
 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
@@ -68,6 +68,7 @@ function writeSpan(out: Decoded, rows: GroupedRows, s: SpanFields, resource: Res
     out.reject('span start time past the year 2262')
     return
   }
+  if (out.rejectExpired(start, 'span')) return
   const head = () => `${tsvField(resource.serviceName)}\t${resource.attributes}\t${tsvField(scope.name)}\t${tsvField(scope.version)}`
   rows.add(scope, head, [
     start,
@@ -121,8 +122,8 @@ function emptySpan(): SpanFields {
 
 // ---- protobuf ----
 
-export function decodeTracesProto(body: Buffer): Decoded {
-  const out = new Decoded()
+export function decodeTracesProto(body: Buffer, retention?: Retention): Decoded {
+  const out = new Decoded(retention)
   const rows = new GroupedRows(out.rows(INGEST_TABLES.traces), SPAN_COLUMNS)
   walkProto(body, (r, end, resource, scope) => writeSpan(out, rows, readSpan(r, end), resource, scope))
   rows.close()
@@ -289,8 +290,8 @@ function readStatus(r: ProtoReader, end: number, s: SpanFields): void {
 
 // ---- JSON ----
 
-export function decodeTracesJson(doc: Json): Decoded {
-  const out = new Decoded()
+export function decodeTracesJson(doc: Json, retention?: Retention): Decoded {
+  const out = new Decoded(retention)
   const rows = new GroupedRows(out.rows(INGEST_TABLES.traces), SPAN_COLUMNS)
   walkJson(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) =>
     writeSpan(out, rows, jsonSpan(item, path), resource, scope),

@@ -10,7 +10,7 @@
 
 import { OTEL_TABLES } from '../../storage/index.ts'
 import { MapText, tsvField } from '../rows/tsv.ts'
-import { Decoded, nanosText } from '../otlp/decoded.ts'
+import { Decoded, nanosText, type Retention } from '../otlp/decoded.ts'
 import { float } from '../otlp/metric-points.ts'
 import { METRIC_TYPE, type Metadata, type Series, type WriteRequest } from './decode.ts'
 
@@ -60,9 +60,9 @@ function kindOf(name: string, labels: Map<string, string>, meta: Metadata | unde
   return base !== name && histogramFamilies.has(base) ? 'sum' : 'gauge'
 }
 
-export function mapWriteRequest(req: WriteRequest, cache: MetadataCache): Decoded {
+export function mapWriteRequest(req: WriteRequest, cache: MetadataCache, retention?: Retention): Decoded {
   for (const m of req.metadata) cache.remember(m)
-  const out = new Decoded()
+  const out = new Decoded(retention)
   // Classic histograms without metadata: a _bucket series with le marks its family.
   const histogramFamilies = new Set<string>()
   for (const s of req.series) {
@@ -101,6 +101,7 @@ function writeSeries(out: Decoded, s: Series, cache: MetadataCache, histogramFam
       out.reject(`${name}: sample timestamp out of range`)
       continue
     }
+    if (out.rejectExpired(time, `${name}: sample`)) continue
     rows.lines(`${head}\t${time}\t${float(value)}${tail}`, 1)
     out.accepted++
   }

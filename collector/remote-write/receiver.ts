@@ -10,7 +10,7 @@ import { authorizeRequest } from '../auth.ts'
 import { HttpError, mediaType, readBody } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
 import { ProtoReader, DecodeError } from '../otlp/proto-reader.ts'
-import { storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
+import { retentionFor, storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
 import { decodeWriteRequest } from './decode.ts'
 import { MetadataCache, mapWriteRequest } from './mapping.ts'
 
@@ -47,7 +47,7 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
       const body = await unsnappy(raw, deps.maxBodyBytes)
       let decoded
       try {
-        decoded = mapWriteRequest(decodeWriteRequest(body), cache)
+        decoded = mapWriteRequest(decodeWriteRequest(body), cache, retentionFor(deps, 'metrics'))
       } catch (err) {
         if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the WriteRequest: ${err.message}`)
         throw err

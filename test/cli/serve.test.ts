@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCairn, startCairn } from '../support/cairn-process.ts'
 import { freePort } from '../support/ports.ts'
 import { tempDir } from '../support/temp.ts'
+import { peersPath } from '../support/peers.ts'
 
 const dir = tempDir()
 afterAll(() => dir.remove())
@@ -26,6 +28,9 @@ describe('cairn serve on the embedded store', () => {
       const text = await metrics.text()
       expect(text).toMatch(/^cairn_process_resident_memory_bytes \d+/m)
       expect(text).toContain('cairn_engine_ticks_total')
+      // The OTLP example dates from 2018: older than the 30-day default retention, so refused, not acknowledged and lost.
+      const old = await fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: readFileSync(peersPath('otlp', 'examples', 'trace.json')) })
+      expect(await old.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: 'span older than the 30-day retention' } })
       for (const line of cairn.output().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
     } finally {
       expect(await cairn.stop()).toBe(0)

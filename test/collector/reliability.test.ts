@@ -128,11 +128,11 @@ describe('acknowledged data is stored data', () => {
     try {
       const requests = Array.from({ length: 20 }, () => spans('acked', 25))
       const statuses: number[] = []
-      // Each sender retries after Retry-After, as OTLP exporters do, up to 8 tries.
+      // Each sender retries after Retry-After, as OTLP exporters do, up to 15 tries.
       await Promise.all(
         requests.map(async (r, i) => {
           await new Promise((resolve) => setTimeout(resolve, i * 20))
-          for (let attempt = 0; attempt < 8; attempt++) {
+          for (let attempt = 0; attempt < 15; attempt++) {
             const res = await post(c.url, r.body)
             statuses.push(res.status)
             if (res.status === 200) return
@@ -181,6 +181,27 @@ describe('self-metrics', () => {
       expect(text).toMatch(/^cairn_collector_batch_rows_sum\{table="cairn_ingest_traces"\} 4$/m)
       expect(text).toMatch(/^cairn_collector_flush_duration_seconds_count\{table="cairn_ingest_traces",outcome="ok"\} 1$/m)
       expect(text).toMatch(/^cairn_collector_queue_rows 0$/m)
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
+describe('retention', () => {
+  it('refuses items older than their table keeps, instead of acknowledging rows the TTL drops', async () => {
+    const c = await h.startCollector({ retentionDays: { traces: 7, logs: 30, metrics: 30 } })
+    try {
+      const nowNs = BigInt(Date.now()) * 1_000_000n
+      const day = 86_400_000_000_000n
+      const span = (spanId: string, startNs: bigint) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId, name: 'op', startTimeUnixNano: String(startNs), endTimeUnixNano: String(startNs + 1000n) })
+      const body = JSON.stringify({
+        resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'retention' } }] }, scopeSpans: [{ spans: [span('00000000000000a1', nowNs - day), span('00000000000000a2', nowNs - 8n * day), span('00000000000000a3', nowNs - 6n * day)] }] }],
+      })
+      const res = await post(c.url, body)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: 'span older than the 7-day retention' } })
+      expect(await stored('retention')).toEqual(['00000000000000a1', '00000000000000a3'])
+      expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'traces', reason: 'invalid' })).toBe(1)
     } finally {
       await c.stop()
     }
