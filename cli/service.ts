@@ -5,6 +5,7 @@ import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migr
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine, type Slo } from '../slo-engine/index.ts'
 import { alertPolicyFor, alertsMigrations, createAlerter, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
+import { UsageError } from './command.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
@@ -97,13 +98,14 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   let http: ListeningServer | undefined
   let otlpPort: number | undefined
   try {
-    otlpPort = await collector?.start()
+    otlpPort = await collector?.start().catch(listenError(config.host, config.collector.port, 'CAIRN_OTLP_PORT'))
     await alerter?.start()
     await engine?.start()
-    http = await listen(app, config.host, config.api.port)
+    http = await listen(app, config.host, config.api.port).catch(listenError(config.host, config.api.port, 'CAIRN_HTTP_PORT'))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
+    await alerter?.stop().catch(() => undefined)
     await storage.close().catch(() => undefined)
     throw err
   }
@@ -122,6 +124,16 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       logger.info('stopped')
     })())
   return { apiPort: http.port, otlpPort, storage, registry, stop }
+}
+
+/** A port that cannot be bound is the user's to fix: say which and why, without a stack trace. */
+function listenError(host: string, port: number, envVar: string): (err: unknown) => never {
+  return (err) => {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : undefined
+    if (!why) throw err
+    throw new UsageError(`cannot listen on ${host}:${port} (${envVar}): ${why}`, 1)
+  }
 }
 
 async function readiness(storage: Storage, migrations: Migration[]): Promise<string | undefined> {

@@ -55,6 +55,20 @@ describe('cairn start-up errors', () => {
     expect(run.stderr).toBe(`cairn: cannot reach ClickHouse at http://127.0.0.1:${port}: connection refused (is the server running and the URL right?)\n`)
   })
 
+  it('says which port is taken, without a stack trace', async () => {
+    const { createServer } = await import('node:net')
+    const taken = createServer()
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r))
+    const port = (taken.address() as { port: number }).port
+    try {
+      const run = await runCairn(['serve'], { CAIRN_DATA_DIR: dir.path, CAIRN_HOST: '127.0.0.1', CAIRN_HTTP_PORT: String(port), CAIRN_OTLP_PORT: '0' })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(`cairn: cannot listen on 127.0.0.1:${port} (CAIRN_HTTP_PORT): the address is already in use\n`)
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()))
+    }
+  })
+
   it('names the bad config key and what was expected', async () => {
     const run = await runCairn(['serve'], { CAIRN_OTLP_PORT: 'http', CAIRN_DATA_DIR: dir.path })
     expect(run.code).toBe(2)
