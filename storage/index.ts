@@ -1,6 +1,6 @@
 export { openStorage } from './open.ts'
-export type { Storage, RawInsertFormat, QueryParams } from './storage.ts'
-export { quoteIdentifier } from './storage.ts'
+export type { Storage, RawInsertFormat, TextInsertFormat, RowBinaryFormat, RowBinaryColumn, QueryParams } from './storage.ts'
+export { quoteIdentifier, rowBinary } from './storage.ts'
 export { StorageUnavailableError, clickhouseErrorCode } from './errors.ts'
 export {
   createTableStatements,

@@ -7,6 +7,7 @@ import type { Logger } from '../instrumentation/index.ts'
 import { clientLoggerClass } from './client-log.ts'
 import { ClickHouseStorage, SESSION_SETTINGS, httpRawInserter, type Storage } from './storage.ts'
 import { StorageUnavailableError } from './errors.ts'
+import { embeddedRawInserter } from './embedded-insert.ts'
 
 /**
  * Opens the store the config names: a ClickHouse server when `clickhouse.url`
@@ -40,9 +41,7 @@ async function openEmbedded(dataDir: string, log: ClientLog): Promise<Storage> {
   // the shapes are the same, the declarations are not the same objects.
   type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection']
   const client = createClient({ connection: connection as unknown as ClientConnection, clickhouse_settings: SESSION_SETTINGS, log })
-  const storage = new ClickHouseStorage('embedded', client, 'default', undefined, async (table, format, values) => {
-    await connection.chdb.rawInsert({ table, format, values })
-  })
+  const storage = new ClickHouseStorage('embedded', client, 'default', undefined, embeddedRawInserter(connection, client))
   await checkReachable(storage, `the embedded store in ${path}`)
   return storage
 }

@@ -1,8 +1,57 @@
 import { Readable } from 'node:stream'
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client'
 
-/** Formats a payload can be inserted in without building row objects in JS. */
-export type RawInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV'
+/** Text formats a payload can be inserted in without building row objects in JS. */
+export type TextInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV'
+
+/**
+ * ClickHouse's RowBinary: each row is its columns' values back to back, in
+ * `columns` order, each encoded as its declared type (the table's column types
+ * may differ: the engine converts). The cheapest format for the engine to read,
+ * and the columns are named, not taken by position.
+ */
+export interface RowBinaryFormat {
+  readonly name: 'RowBinary'
+  readonly columns: readonly RowBinaryColumn[]
+}
+
+export interface RowBinaryColumn {
+  readonly name: string
+  readonly type: string
+}
+
+export type RawInsertFormat = TextInsertFormat | RowBinaryFormat
+
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/
+const COLUMN_TYPE = /^[A-Za-z][A-Za-z0-9_]*(\([A-Za-z0-9_(), ]*\))?$/
+
+/**
+ * The RowBinary format of columns declared as `Name Type` (the form TableDef
+ * columns use, e.g. `Events.Timestamp Array(DateTime64(9))`). Names are
+ * identifiers, dotted for Nested subcolumns; types are checked for a safe shape.
+ */
+export function rowBinary(declarations: readonly string[]): RowBinaryFormat {
+  if (declarations.length === 0) throw new Error('RowBinary needs at least one column')
+  const columns = declarations.map((declaration) => {
+    const space = declaration.indexOf(' ')
+    const name = declaration.slice(0, space).replace(/`/g, '')
+    const type = declaration.slice(space + 1).trim()
+    if (space <= 0 || !COLUMN_NAME.test(name)) throw new Error(`invalid column name in ${JSON.stringify(declaration)}`)
+    if (!COLUMN_TYPE.test(type)) throw new Error(`invalid column type in ${JSON.stringify(declaration)}`)
+    return { name, type }
+  })
+  return { name: 'RowBinary', columns }
+}
+
+/** `(\`a\`, \`Events.Timestamp\`)`: the column list of an INSERT. */
+export function columnList(format: RowBinaryFormat): string {
+  return `(${format.columns.map((c) => `\`${c.name}\``).join(', ')})`
+}
+
+/** `\`a\` String, …`: the structure argument of a table function reading the rows. */
+export function columnStructure(format: RowBinaryFormat): string {
+  return format.columns.map((c) => `\`${c.name}\` ${c.type}`).join(', ')
+}
 
 export type QueryParams = Record<string, unknown>
 
@@ -22,7 +71,10 @@ export interface Storage {
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]>
   /** Runs a statement that returns no rows (DDL, INSERT … SELECT, ALTER). */
   command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>
-  /** Inserts a payload already encoded in `format`; resolves once the rows are written. */
+  /**
+   * Inserts a payload already encoded in `format` (a text format, or RowBinary
+   * of named columns, see `rowBinary`); resolves once the rows are written.
+   */
   insertRaw(table: string, format: RawInsertFormat, payload: Buffer): Promise<void>
   /** Inserts row objects (JSONEachRow); for small writes such as evaluations and alert state. */
   insertRows(table: string, rows: readonly object[]): Promise<void>
@@ -31,6 +83,12 @@ export interface Storage {
 }
 
 export type RawInserter = (table: string, format: RawInsertFormat, payload: Buffer) => Promise<void>
+
+/** How a connection inserts raw payloads, and what it releases on close. */
+export interface RawInsertPath {
+  insert: RawInserter
+  close?(): void
+}
 
 /** Settings every session uses, so results do not depend on the host's time zone or client defaults. */
 export const SESSION_SETTINGS: ClickHouseSettings = {
@@ -46,7 +104,7 @@ export class ClickHouseStorage implements Storage {
     readonly client: ClickHouseClient,
     readonly database: string,
     readonly cluster: string | undefined,
-    private readonly rawInsert: RawInserter,
+    private readonly raw: RawInsertPath,
   ) {}
 
   async query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]> {
@@ -60,7 +118,7 @@ export class ClickHouseStorage implements Storage {
 
   insertRaw(table: string, format: RawInsertFormat, payload: Buffer): Promise<void> {
     if (payload.length === 0) return Promise.resolve()
-    return this.rawInsert(table, format, payload)
+    return this.raw.insert(table, format, payload)
   }
 
   insertRows(table: string, rows: readonly object[]): Promise<void> {
@@ -74,21 +132,27 @@ export class ClickHouseStorage implements Storage {
     if (!result.success) throw result.error
   }
 
-  close(): Promise<void> {
-    return this.client.close()
+  async close(): Promise<void> {
+    try {
+      await this.client.close()
+    } finally {
+      this.raw.close?.()
+    }
   }
 }
 
 /** Raw insert over HTTP: the payload is streamed as the request body of an INSERT … FORMAT. */
-export function httpRawInserter(client: ClickHouseClient): RawInserter {
-  return async (table, format, payload) => {
-    const result = await client.exec({ query: `INSERT INTO ${quoteIdentifier(table)} FORMAT ${format}`, values: Readable.from([payload]) })
+export function httpRawInserter(client: ClickHouseClient): RawInsertPath {
+  const insert: RawInserter = async (table, format, payload) => {
+    const target = typeof format === 'string' ? `${quoteIdentifier(table)} FORMAT ${format}` : `${quoteIdentifier(table)} ${columnList(format)} FORMAT RowBinary`
+    const result = await client.exec({ query: `INSERT INTO ${target}`, values: Readable.from([payload]) })
     result.stream.resume()
     await new Promise<void>((resolve, reject) => {
       result.stream.once('end', resolve)
       result.stream.once('error', reject)
     })
   }
+  return { insert }
 }
 
 export function quoteIdentifier(name: string): string {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, StorageUnavailableError, type Storage } from '../../storage/index.ts'
+import { migrate, openStorage, otelTables, rowBinary, StorageUnavailableError, type Storage } from '../../storage/index.ts'
 import { allMigrations } from '../../cli/index.ts'
 import { startClickHouseShim, type ClickHouseShim } from '../support/clickhouse-http-shim.ts'
 import { startCairn } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
+import { ROW_BINARY_COLUMNS, ROW_BINARY_TABLE_DDL, expectStoredRows, rowBinaryPayload } from './row-binary-rows.ts'
 
 // Server mode over HTTP, against an HTTP ClickHouse that runs on chDB
 // (test/support/clickhouse-http-shim.ts): cairn's own client, bootstrap and
@@ -48,6 +49,18 @@ describe('storage on a ClickHouse server', () => {
     )
     expect(rows).toEqual([{ Body: 'tab\there', n: '1' }])
     expect((await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))).applied).toEqual([])
+  })
+
+  it('inserts RowBinary of named columns over HTTP, bytes unchanged', async () => {
+    const config = serverConfig()
+    const binary = await openStorage(config.storage)
+    try {
+      await binary.command(ROW_BINARY_TABLE_DDL)
+      await binary.insertRaw('rb', rowBinary(ROW_BINARY_COLUMNS), rowBinaryPayload())
+      await expectStoredRows((sql) => binary.query(sql))
+    } finally {
+      await binary.close()
+    }
   })
 
   it('reports a wrong password as a clear start-up error', async () => {

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { gunzipSync, inflateSync } from 'node:zlib'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Session } from 'chdb'
 
 // A ClickHouse server for tests, as far as @clickhouse/client's HTTP interface
@@ -45,6 +48,8 @@ export async function startClickHouseShim(options: { dataDir: string; user?: str
   let mode: ShimMode = 'up'
   let stalled: Array<() => void> = []
   const sockets = new Set<Socket>()
+  const filesDir = mkdtempSync(join(tmpdir(), 'cairn-shim-'))
+  let files = 0
 
   const shim = {
     url: '',
@@ -64,6 +69,7 @@ export async function startClickHouseShim(options: { dataDir: string; user?: str
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       session.cleanup()
+      rmSync(filesDir, { recursive: true, force: true })
     },
   }
 
@@ -78,7 +84,11 @@ export async function startClickHouseShim(options: { dataDir: string; user?: str
     }
     const body = decode(await readBody(req), req.headers['content-encoding'])
     const queryParam = url.searchParams.get('query')
-    const sql = queryParam ? `${queryParam}\n${body}` : body
+    const insert = queryParam && body.length > 0 ? INSERT_FORMAT.exec(queryParam.trim()) : null
+    // An INSERT's data stays bytes (RowBinary is not text): the engine reads it from a file.
+    const dataFile = insert ? join(filesDir, `${++files}.data`) : undefined
+    if (dataFile) writeFileSync(dataFile, body)
+    const sql = insert ? `${insert[1]} FROM INFILE '${dataFile}' FORMAT ${insert[2]}` : queryParam ? `${queryParam}\n${body.toString('utf8')}` : body.toString('utf8')
     const params: Record<string, string> = {}
     const settings: string[] = []
     for (const [k, v] of url.searchParams) {
@@ -95,6 +105,8 @@ export async function startClickHouseShim(options: { dataDir: string; user?: str
     } catch (err) {
       const e = err as Error & { clickhouseCode?: number }
       reply(res, 500, e.message, e.clickhouseCode ?? 1002)
+    } finally {
+      if (dataFile) rmSync(dataFile, { force: true })
     }
   }
 
@@ -130,11 +142,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-function decode(body: Buffer, encoding: string | string[] | undefined): string {
-  if (encoding === 'gzip') return gunzipSync(body).toString('utf8')
-  if (encoding === 'deflate') return inflateSync(body).toString('utf8')
-  return body.toString('utf8')
+function decode(body: Buffer, encoding: string | string[] | undefined): Buffer {
+  if (encoding === 'gzip') return gunzipSync(body)
+  if (encoding === 'deflate') return inflateSync(body)
+  return body
 }
+
+/** `INSERT INTO t [(cols)] FORMAT F` whose data is the request body. */
+const INSERT_FORMAT = /^(INSERT\s+INTO\s+[\s\S]+?)\s+FORMAT\s+(\w+)$/i
 
 // Query parameter values travel TSV-escaped; chDB's binder escapes again.
 function unescapeTsv(value: string): string {
