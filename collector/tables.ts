@@ -7,7 +7,7 @@
 // exactly as a row-per-item insert would put them. On a cluster the view
 // writes into the Distributed table, which shards as usual.
 
-import { OTEL_TABLES, quoteIdentifier, type DdlTarget, type Migration } from '../storage/index.ts'
+import { OTEL_TABLES, quoteIdentifier, rowBinary, type DdlTarget, type Migration, type RowBinaryFormat } from '../storage/index.ts'
 
 export const INGEST_TABLES = {
   traces: 'cairn_ingest_traces',
@@ -41,6 +41,9 @@ const TRACES_COLUMNS = [
   `LinkAttributes Array(Array(${MAP}))`,
 ]
 
+/** Columns of the group, before the item arrays. */
+const TRACES_HEAD_COLUMNS = 4
+
 const TRACES_SELECT = `SELECT
   Timestamps AS Timestamp, TraceIds AS TraceId, SpanIds AS SpanId, ParentSpanIds AS ParentSpanId, TraceStates AS TraceState,
   SpanNames AS SpanName, SpanKinds AS SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion,
@@ -70,6 +73,8 @@ const LOGS_COLUMNS = [
   'EventNames Array(String)',
 ]
 
+const LOGS_HEAD_COLUMNS = 7
+
 // TimestampTime is left to its DEFAULT (toDateTime(Timestamp)).
 const LOGS_SELECT = `SELECT
   Timestamps AS Timestamp, TraceIds AS TraceId, SpanIds AS SpanId, TraceFlagsList AS TraceFlags, SeverityTexts AS SeverityText,
@@ -85,6 +90,17 @@ function ingestStatements(name: string, columns: string[], target: string, selec
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quoteIdentifier(`${name}_mv`)}${onCluster} TO ${quoteIdentifier(target)}\nAS ${select.replace('{from}', quoteIdentifier(name))}`,
   ]
 }
+
+/** RowBinary value of a column for an item that does not set it: 0 for numbers and times, empty otherwise (a 0 length or count). */
+function itemDefaults(columns: string[], head: number): Buffer[] {
+  return columns.slice(head).map((c) => (/^\S+ Array\((DateTime64|U?Int64)/.test(c) ? Buffer.alloc(8) : /^\S+ Array\(U?Int8\)/.test(c) ? Buffer.alloc(1) : Buffer.from([0])))
+}
+
+export const TRACE_ITEM_DEFAULTS = itemDefaults(TRACES_COLUMNS, TRACES_HEAD_COLUMNS)
+export const LOG_ITEM_DEFAULTS = itemDefaults(LOGS_COLUMNS, LOGS_HEAD_COLUMNS)
+
+/** How the collector's rows are encoded for each table it inserts into as RowBinary. */
+export const INSERT_FORMATS: ReadonlyMap<string, RowBinaryFormat> = new Map([[INGEST_TABLES.traces, rowBinary(TRACES_COLUMNS)]])
 
 export const collectorMigrations: Migration[] = [
   {

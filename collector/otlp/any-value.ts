@@ -7,6 +7,7 @@
 // A non-finite double renders as "json: unsupported value: NaN" (or ±Inf), and
 // an array or map that contains one renders as "" (Go's json.Marshal fails).
 
+import type { BinaryWriter } from '../rows/binary.ts'
 import { DecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, int64ToDecimal } from './proto-reader.ts'
 
 /** A structured value, kept only for arrays and maps, which render as JSON. */
@@ -179,6 +180,67 @@ function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
 export function readKeyValue(r: ProtoReader, end: number, add: (key: string, value: string) => void): void {
   const [key, value] = readKeyValueWith(r, end, readAnyValueString, '')
   add(key, value)
+}
+
+// ---- protobuf → RowBinary ----
+
+/**
+ * Writes an AnyValue message (the reader sits at its first field) as a RowBinary
+ * String. A value that is one string_value field, the usual case, is copied as
+ * sent: protobuf's length prefix and bytes are already a RowBinary String.
+ */
+export function writeAnyValue(r: ProtoReader, end: number, w: BinaryWriter): void {
+  const start = r.pos
+  if (start >= end) {
+    w.u8(0)
+    return
+  }
+  if (r.buf[start] === 0x0a) {
+    r.pos = start + 1
+    if (r.delimited(end) === end) {
+      w.raw(r.buf, start + 1, end)
+      r.pos = end
+      return
+    }
+    r.pos = start
+  }
+  w.string(renderRaw(readAnyValueRaw(r, end)))
+}
+
+/**
+ * Writes a KeyValue message as a Map entry, key then value; returns where the
+ * value starts in `w` (the key is what precedes it, from where `w` was).
+ */
+export function writeKeyValue(r: ProtoReader, end: number, w: BinaryWriter): number {
+  const buf = r.buf
+  let keyStart = -1
+  let keyEnd = -1
+  let valueStart = -1
+  let valueEnd = -1
+  while (r.pos < end) {
+    const tag = r.tag(end)
+    if (tag === 0x0a) {
+      keyStart = r.pos
+      keyEnd = r.delimited(end)
+      r.pos = keyEnd
+    } else if (tag === 0x12) {
+      valueEnd = r.delimited(end)
+      valueStart = r.pos
+      r.pos = valueEnd
+    } else if (tag >>> 3 === 1 || tag >>> 3 === 2) {
+      r.expect(tag, WIRE_LEN, tag >>> 3 === 1 ? 'KeyValue.key' : 'KeyValue.value')
+    } else r.skip(tag & 7, end)
+  }
+  if (keyStart < 0) w.u8(0)
+  else w.raw(buf, keyStart, keyEnd)
+  const at = w.pos
+  if (valueStart < 0) w.u8(0)
+  else {
+    r.pos = valueStart
+    writeAnyValue(r, valueEnd, w)
+  }
+  r.pos = end
+  return at
 }
 
 // ---- JSON ----

@@ -1,8 +1,16 @@
 import { RowBuffer } from '../rows/tsv.ts'
+import { BinaryWriter } from '../rows/binary.ts'
+import { GroupedRows as GroupedBinaryRows, type ItemColumns } from '../rows/grouped.ts'
+
+/** The rows of one table from one request, encoded for the insert. */
+export interface TableOutput {
+  readonly rows: number
+  view(): Buffer
+}
 
 /** What decoding one export request produced: rows per table, and the items refused. */
 export class Decoded {
-  readonly tables = new Map<string, RowBuffer>()
+  readonly tables = new Map<string, TableOutput>()
   accepted = 0
   rejected = 0
   private readonly messages: string[] = []
@@ -20,10 +28,25 @@ export class Decoded {
     return true
   }
 
+  /** True (and the item refused) when a time given as 64-bit halves is older than the retention. */
+  rejectExpiredNs(lo: number, hi: number, what: string): boolean {
+    const r = this.retention
+    if (!r || hi > r.oldestHi || (hi === r.oldestHi && lo >= r.oldestLo)) return false
+    this.reject(`${what} older than the ${r.days}-day retention`)
+    return true
+  }
+
   rows(table: string): RowBuffer {
-    let buf = this.tables.get(table)
+    let buf = this.tables.get(table) as RowBuffer | undefined
     if (!buf) this.tables.set(table, (buf = new RowBuffer()))
     return buf
+  }
+
+  /** The grouped rows of `table` (one table per request), written through `items`. */
+  grouped(table: string, items: ItemColumns, capacity: number): GroupedBinaryRows {
+    const rows = new GroupedBinaryRows(new BinaryWriter(capacity), items)
+    this.tables.set(table, rows)
+    return rows
   }
 
   reject(message: string, count = 1): void {
@@ -37,16 +60,19 @@ export class Decoded {
   }
 }
 
-/** The oldest timestamp a signal's table keeps, as of now (nanosText form). */
+/** The oldest timestamp a signal's table keeps, as of now: nanosText form, and as 64-bit halves. */
 export interface Retention {
   days: number
   oldestNanos: string
+  oldestLo: number
+  oldestHi: number
 }
 
 /** The retention for `days` (0 = forever: none), measured from now. */
 export function retentionFrom(days: number, nowMs = Date.now()): Retention | undefined {
   if (days <= 0) return undefined
-  return { days, oldestNanos: (BigInt(nowMs - days * 86_400_000) * 1_000_000n).toString().padStart(19, '0') }
+  const oldest = BigInt(nowMs - days * 86_400_000) * 1_000_000n
+  return { days, oldestNanos: oldest.toString().padStart(19, '0'), oldestLo: Number(oldest & 0xffffffffn), oldestHi: Number(oldest >> 32n) }
 }
 
 /** Duration in nanoseconds between two uint64 timestamps given as 32-bit halves; 0 when end precedes start. */
@@ -55,6 +81,22 @@ export function durationNs(startLo: number, startHi: number, endLo: number, endH
   if (diff <= 0) return '0'
   if (diff < Number.MAX_SAFE_INTEGER) return String(diff)
   return ((BigInt(endHi) << 32n | BigInt(endLo)) - (BigInt(startHi) << 32n | BigInt(startLo))).toString()
+}
+
+/** Writes end − start in nanoseconds as UInt64 (0 when the end precedes the start), from 64-bit halves. */
+export function writeDuration(w: BinaryWriter, startLo: number, startHi: number, endLo: number, endHi: number): void {
+  if (endHi < startHi || (endHi === startHi && endLo <= startLo)) {
+    w.u64(0, 0)
+    return
+  }
+  const lo = endLo - startLo
+  w.u64(lo >>> 0, (endHi - startHi - (lo < 0 ? 1 : 0)) >>> 0)
+}
+
+/** Writes a uint64 nanosecond time as DateTime64(9), clamped to its range (year 2262), for times inside arrays. */
+export function writeNanosClamped(w: BinaryWriter, lo: number, hi: number): void {
+  if (hi >= 0x80000000) w.u64(0xffffffff, 0x7fffffff)
+  else w.u64(lo, hi)
 }
 
 /** Duration from decimal strings (the JSON encoding). */

@@ -91,6 +91,12 @@ export class ProtoReader {
     return v
   }
 
+  /** Where the varint starting at `at` ends (without moving). */
+  varintEnd(at: number): number {
+    while (at < this.buf.length && this.buf[at]! >= 0x80) at++
+    return at + 1
+  }
+
   /** Reads a length prefix and returns the end offset of the delimited bytes. */
   delimited(end: number): number {
     const len = this.varint32()

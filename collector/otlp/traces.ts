@@ -1,5 +1,5 @@
 // ExportTraceServiceRequest → otel_traces rows (through cairn_ingest_traces, one
-// line per resource+scope group), from protobuf or OTLP/JSON.
+// row per resource+scope group), from protobuf or OTLP/JSON, as RowBinary.
 // Field numbers (opentelemetry/proto/trace/v1): ResourceSpans{resource 1,
 // scope_spans 2, schema_url 3}; ScopeSpans{scope 1, spans 2, schema_url 3};
 // Span{trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6,
@@ -7,158 +7,179 @@
 // links 13, status 15, flags 16}; Event{time_unix_nano 1, name 2, attributes 3};
 // Link{trace_id 1, span_id 2, trace_state 3, attributes 4}; Status{message 2, code 3}.
 
-import { INGEST_TABLES } from '../tables.ts'
-import { MapText, arrayText, quoted, tsvField } from '../rows/tsv.ts'
+import { INGEST_TABLES, TRACE_ITEM_DEFAULTS } from '../tables.ts'
+import { stringBytes } from '../rows/binary.ts'
+import { ItemColumns, type GroupedRows } from '../rows/grouped.ts'
 import {
+  EMPTY_STRING,
+  ID_BAD,
+  ID_EMPTY,
+  copyString,
   jsonArray,
-  jsonId,
+  jsonAttributesBin,
+  jsonIdInto,
   jsonInt32,
-  jsonMapText,
   jsonObject,
   jsonStr,
-  jsonUint64,
-  readAttributeInto,
-  readId,
-  walkJson,
-  walkProto,
+  jsonUint64Halves,
+  walkJsonBin,
+  walkProtoBin,
+  writeAttribute,
+  writeId,
   type Json,
-  type Resource,
-  type Scope,
+  type ResourceBin,
+  type ScopeBin,
 } from './common.ts'
-import { Decoded, GroupedRows, type Retention, durationFromDecimal, durationNs, nanosText, nanosTextClamped } from './decoded.ts'
-import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError, uint64ToDecimal } from './proto-reader.ts'
+import { Decoded, type Retention, writeDuration, writeNanosClamped } from './decoded.ts'
+import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
 export const STATUS_CODES = ['Unset', 'Ok', 'Error']
+const KIND_VALUES = SPAN_KINDS.map(stringBytes)
+const STATUS_VALUES = STATUS_CODES.map(stringBytes)
 
-/** One span, gathered field by field before its row is written (fields may come in any order). */
-interface SpanFields {
-  traceId: string | undefined
-  spanId: string | undefined
-  parentSpanId: string | undefined
-  traceState: string
-  name: string
-  kind: number
-  start: string
-  duration: string
-  attributes: string
-  statusCode: number
-  statusMessage: string
-  eventTimes: string[]
-  eventNames: string[]
-  eventAttributes: string[]
-  linkTraceIds: string[]
-  linkSpanIds: string[]
-  linkStates: string[]
-  linkAttributes: string[]
-  badLinkId: boolean
+/** Item columns of cairn_ingest_traces (collector/tables.ts), by position. */
+const C = {
+  timestamp: 0,
+  traceId: 1,
+  spanId: 2,
+  parentSpanId: 3,
+  traceState: 4,
+  name: 5,
+  kind: 6,
+  attributes: 7,
+  duration: 8,
+  statusCode: 9,
+  statusMessage: 10,
+  eventTimes: 11,
+  eventNames: 12,
+  eventAttributes: 13,
+  linkTraceIds: 14,
+  linkSpanIds: 15,
+  linkStates: 16,
+  linkAttributes: 17,
+} as const
+
+/** Decoding is synchronous: one set of column writers serves every request. */
+const columns = new ItemColumns(TRACE_ITEM_DEFAULTS)
+
+/** What a span's fields leave for the checks and the columns written once the span is complete. */
+class SpanState {
+  startLo = 0
+  startHi = 0
+  endLo = 0
+  endHi = 0
+  kind = 0
+  statusCode = 0
+  traceId = ID_EMPTY
+  spanId = ID_EMPTY
+  parentSpanId = ID_EMPTY
+  badLinkId = false
+  /** Where the attribute map's count is reserved (-1: not started), and how many entries follow. */
+  attributesAt = -1
+  attributeCount = 0
+  /** Count positions in the three event columns and the four link columns, when started. */
+  readonly eventsAt = [0, 0, 0]
+  eventCount = 0
+  readonly linksAt = [0, 0, 0, 0]
+  linkCount = 0
+
+  reset(): void {
+    this.startLo = this.startHi = this.endLo = this.endHi = 0
+    this.kind = this.statusCode = 0
+    this.traceId = this.spanId = this.parentSpanId = ID_EMPTY
+    this.badLinkId = false
+    this.attributesAt = -1
+    this.attributeCount = this.eventCount = this.linkCount = 0
+  }
 }
 
-function writeSpan(out: Decoded, rows: GroupedRows, s: SpanFields, resource: Resource, scope: Scope): void {
-  if (s.traceId === undefined || s.spanId === undefined || s.parentSpanId === undefined || s.badLinkId) {
-    out.reject('span with a trace or span id of the wrong length (trace ids are 16 bytes, span ids 8)')
+const span = new SpanState()
+
+/** Checks a span whose fields are in the item columns, and completes or drops it. */
+function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
+  const cols = rows.items
+  const refusal =
+    s.traceId === ID_BAD || s.spanId === ID_BAD || s.parentSpanId === ID_BAD || s.badLinkId
+      ? 'span with a trace or span id of the wrong length (trace ids are 16 bytes, span ids 8)'
+      : s.traceId === ID_EMPTY || s.spanId === ID_EMPTY
+        ? 'span without a trace id or span id'
+        : s.startHi >= 0x80000000
+          ? 'span start time past the year 2262'
+          : undefined
+  if (refusal !== undefined) {
+    cols.discard()
+    out.reject(refusal)
     return
   }
-  if (s.traceId === '' || s.spanId === '') {
-    out.reject('span without a trace id or span id')
+  if (out.rejectExpiredNs(s.startLo, s.startHi, 'span')) {
+    cols.discard()
     return
   }
-  const start = nanosText(s.start)
-  if (start === undefined) {
-    out.reject('span start time past the year 2262')
-    return
-  }
-  if (out.rejectExpired(start, 'span')) return
-  const head = () => `${tsvField(resource.serviceName)}\t${resource.attributes}\t${tsvField(scope.name)}\t${tsvField(scope.version)}`
-  rows.add(scope, head, [
-    start,
-    quoted(s.traceId),
-    quoted(s.spanId),
-    quoted(s.parentSpanId),
-    quoted(s.traceState),
-    quoted(s.name),
-    quoted(SPAN_KINDS[s.kind] ?? ''),
-    s.attributes,
-    s.duration,
-    quoted(STATUS_CODES[s.statusCode] ?? ''),
-    quoted(s.statusMessage),
-    arrayText(s.eventTimes.map(nanosTextClamped)),
-    arrayText(s.eventNames),
-    arrayText(s.eventAttributes),
-    arrayText(s.linkTraceIds),
-    arrayText(s.linkSpanIds),
-    arrayText(s.linkStates),
-    arrayText(s.linkAttributes),
-  ])
+  const c = cols.columns
+  cols.set(C.timestamp).u64(s.startLo, s.startHi)
+  const kind = KIND_VALUES[s.kind] ?? EMPTY_STRING
+  cols.set(C.kind).raw(kind, 0, kind.length)
+  if (s.attributesAt >= 0) c[C.attributes]!.endCount(s.attributesAt, s.attributeCount)
+  writeDuration(cols.set(C.duration), s.startLo, s.startHi, s.endLo, s.endHi)
+  const status = STATUS_VALUES[s.statusCode] ?? EMPTY_STRING
+  cols.set(C.statusCode).raw(status, 0, status.length)
+  if (s.eventCount > 0) for (let i = 0; i < 3; i++) c[C.eventTimes + i]!.endCount(s.eventsAt[i]!, s.eventCount)
+  if (s.linkCount > 0) for (let i = 0; i < 4; i++) c[C.linkTraceIds + i]!.endCount(s.linksAt[i]!, s.linkCount)
+  cols.end()
+  rows.added()
   out.accepted++
 }
 
-/** Item columns of cairn_ingest_traces (collector/tables.ts), in order. */
-const SPAN_COLUMNS = 18
+/** Opens the span's resource+scope group when it is not the open one. */
+function enterGroup(rows: GroupedRows, resource: ResourceBin, scope: ScopeBin): void {
+  if (rows.switches(scope)) rows.open(scope, Buffer.concat([resource.serviceName, resource.attributes, scope.name, scope.version]))
+}
 
-function emptySpan(): SpanFields {
-  return {
-    traceId: '',
-    spanId: '',
-    parentSpanId: '',
-    traceState: '',
-    name: '',
-    kind: 0,
-    start: '0',
-    duration: '0',
-    attributes: '{}',
-    statusCode: 0,
-    statusMessage: '',
-    eventTimes: [],
-    eventNames: [],
-    eventAttributes: [],
-    linkTraceIds: [],
-    linkSpanIds: [],
-    linkStates: [],
-    linkAttributes: [],
-    badLinkId: false,
-  }
+/** Reserves the counts of the event (or link) columns at the first event of a span. */
+function beginCounts(cols: ItemColumns, first: number, at: number[]): void {
+  for (let i = 0; i < at.length; i++) at[i] = cols.columns[first + i]!.beginCount()
 }
 
 // ---- protobuf ----
 
 export function decodeTracesProto(body: Buffer, retention?: Retention): Decoded {
   const out = new Decoded(retention)
-  const rows = new GroupedRows(out.rows(INGEST_TABLES.traces), SPAN_COLUMNS)
-  walkProto(body, (r, end, resource, scope) => writeSpan(out, rows, readSpan(r, end), resource, scope))
+  const rows = out.grouped(INGEST_TABLES.traces, columns, body.length + 4096)
+  walkProtoBin(body, (r, end, resource, scope) => {
+    enterGroup(rows, resource, scope)
+    readSpan(r, end, rows.items, span)
+    finishSpan(out, rows, span)
+  })
   rows.close()
   return out
 }
 
-function readSpan(r: ProtoReader, end: number): SpanFields {
-  const s = emptySpan()
-  const attributes = new MapText()
-  let startLo = 0
-  let startHi = 0
-  let endLo = 0
-  let endHi = 0
+function readSpan(r: ProtoReader, end: number, cols: ItemColumns, s: SpanState): void {
+  cols.begin()
+  s.reset()
   while (r.pos < end) {
     const tag = r.tag(end)
     switch (tag >>> 3) {
       case 1:
         r.expect(tag, WIRE_LEN, 'Span.trace_id')
-        s.traceId = readId(r, end, 16)
+        s.traceId = writeId(r, end, 16, cols.set(C.traceId))
         break
       case 2:
         r.expect(tag, WIRE_LEN, 'Span.span_id')
-        s.spanId = readId(r, end, 8)
+        s.spanId = writeId(r, end, 8, cols.set(C.spanId))
         break
       case 3:
         r.expect(tag, WIRE_LEN, 'Span.trace_state')
-        s.traceState = r.string(end)
+        copyString(r, end, cols.set(C.traceState))
         break
       case 4:
         r.expect(tag, WIRE_LEN, 'Span.parent_span_id')
-        s.parentSpanId = readId(r, end, 8)
+        s.parentSpanId = writeId(r, end, 8, cols.set(C.parentSpanId))
         break
       case 5:
         r.expect(tag, WIRE_LEN, 'Span.name')
-        s.name = r.string(end)
+        copyString(r, end, cols.set(C.name))
         break
       case 6:
         r.expect(tag, WIRE_VARINT, 'Span.kind')
@@ -167,37 +188,43 @@ function readSpan(r: ProtoReader, end: number): SpanFields {
       case 7:
         r.expect(tag, WIRE_FIXED64, 'Span.start_time_unix_nano')
         r.fixed64()
-        startLo = r.lo
-        startHi = r.hi
+        s.startLo = r.lo
+        s.startHi = r.hi
         break
       case 8:
         r.expect(tag, WIRE_FIXED64, 'Span.end_time_unix_nano')
         r.fixed64()
-        endLo = r.lo
-        endHi = r.hi
+        s.endLo = r.lo
+        s.endHi = r.hi
         break
-      case 9:
+      case 9: {
         r.expect(tag, WIRE_LEN, 'Span.attributes')
-        readAttributeInto(r, end, attributes)
+        const w = cols.columns[C.attributes]!
+        if (s.attributesAt < 0) s.attributesAt = w.beginCount()
+        writeAttribute(r, end, w)
+        s.attributeCount++
         break
+      }
       case 11: {
         r.expect(tag, WIRE_LEN, 'Span.events')
         const stop = r.delimited(end)
-        readEvent(r, stop, s)
+        if (s.eventCount++ === 0) beginCounts(cols, C.eventTimes, s.eventsAt)
+        readEvent(r, stop, cols)
         r.pos = stop
         break
       }
       case 13: {
         r.expect(tag, WIRE_LEN, 'Span.links')
         const stop = r.delimited(end)
-        readLink(r, stop, s)
+        if (s.linkCount++ === 0) beginCounts(cols, C.linkTraceIds, s.linksAt)
+        if (!readLink(r, stop, cols)) s.badLinkId = true
         r.pos = stop
         break
       }
       case 15: {
         r.expect(tag, WIRE_LEN, 'Span.status')
         const stop = r.delimited(end)
-        readStatus(r, stop, s)
+        readStatus(r, stop, cols, s)
         r.pos = stop
         break
       }
@@ -205,82 +232,99 @@ function readSpan(r: ProtoReader, end: number): SpanFields {
         r.skip(tag & 7, end)
     }
   }
-  s.start = uint64ToDecimal(startLo, startHi)
-  s.duration = durationNs(startLo, startHi, endLo, endHi)
-  s.attributes = attributes.toString()
-  return s
 }
 
-function readEvent(r: ProtoReader, end: number, s: SpanFields): void {
-  let time = '0'
-  let name = ''
-  const attributes = new MapText()
+function readEvent(r: ProtoReader, end: number, cols: ItemColumns): void {
+  let lo = 0
+  let hi = 0
+  let nameStart = -1
+  let nameEnd = -1
+  const attributes = cols.columns[C.eventAttributes]!
+  const at = attributes.beginCount()
+  let count = 0
   while (r.pos < end) {
     const tag = r.tag(end)
     switch (tag >>> 3) {
       case 1:
         r.expect(tag, WIRE_FIXED64, 'Span.Event.time_unix_nano')
         r.fixed64()
-        time = uint64ToDecimal(r.lo, r.hi)
+        lo = r.lo
+        hi = r.hi
         break
       case 2:
         r.expect(tag, WIRE_LEN, 'Span.Event.name')
-        name = r.string(end)
+        nameStart = r.pos
+        r.pos = nameEnd = r.delimited(end)
         break
       case 3:
         r.expect(tag, WIRE_LEN, 'Span.Event.attributes')
-        readAttributeInto(r, end, attributes)
+        writeAttribute(r, end, attributes)
+        count++
         break
       default:
         r.skip(tag & 7, end)
     }
   }
-  s.eventTimes.push(time)
-  s.eventNames.push(quoted(name))
-  s.eventAttributes.push(attributes.toString())
+  attributes.endCount(at, count)
+  writeNanosClamped(cols.columns[C.eventTimes]!, lo, hi)
+  const names = cols.columns[C.eventNames]!
+  if (nameStart < 0) names.u8(0)
+  else names.raw(r.buf, nameStart, nameEnd)
 }
 
-function readLink(r: ProtoReader, end: number, s: SpanFields): void {
-  let traceId: string | undefined = ''
-  let spanId: string | undefined = ''
-  let state = ''
-  const attributes = new MapText()
+/** Reads a link into the four link columns; false when one of its ids has the wrong length. */
+function readLink(r: ProtoReader, end: number, cols: ItemColumns): boolean {
+  const c = cols.columns
+  const traceIds = c[C.linkTraceIds]!
+  const spanIds = c[C.linkSpanIds]!
+  const states = c[C.linkStates]!
+  const marks = [traceIds.pos, spanIds.pos, states.pos]
+  let traceId = ID_EMPTY
+  let spanId = ID_EMPTY
+  const attributes = c[C.linkAttributes]!
+  const at = attributes.beginCount()
+  let count = 0
+  // A field sent twice keeps its last value: each write starts again from the link's mark.
   while (r.pos < end) {
     const tag = r.tag(end)
     switch (tag >>> 3) {
       case 1:
         r.expect(tag, WIRE_LEN, 'Span.Link.trace_id')
-        traceId = readId(r, end, 16)
+        traceIds.pos = marks[0]!
+        traceId = writeId(r, end, 16, traceIds)
         break
       case 2:
         r.expect(tag, WIRE_LEN, 'Span.Link.span_id')
-        spanId = readId(r, end, 8)
+        spanIds.pos = marks[1]!
+        spanId = writeId(r, end, 8, spanIds)
         break
       case 3:
         r.expect(tag, WIRE_LEN, 'Span.Link.trace_state')
-        state = r.string(end)
+        states.pos = marks[2]!
+        copyString(r, end, states)
         break
       case 4:
         r.expect(tag, WIRE_LEN, 'Span.Link.attributes')
-        readAttributeInto(r, end, attributes)
+        writeAttribute(r, end, attributes)
+        count++
         break
       default:
         r.skip(tag & 7, end)
     }
   }
-  if (traceId === undefined || spanId === undefined) s.badLinkId = true
-  s.linkTraceIds.push(quoted(traceId ?? ''))
-  s.linkSpanIds.push(quoted(spanId ?? ''))
-  s.linkStates.push(quoted(state))
-  s.linkAttributes.push(attributes.toString())
+  attributes.endCount(at, count)
+  ;[traceIds, spanIds, states].forEach((w, i) => {
+    if (w.pos === marks[i]) w.u8(0)
+  })
+  return traceId !== ID_BAD && spanId !== ID_BAD
 }
 
-function readStatus(r: ProtoReader, end: number, s: SpanFields): void {
+function readStatus(r: ProtoReader, end: number, cols: ItemColumns, s: SpanState): void {
   while (r.pos < end) {
     const tag = r.tag(end)
     if (tag >>> 3 === 2) {
       r.expect(tag, WIRE_LEN, 'Status.message')
-      s.statusMessage = r.string(end)
+      copyString(r, end, cols.set(C.statusMessage))
     } else if (tag >>> 3 === 3) {
       r.expect(tag, WIRE_VARINT, 'Status.code')
       s.statusCode = r.varint32()
@@ -292,50 +336,60 @@ function readStatus(r: ProtoReader, end: number, s: SpanFields): void {
 
 export function decodeTracesJson(doc: Json, retention?: Retention): Decoded {
   const out = new Decoded(retention)
-  const rows = new GroupedRows(out.rows(INGEST_TABLES.traces), SPAN_COLUMNS)
-  walkJson(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) =>
-    writeSpan(out, rows, jsonSpan(item, path), resource, scope),
-  )
+  const rows = out.grouped(INGEST_TABLES.traces, columns, 64 * 1024)
+  walkJsonBin(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) => {
+    enterGroup(rows, resource, scope)
+    jsonSpan(item, path, rows.items, span)
+    finishSpan(out, rows, span)
+  })
   rows.close()
   return out
 }
 
-function jsonSpan(v: Json, path: string): SpanFields {
+function jsonSpan(v: Json, path: string, cols: ItemColumns, s: SpanState): void {
   const o = jsonObject(v, path)
-  const s = emptySpan()
-  s.traceId = jsonId(o.traceId, `${path}.traceId`, 16)
-  s.spanId = jsonId(o.spanId, `${path}.spanId`, 8)
-  s.parentSpanId = jsonId(o.parentSpanId, `${path}.parentSpanId`, 8)
-  s.traceState = jsonStr(o.traceState, `${path}.traceState`)
-  s.name = jsonStr(o.name, `${path}.name`)
+  cols.begin()
+  s.reset()
+  const c = cols.columns
+  s.traceId = jsonIdInto(o.traceId, `${path}.traceId`, 16, cols.set(C.traceId))
+  s.spanId = jsonIdInto(o.spanId, `${path}.spanId`, 8, cols.set(C.spanId))
+  s.parentSpanId = jsonIdInto(o.parentSpanId, `${path}.parentSpanId`, 8, cols.set(C.parentSpanId))
+  cols.set(C.traceState).string(jsonStr(o.traceState, `${path}.traceState`))
+  cols.set(C.name).string(jsonStr(o.name, `${path}.name`))
   s.kind = jsonInt32(o.kind, `${path}.kind`)
-  s.start = jsonUint64(o.startTimeUnixNano, `${path}.startTimeUnixNano`)
-  s.duration = durationFromDecimal(s.start, jsonUint64(o.endTimeUnixNano, `${path}.endTimeUnixNano`))
-  s.attributes = jsonMapText(o.attributes, `${path}.attributes`)
-  jsonArray(o.events, `${path}.events`).forEach((ev, i) => {
-    const epath = `${path}.events[${i}]`
-    const e = jsonObject(ev, epath)
-    s.eventTimes.push(jsonUint64(e.timeUnixNano, `${epath}.timeUnixNano`))
-    s.eventNames.push(quoted(jsonStr(e.name, `${epath}.name`)))
-    s.eventAttributes.push(jsonMapText(e.attributes, `${epath}.attributes`))
-  })
-  jsonArray(o.links, `${path}.links`).forEach((lv, i) => {
-    const lpath = `${path}.links[${i}]`
-    const l = jsonObject(lv, lpath)
-    const traceId = jsonId(l.traceId, `${lpath}.traceId`, 16)
-    const spanId = jsonId(l.spanId, `${lpath}.spanId`, 8)
-    if (traceId === undefined || spanId === undefined) s.badLinkId = true
-    s.linkTraceIds.push(quoted(traceId ?? ''))
-    s.linkSpanIds.push(quoted(spanId ?? ''))
-    s.linkStates.push(quoted(jsonStr(l.traceState, `${lpath}.traceState`)))
-    s.linkAttributes.push(jsonMapText(l.attributes, `${lpath}.attributes`))
-  })
+  ;[s.startLo, s.startHi] = jsonUint64Halves(o.startTimeUnixNano, `${path}.startTimeUnixNano`)
+  ;[s.endLo, s.endHi] = jsonUint64Halves(o.endTimeUnixNano, `${path}.endTimeUnixNano`)
+  jsonAttributesBin(o.attributes, `${path}.attributes`, c[C.attributes]!)
+  const events = jsonArray(o.events, `${path}.events`)
+  if (events.length > 0) {
+    for (let i = 0; i < 3; i++) c[C.eventTimes + i]!.varint(events.length)
+    events.forEach((ev, i) => {
+      const epath = `${path}.events[${i}]`
+      const e = jsonObject(ev, epath)
+      const [lo, hi] = jsonUint64Halves(e.timeUnixNano, `${epath}.timeUnixNano`)
+      writeNanosClamped(c[C.eventTimes]!, lo, hi)
+      c[C.eventNames]!.string(jsonStr(e.name, `${epath}.name`))
+      jsonAttributesBin(e.attributes, `${epath}.attributes`, c[C.eventAttributes]!)
+    })
+  }
+  const links = jsonArray(o.links, `${path}.links`)
+  if (links.length > 0) {
+    for (let i = 0; i < 4; i++) c[C.linkTraceIds + i]!.varint(links.length)
+    links.forEach((lv, i) => {
+      const lpath = `${path}.links[${i}]`
+      const l = jsonObject(lv, lpath)
+      const traceId = jsonIdInto(l.traceId, `${lpath}.traceId`, 16, c[C.linkTraceIds]!)
+      const spanId = jsonIdInto(l.spanId, `${lpath}.spanId`, 8, c[C.linkSpanIds]!)
+      if (traceId === ID_BAD || spanId === ID_BAD) s.badLinkId = true
+      c[C.linkStates]!.string(jsonStr(l.traceState, `${lpath}.traceState`))
+      jsonAttributesBin(l.attributes, `${lpath}.attributes`, c[C.linkAttributes]!)
+    })
+  }
   if (o.status !== undefined && o.status !== null) {
     const st = jsonObject(o.status, `${path}.status`)
-    s.statusMessage = jsonStr(st.message, `${path}.status.message`)
+    cols.set(C.statusMessage).string(jsonStr(st.message, `${path}.status.message`))
     s.statusCode = jsonInt32(st.code, `${path}.status.code`)
   }
-  return s
 }
 
 export { DecodeError }
