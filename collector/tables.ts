@@ -100,7 +100,10 @@ export const TRACE_ITEM_DEFAULTS = itemDefaults(TRACES_COLUMNS, TRACES_HEAD_COLU
 export const LOG_ITEM_DEFAULTS = itemDefaults(LOGS_COLUMNS, LOGS_HEAD_COLUMNS)
 
 /** How the collector's rows are encoded for each table it inserts into as RowBinary. */
-export const INSERT_FORMATS: ReadonlyMap<string, RowBinaryFormat> = new Map([[INGEST_TABLES.traces, rowBinary(TRACES_COLUMNS)]])
+export const INSERT_FORMATS: ReadonlyMap<string, RowBinaryFormat> = new Map([
+  [INGEST_TABLES.traces, rowBinary(TRACES_COLUMNS)],
+  [INGEST_TABLES.logs, rowBinary(LOGS_COLUMNS)],
+])
 
 export const collectorMigrations: Migration[] = [
   {

@@ -1,6 +1,6 @@
 import { RowBuffer } from '../rows/tsv.ts'
 import { BinaryWriter } from '../rows/binary.ts'
-import { GroupedRows as GroupedBinaryRows, type ItemColumns } from '../rows/grouped.ts'
+import { GroupedRows, type ItemColumns } from '../rows/grouped.ts'
 
 /** The rows of one table from one request, encoded for the insert. */
 export interface TableOutput {
@@ -43,8 +43,8 @@ export class Decoded {
   }
 
   /** The grouped rows of `table` (one table per request), written through `items`. */
-  grouped(table: string, items: ItemColumns, capacity: number): GroupedBinaryRows {
-    const rows = new GroupedBinaryRows(new BinaryWriter(capacity), items)
+  grouped(table: string, items: ItemColumns, capacity: number): GroupedRows {
+    const rows = new GroupedRows(new BinaryWriter(capacity), items)
     this.tables.set(table, rows)
     return rows
   }
@@ -122,43 +122,4 @@ export function nanosText(decimal: string): string | undefined {
 /** As nanosText, clamped to the range (for timestamps inside arrays: events, exemplars). */
 export function nanosTextClamped(decimal: string): string {
   return nanosText(decimal) ?? MAX_NANOS
-}
-
-/**
- * Rows of an ingest table: one line per resource+scope group, the group's own
- * columns first, then one array per item field. Items of the same group (the
- * same scope object) are appended to the open line; a new group closes it.
- */
-export class GroupedRows {
-  private group: object | undefined
-  private head = ''
-  private columns: string[][] = []
-  private items = 0
-
-  constructor(
-    private readonly rows: RowBuffer,
-    private readonly width: number,
-  ) {}
-
-  /** Adds one item; `head` renders the group's leading columns (TSV fields joined by tabs) when a group opens. */
-  add(group: object, head: () => string, values: readonly string[]): void {
-    if (group !== this.group) {
-      this.close()
-      this.group = group
-      this.head = head()
-      this.columns = Array.from({ length: this.width }, () => [])
-    }
-    for (let i = 0; i < this.width; i++) this.columns[i]!.push(values[i]!)
-    this.items++
-  }
-
-  /** Writes the open group, if any. */
-  close(): void {
-    if (this.items === 0) return
-    let line = this.head
-    for (const column of this.columns) line += `\t[${column.join(',')}]`
-    this.rows.lines(`${line}\n`, this.items)
-    this.items = 0
-    this.group = undefined
-  }
 }

@@ -1,146 +1,217 @@
-// ExportLogsServiceRequest → otel_logs rows (through cairn_ingest_logs, one line
-// per resource+scope group). LogRecord fields: time_unix_nano 1
-// (fixed64), severity_number 2, severity_text 3, body 5 (AnyValue), attributes 6,
+// ExportLogsServiceRequest → otel_logs rows (through cairn_ingest_logs, one row
+// per resource+scope group), from protobuf or OTLP/JSON, as RowBinary.
+// LogRecord fields (opentelemetry/proto/logs/v1): time_unix_nano 1 (fixed64),
+// severity_number 2, severity_text 3, body 5 (AnyValue), attributes 6,
 // flags 8 (fixed32), trace_id 9, span_id 10, observed_time_unix_nano 11,
 // event_name 12. The exporter's Timestamp is time_unix_nano, or the observed
 // time when that is zero.
 
-import { INGEST_TABLES } from '../tables.ts'
-import { MapText, quoted, tsvField } from '../rows/tsv.ts'
-import { jsonAnyValueString, readAnyValueString } from './any-value.ts'
-import { jsonId, jsonInt32, jsonMapText, jsonObject, jsonStr, jsonUint64, readAttributeInto, readId, walkJson, walkProto, type Json, type Resource, type Scope } from './common.ts'
-import { Decoded, GroupedRows, nanosText, type Retention } from './decoded.ts'
-import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, uint64ToDecimal } from './proto-reader.ts'
+import { INGEST_TABLES, LOG_ITEM_DEFAULTS } from '../tables.ts'
+import { ItemColumns, type GroupedRows } from '../rows/grouped.ts'
+import {
+  ID_BAD,
+  ID_EMPTY,
+  copyString,
+  jsonAttributesBin,
+  jsonIdInto,
+  jsonInt32,
+  jsonObject,
+  jsonStr,
+  jsonUint64Halves,
+  walkJsonBin,
+  walkProtoBin,
+  writeAttribute,
+  writeId,
+  type Json,
+  type ResourceBin,
+  type ScopeBin,
+} from './common.ts'
+import { jsonAnyValueString, writeAnyValue } from './any-value.ts'
+import { Decoded, type Retention } from './decoded.ts'
+import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './proto-reader.ts'
 
-interface LogFields {
-  time: string
-  observed: string
-  severityNumber: number
-  severityText: string
-  body: string
-  attributes: string
-  flags: number
-  traceId: string | undefined
-  spanId: string | undefined
-  eventName: string
+/** Item columns of cairn_ingest_logs (collector/tables.ts), by position. */
+const C = {
+  timestamp: 0,
+  traceId: 1,
+  spanId: 2,
+  traceFlags: 3,
+  severityText: 4,
+  severityNumber: 5,
+  body: 6,
+  attributes: 7,
+  eventName: 8,
+} as const
+
+/** Decoding is synchronous: one set of column writers serves every request. */
+const columns = new ItemColumns(LOG_ITEM_DEFAULTS)
+
+/** What a log record's fields leave for the checks and the columns written once the record is complete. */
+class LogState {
+  timeLo = 0
+  timeHi = 0
+  observedLo = 0
+  observedHi = 0
+  severityNumber = 0
+  flags = 0
+  traceId = ID_EMPTY
+  spanId = ID_EMPTY
+  /** Where the attribute map's count is reserved (-1: not started), and how many entries follow. */
+  attributesAt = -1
+  attributeCount = 0
+
+  reset(): void {
+    this.timeLo = this.timeHi = this.observedLo = this.observedHi = 0
+    this.severityNumber = this.flags = 0
+    this.traceId = this.spanId = ID_EMPTY
+    this.attributesAt = -1
+    this.attributeCount = 0
+  }
 }
 
-function writeLog(out: Decoded, rows: GroupedRows, l: LogFields, resource: Resource, scope: Scope): void {
-  if (l.traceId === undefined || l.spanId === undefined) {
-    out.reject('log record with a trace or span id of the wrong length (trace ids are 16 bytes, span ids 8)')
+const log = new LogState()
+
+/** Checks a log record whose fields are in the item columns, and completes or drops it. */
+function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
+  const cols = rows.items
+  const observed = s.timeLo === 0 && s.timeHi === 0
+  const lo = observed ? s.observedLo : s.timeLo
+  const hi = observed ? s.observedHi : s.timeHi
+  const refusal =
+    s.traceId === ID_BAD || s.spanId === ID_BAD
+      ? 'log record with a trace or span id of the wrong length (trace ids are 16 bytes, span ids 8)'
+      : hi >= 0x80000000
+        ? 'log record time past the year 2262'
+        : undefined
+  if (refusal !== undefined) {
+    cols.discard()
+    out.reject(refusal)
     return
   }
-  const timestamp = nanosText(l.time !== '0' ? l.time : l.observed)
-  if (timestamp === undefined) {
-    out.reject('log record time past the year 2262')
+  if (out.rejectExpiredNs(lo, hi, 'log record')) {
+    cols.discard()
     return
   }
-  if (out.rejectExpired(timestamp, 'log record')) return
-  const head = () =>
-    [tsvField(resource.serviceName), tsvField(resource.schemaUrl), resource.attributes, tsvField(scope.schemaUrl), tsvField(scope.name), tsvField(scope.version), scope.attributes].join('\t')
-  rows.add(scope, head, [
-    timestamp,
-    quoted(l.traceId),
-    quoted(l.spanId),
-    String(l.flags & 0xff),
-    quoted(l.severityText),
-    String(Math.min(Math.max(l.severityNumber, 0), 255)),
-    quoted(l.body),
-    l.attributes,
-    quoted(l.eventName),
-  ])
+  cols.set(C.timestamp).u64(lo, hi)
+  cols.set(C.traceFlags).u8(s.flags & 0xff)
+  cols.set(C.severityNumber).u8(Math.min(Math.max(s.severityNumber, 0), 255))
+  if (s.attributesAt >= 0) cols.columns[C.attributes]!.endCount(s.attributesAt, s.attributeCount)
+  cols.end()
+  rows.added()
   out.accepted++
 }
 
-/** Item columns of cairn_ingest_logs (collector/tables.ts), in order. */
-const LOG_COLUMNS = 9
+/** Opens the record's resource+scope group when it is not the open one. */
+function enterGroup(rows: GroupedRows, resource: ResourceBin, scope: ScopeBin): void {
+  if (rows.switches(scope)) {
+    rows.open(scope, Buffer.concat([resource.serviceName, resource.schemaUrl, resource.attributes, scope.schemaUrl, scope.name, scope.version, scope.attributes]))
+  }
+}
+
+// ---- protobuf ----
 
 export function decodeLogsProto(body: Buffer, retention?: Retention): Decoded {
   const out = new Decoded(retention)
-  const rows = new GroupedRows(out.rows(INGEST_TABLES.logs), LOG_COLUMNS)
-  walkProto(body, (r, end, resource, scope) => writeLog(out, rows, readLog(r, end), resource, scope))
+  const rows = out.grouped(INGEST_TABLES.logs, columns, body.length + 4096)
+  walkProtoBin(body, (r, end, resource, scope) => {
+    enterGroup(rows, resource, scope)
+    readLog(r, end, rows.items, log)
+    finishLog(out, rows, log)
+  })
   rows.close()
   return out
 }
 
-function readLog(r: ProtoReader, end: number): LogFields {
-  const l: LogFields = { time: '0', observed: '0', severityNumber: 0, severityText: '', body: '', attributes: '{}', flags: 0, traceId: '', spanId: '', eventName: '' }
-  const attributes = new MapText()
+function readLog(r: ProtoReader, end: number, cols: ItemColumns, s: LogState): void {
+  cols.begin()
+  s.reset()
   while (r.pos < end) {
     const tag = r.tag(end)
     switch (tag >>> 3) {
       case 1:
         r.expect(tag, WIRE_FIXED64, 'LogRecord.time_unix_nano')
         r.fixed64()
-        l.time = uint64ToDecimal(r.lo, r.hi)
+        s.timeLo = r.lo
+        s.timeHi = r.hi
         break
       case 2:
         r.expect(tag, WIRE_VARINT, 'LogRecord.severity_number')
-        l.severityNumber = r.varint32() | 0
+        s.severityNumber = r.varint32() | 0
         break
       case 3:
         r.expect(tag, WIRE_LEN, 'LogRecord.severity_text')
-        l.severityText = r.string(end)
+        copyString(r, end, cols.set(C.severityText))
         break
       case 5: {
         r.expect(tag, WIRE_LEN, 'LogRecord.body')
         const stop = r.delimited(end)
-        l.body = readAnyValueString(r, stop)
+        writeAnyValue(r, stop, cols.set(C.body))
         r.pos = stop
         break
       }
-      case 6:
+      case 6: {
         r.expect(tag, WIRE_LEN, 'LogRecord.attributes')
-        readAttributeInto(r, end, attributes)
+        const w = cols.columns[C.attributes]!
+        if (s.attributesAt < 0) s.attributesAt = w.beginCount()
+        writeAttribute(r, end, w)
+        s.attributeCount++
         break
+      }
       case 8:
         r.expect(tag, WIRE_FIXED32, 'LogRecord.flags')
-        l.flags = r.fixed32()
+        s.flags = r.fixed32()
         break
       case 9:
         r.expect(tag, WIRE_LEN, 'LogRecord.trace_id')
-        l.traceId = readId(r, end, 16)
+        s.traceId = writeId(r, end, 16, cols.set(C.traceId))
         break
       case 10:
         r.expect(tag, WIRE_LEN, 'LogRecord.span_id')
-        l.spanId = readId(r, end, 8)
+        s.spanId = writeId(r, end, 8, cols.set(C.spanId))
         break
       case 11:
         r.expect(tag, WIRE_FIXED64, 'LogRecord.observed_time_unix_nano')
         r.fixed64()
-        l.observed = uint64ToDecimal(r.lo, r.hi)
+        s.observedLo = r.lo
+        s.observedHi = r.hi
         break
       case 12:
         r.expect(tag, WIRE_LEN, 'LogRecord.event_name')
-        l.eventName = r.string(end)
+        copyString(r, end, cols.set(C.eventName))
         break
       default:
         r.skip(tag & 7, end)
     }
   }
-  l.attributes = attributes.toString()
-  return l
 }
+
+// ---- JSON ----
 
 export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
   const out = new Decoded(retention)
-  const rows = new GroupedRows(out.rows(INGEST_TABLES.logs), LOG_COLUMNS)
-  walkJson(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
-    const o = jsonObject(item, path)
-    const log: LogFields = {
-      time: jsonUint64(o.timeUnixNano, `${path}.timeUnixNano`),
-      observed: jsonUint64(o.observedTimeUnixNano, `${path}.observedTimeUnixNano`),
-      severityNumber: jsonInt32(o.severityNumber, `${path}.severityNumber`),
-      severityText: jsonStr(o.severityText, `${path}.severityText`),
-      body: o.body === undefined || o.body === null ? '' : jsonAnyValueString(o.body, `${path}.body`),
-      attributes: jsonMapText(o.attributes, `${path}.attributes`),
-      flags: jsonInt32(o.flags, `${path}.flags`),
-      traceId: jsonId(o.traceId, `${path}.traceId`, 16),
-      spanId: jsonId(o.spanId, `${path}.spanId`, 8),
-      eventName: jsonStr(o.eventName, `${path}.eventName`),
-    }
-    writeLog(out, rows, log, resource, scope)
+  const rows = out.grouped(INGEST_TABLES.logs, columns, 64 * 1024)
+  walkJsonBin(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
+    enterGroup(rows, resource, scope)
+    jsonLog(item, path, rows.items, log)
+    finishLog(out, rows, log)
   })
   rows.close()
   return out
+}
+
+/** Fields are read in the order the TSV decoder read them, so a request with several bad fields names the same one. */
+function jsonLog(v: Json, path: string, cols: ItemColumns, s: LogState): void {
+  const o = jsonObject(v, path)
+  cols.begin()
+  s.reset()
+  ;[s.timeLo, s.timeHi] = jsonUint64Halves(o.timeUnixNano, `${path}.timeUnixNano`)
+  ;[s.observedLo, s.observedHi] = jsonUint64Halves(o.observedTimeUnixNano, `${path}.observedTimeUnixNano`)
+  s.severityNumber = jsonInt32(o.severityNumber, `${path}.severityNumber`)
+  cols.set(C.severityText).string(jsonStr(o.severityText, `${path}.severityText`))
+  cols.set(C.body).string(o.body === undefined || o.body === null ? '' : jsonAnyValueString(o.body, `${path}.body`))
+  jsonAttributesBin(o.attributes, `${path}.attributes`, cols.columns[C.attributes]!)
+  s.flags = jsonInt32(o.flags, `${path}.flags`)
+  s.traceId = jsonIdInto(o.traceId, `${path}.traceId`, 16, cols.set(C.traceId))
+  s.spanId = jsonIdInto(o.spanId, `${path}.spanId`, 8, cols.set(C.spanId))
+  cols.set(C.eventName).string(jsonStr(o.eventName, `${path}.eventName`))
 }
