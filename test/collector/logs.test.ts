@@ -6,7 +6,8 @@ import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter } from
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
-import { openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
+import * as P from './proto-writer.ts'
 import { peersPath } from '../support/peers.ts'
 
 let h: Harness
@@ -162,5 +163,155 @@ describe('attribute values of every AnyValue kind', () => {
     expect(row).toMatchObject({ ResourceSchemaUrl: 'https://opentelemetry.io/schemas/1.26.0', ScopeSchemaUrl: 'https://example.com/scope', TraceFlags: 1 })
     // Without a timestamp the observed time stands in.
     expect((await logsOf('anyvalue'))[1]).toMatchObject({ ts: '1714557601000000000', Body: 'observed only' })
+  })
+})
+
+describe('hand-made protobuf log records', () => {
+  const postProto = (body: Buffer) => fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body })
+  const resource = (service: string) => ({ attributes: [P.kv('service.name', P.str(service)), P.kv('host.cpus', P.int(4))], schemaUrl: 'https://opentelemetry.io/schemas/1.26.0' })
+  const scope = { name: 'hand-made', version: '0.1', attributes: [P.kv('scope.flag', P.bool(true))], schemaUrl: 'https://example.com/scope' }
+  const T = 1714557600000000000n
+
+  it('renders every body kind as the exporter does', async () => {
+    const bodies: [Buffer, string][] = [
+      [P.int(-42), '-42'],
+      [P.dbl(0.1), '0.1'],
+      [P.dbl(NaN), 'json: unsupported value: NaN'],
+      [P.bool(false), 'false'],
+      [P.bytes(Buffer.from([0, 1, 254, 255])), 'AAH+/w=='],
+      [P.arr(P.str('a'), P.int(1), Buffer.alloc(0)), '["a",1,null]'],
+      [P.kvlist(P.kv('z', P.dbl(2)), P.kv('a', P.str('x'))), '{"a":"x","z":2}'],
+      [Buffer.alloc(0), ''],
+      // A string then another kind: the last oneof field wins.
+      [Buffer.concat([P.str('first'), P.int(7)]), '7'],
+      [P.str('tab\there'), 'tab\there'],
+    ]
+    const records = bodies.map(([body], i) => Buffer.concat([P.fixed64(1, T + BigInt(i)), P.len(5, body)]))
+    const res = await postProto(P.logsRequest(resource('bodies'), scope, records))
+    expect(res.status).toBe(200)
+    expect((await res.arrayBuffer()).byteLength).toBe(0)
+    const rows = await logsOf('bodies')
+    expect(rows.map((r) => [r.ts, r.Body])).toEqual(bodies.map(([, text], i) => [String(T + BigInt(i)), text]))
+    expect(rows[0]).toMatchObject({
+      ResourceSchemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+      ResourceAttributes: { 'service.name': 'bodies', 'host.cpus': '4' },
+      ScopeSchemaUrl: 'https://example.com/scope',
+      ScopeName: 'hand-made',
+      ScopeVersion: '0.1',
+      ScopeAttributes: { 'scope.flag': 'true' },
+      TraceId: '',
+      SpanId: '',
+      TraceFlags: 0,
+      SeverityText: '',
+      SeverityNumber: 0,
+      LogAttributes: {},
+      EventName: '',
+    })
+  })
+
+  it('keeps the last value of a field sent twice, and every entry of a repeated one', async () => {
+    const record = Buffer.concat([
+      P.len(3, 'DEBUG'),
+      P.len(5, P.str('first body')),
+      P.len(6, P.kv('a', P.str('1'))),
+      P.len(9, Buffer.alloc(16, 0x11)),
+      P.len(12, 'first.event'),
+      P.fixed32(8, 0),
+      P.uvarint(2, 5),
+      P.len(99, 'an unknown field'),
+      P.len(3, 'WARN'),
+      P.len(5, P.str('second body')),
+      P.len(6, P.kv('b', P.int(2))),
+      P.len(9, Buffer.from('4bf92f3577b34da6a3ce929d0e0e4736', 'hex')),
+      P.len(10, Buffer.from('00f067aa0ba902b7', 'hex')),
+      P.len(12, 'second.event'),
+      P.fixed32(8, 257),
+      P.uvarint(2, 13),
+      P.fixed64(11, T + 5n),
+      P.fixed64(1, T),
+    ])
+    expect((await postProto(P.logsRequest(resource('twice'), scope, [record]))).status).toBe(200)
+    const [row] = await logsOf('twice')
+    expect(row).toMatchObject({
+      ts: String(T),
+      SeverityText: 'WARN',
+      SeverityNumber: 13,
+      Body: 'second body',
+      LogAttributes: { a: '1', b: '2' },
+      TraceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      SpanId: '00f067aa0ba902b7',
+      TraceFlags: 1,
+      EventName: 'second.event',
+    })
+  })
+
+  it('stores records with more than 127 attributes (a two-byte count) beside small ones, and clamps severities', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => P.len(6, P.kv(`attr.${String(i).padStart(3, '0')}`, P.int(i))))
+    const records = [
+      Buffer.concat([P.fixed64(1, T), ...many, P.len(12, 'after.attributes'), P.uvarint(2, -1n)]),
+      Buffer.concat([P.fixed64(1, T + 1n), P.len(6, P.kv('small', P.str('yes'))), P.uvarint(2, 300), P.len(3, 'huge')]),
+      // No time: the observed time stands in.
+      Buffer.concat([P.fixed64(11, T + 2n), ...many.slice(0, 128)]),
+    ]
+    expect((await postProto(P.logsRequest(resource('many-attributes'), scope, records))).status).toBe(200)
+    const rows = await logsOf('many-attributes')
+    expect(rows.map((r) => [r.ts, Object.keys(r.LogAttributes).length, r.SeverityNumber, r.EventName])).toEqual([
+      [String(T), 200, 0, 'after.attributes'],
+      [String(T + 1n), 1, 255, ''],
+      [String(T + 2n), 128, 0, ''],
+    ])
+    expect(rows[0]!.LogAttributes['attr.199']).toBe('199')
+    expect(rows[2]!.LogAttributes['attr.127']).toBe('127')
+    expect(rows[1]).toMatchObject({ LogAttributes: { small: 'yes' }, SeverityText: 'huge', ScopeName: 'hand-made' })
+  })
+
+  it('refuses records with a wrong-length id or a time past 2262, and stores the rest', async () => {
+    const before = await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'logs', reason: 'invalid' })
+    const records = [
+      Buffer.concat([P.fixed64(1, T), P.len(5, P.str('kept')), P.len(10, Buffer.alloc(8))]),
+      Buffer.concat([P.fixed64(1, T), P.len(5, P.str('short trace id')), P.len(9, Buffer.alloc(15, 1))]),
+      Buffer.concat([P.fixed64(1, 2n ** 63n), P.len(5, P.str('too late'))]),
+      Buffer.concat([P.fixed64(11, T + 1n), P.len(5, P.str('kept too')), P.len(9, Buffer.alloc(0))]),
+    ]
+    const res = await postProto(P.logsRequest(resource('refusals'), scope, records))
+    expect(res.status).toBe(200)
+    const text = Buffer.from(await res.arrayBuffer()).toString('latin1')
+    expect(text).toContain('log record with a trace or span id of the wrong length')
+    expect(text).toContain('log record time past the year 2262')
+    expect((await logsOf('refusals')).map((r) => [r.Body, r.TraceId, r.SpanId])).toEqual([
+      ['kept', '', ''],
+      ['kept too', '', ''],
+    ])
+    expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'logs', reason: 'invalid' })).toBe(before + 2)
+  })
+})
+
+describe('retention', () => {
+  it('refuses log records older than the logs table keeps, judging by the observed time when there is no time', async () => {
+    const short = await h.startCollector({ retentionDays: { traces: 7, logs: 30, metrics: 30 } })
+    try {
+      const day = 86_400_000_000_000n
+      const now = BigInt(Date.now()) * 1_000_000n
+      const record = (body: string, time: bigint, observed: bigint) => ({ timeUnixNano: String(time), observedTimeUnixNano: String(observed), body: { stringValue: body } })
+      const attributes = Array.from({ length: 130 }, (_, i) => ({ key: `k${i}`, value: { intValue: i } }))
+      const logRecords = [
+        { ...record('recent', now - day, 0n), attributes },
+        record('old', now - 31n * day, now),
+        record('old observed', 0n, now - 31n * day),
+        record('recent observed', 0n, now - day),
+      ]
+      const body = JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'log-retention' } }] }, scopeLogs: [{ logRecords }] }] })
+      const res = await fetch(`${short.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ partialSuccess: { rejectedLogRecords: '2', errorMessage: 'log record older than the 30-day retention' } })
+      const rows = await logsOf('log-retention')
+      expect(rows.map((r) => [r.Body, r.ts, Object.keys(r.LogAttributes).length])).toEqual([
+        ['recent', String(now - day), 130],
+        ['recent observed', String(now - day), 0],
+      ])
+      expect(rows[0]!.LogAttributes.k129).toBe('129')
+    } finally {
+      await short.stop()
+    }
   })
 })
