@@ -99,10 +99,63 @@ function itemDefaults(columns: string[], head: number): Buffer[] {
 export const TRACE_ITEM_DEFAULTS = itemDefaults(TRACES_COLUMNS, TRACES_HEAD_COLUMNS)
 export const LOG_ITEM_DEFAULTS = itemDefaults(LOGS_COLUMNS, LOGS_HEAD_COLUMNS)
 
+// ---- metric tables: one RowBinary row per data point, straight into the exporter's tables ----
+
+/** The 14 columns every metric table starts with (the exporter's types, codecs left to the table). */
+const METRIC_HEAD_COLUMNS = [
+  'ResourceAttributes Map(LowCardinality(String), String)',
+  'ResourceSchemaUrl String',
+  'ScopeName String',
+  'ScopeVersion String',
+  'ScopeAttributes Map(LowCardinality(String), String)',
+  'ScopeDroppedAttrCount UInt32',
+  'ScopeSchemaUrl String',
+  'ServiceName LowCardinality(String)',
+  'MetricName String',
+  'MetricDescription String',
+  'MetricUnit String',
+  'Attributes Map(LowCardinality(String), String)',
+  'StartTimeUnix DateTime64(9)',
+  'TimeUnix DateTime64(9)',
+]
+
+const EXEMPLAR_COLUMNS = [
+  'Exemplars.FilteredAttributes Array(Map(LowCardinality(String), String))',
+  'Exemplars.TimeUnix Array(DateTime64(9))',
+  'Exemplars.Value Array(Float64)',
+  'Exemplars.SpanId Array(String)',
+  'Exemplars.TraceId Array(String)',
+]
+
+const HISTOGRAM_TAIL = [...EXEMPLAR_COLUMNS, 'Flags UInt32', 'Min Float64', 'Max Float64', 'AggregationTemporality Int32']
+
+/** Columns of each metric table in the order collector/otlp/metric-points.ts writes them. */
+export const METRIC_COLUMNS = {
+  [OTEL_TABLES.gauge]: [...METRIC_HEAD_COLUMNS, 'Value Float64', 'Flags UInt32', ...EXEMPLAR_COLUMNS],
+  [OTEL_TABLES.sum]: [...METRIC_HEAD_COLUMNS, 'Value Float64', 'Flags UInt32', ...EXEMPLAR_COLUMNS, 'AggregationTemporality Int32', 'IsMonotonic Bool'],
+  [OTEL_TABLES.histogram]: [...METRIC_HEAD_COLUMNS, 'Count UInt64', 'Sum Float64', 'BucketCounts Array(UInt64)', 'ExplicitBounds Array(Float64)', ...HISTOGRAM_TAIL],
+  [OTEL_TABLES.exponentialHistogram]: [
+    ...METRIC_HEAD_COLUMNS,
+    'Count UInt64',
+    'Sum Float64',
+    'Scale Int32',
+    'ZeroCount UInt64',
+    'PositiveOffset Int32',
+    'PositiveBucketCounts Array(UInt64)',
+    'NegativeOffset Int32',
+    'NegativeBucketCounts Array(UInt64)',
+    ...HISTOGRAM_TAIL,
+  ],
+  [OTEL_TABLES.summary]: [...METRIC_HEAD_COLUMNS, 'Count UInt64', 'Sum Float64', 'ValueAtQuantiles.Quantile Array(Float64)', 'ValueAtQuantiles.Value Array(Float64)', 'Flags UInt32'],
+}
+
+const METRIC_FORMATS = Object.entries(METRIC_COLUMNS).map(([table, columns]) => [table, rowBinary(columns)] as const)
+
 /** How the collector's rows are encoded for each table it inserts into as RowBinary. */
 export const INSERT_FORMATS: ReadonlyMap<string, RowBinaryFormat> = new Map([
   [INGEST_TABLES.traces, rowBinary(TRACES_COLUMNS)],
   [INGEST_TABLES.logs, rowBinary(LOGS_COLUMNS)],
+  ...METRIC_FORMATS,
 ])
 
 export const collectorMigrations: Migration[] = [

@@ -1,4 +1,5 @@
-// Data points of every metric type, from protobuf or JSON, and their rows.
+// Data points of every metric type, from protobuf or JSON, written as RowBinary
+// rows of the exporter's metric tables (columns: collector/tables.ts).
 // Field numbers — NumberDataPoint{attributes 7, start_time_unix_nano 2,
 // time_unix_nano 3, as_double 4, as_int 6 (sfixed64), exemplars 5, flags 8};
 // HistogramDataPoint{attributes 9, start 2, time 3, count 4, sum 5,
@@ -11,87 +12,126 @@
 // Exemplar{filtered_attributes 7, time_unix_nano 2, as_double 3, as_int 6,
 // span_id 4, trace_id 5}.
 
-import { MapText, arrayText, quoted, type RowBuffer } from '../rows/tsv.ts'
-import { nanosText, nanosTextClamped } from './decoded.ts'
-import { jsonArray, jsonDouble, jsonId, jsonInt32, jsonMapText, jsonObject, jsonUint64, readAttributeInto, readId, type Json } from './common.ts'
-import { DecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, int64ToNumber, uint64ToDecimal } from './proto-reader.ts'
+import { BinaryWriter } from '../rows/binary.ts'
+import { ID_BAD, ID_EMPTY, jsonArray, jsonAttributesBin, jsonDouble, jsonIdInto, jsonInt32, jsonObject, jsonUint64Halves, writeAttribute, writeId, type Json } from './common.ts'
+import { jsonAttributes } from './any-value.ts'
+import { writeNanosClamped } from './decoded.ts'
+import { DecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, int64ToNumber } from './proto-reader.ts'
 
 export type MetricType = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary'
 
-interface Exemplars {
-  attributes: string[]
-  times: string[]
-  values: string[]
-  spanIds: string[]
-  traceIds: string[]
+/**
+ * A Float64 as the exporter's tables have always received it from us: NaN as
+ * the one NaN ClickHouse prints as `nan` (sign and payload dropped), −0 as 0.
+ */
+export function writeFloat(w: BinaryWriter, d: number): void {
+  w.f64(d !== d ? NaN : d + 0)
 }
 
-export interface Point {
-  attributes: string
-  start: string
-  time: string
-  flags: number
-  value: number
-  count: string
-  sum: number
-  min: number
-  max: number
-  bucketCounts: string[]
-  bounds: number[]
-  scale: number
-  zeroCount: string
-  positiveOffset: number
-  positiveCounts: string[]
-  negativeOffset: number
-  negativeCounts: string[]
-  quantiles: number[]
-  quantileValues: number[]
-  exemplars: Exemplars
+/** The items of an Array column being collected for one point: encoded, and how many. */
+class Items {
+  readonly w = new BinaryWriter(4 * 1024)
+  n = 0
+
+  clear(): void {
+    this.w.pos = 0
+    this.n = 0
+  }
+
+  /** Writes the Array: count, then the items. */
+  writeTo(out: BinaryWriter): void {
+    out.varint(this.n)
+    out.raw(this.w.buf, 0, this.w.pos)
+  }
+}
+
+/** The five Array columns of the exporter's Exemplars Nested column, with one count. */
+class Exemplars {
+  readonly attributes = new Items()
+  readonly times = new Items()
+  readonly values = new Items()
+  readonly spanIds = new Items()
+  readonly traceIds = new Items()
+  private readonly all = [this.attributes, this.times, this.values, this.spanIds, this.traceIds]
+  n = 0
+
+  clear(): void {
+    for (const c of this.all) c.clear()
+    this.n = 0
+  }
+
+  writeTo(out: BinaryWriter): void {
+    for (const c of this.all) {
+      c.n = this.n
+      c.writeTo(out)
+    }
+  }
+}
+
+/**
+ * The point being decoded: scalars as numbers (64-bit integers as halves), the
+ * repeated fields already encoded. One instance serves every point (decoding is
+ * synchronous); a scalar sent twice keeps its last value.
+ */
+export class PointState {
+  startLo = 0
+  startHi = 0
+  timeLo = 0
+  timeHi = 0
+  flags = 0
+  value = 0
+  countLo = 0
+  countHi = 0
+  sum = 0
+  min = 0
+  max = 0
+  scale = 0
+  zeroCountLo = 0
+  zeroCountHi = 0
+  positiveOffset = 0
+  negativeOffset = 0
+  badExemplarId = false
+  readonly attributes = new Items()
+  readonly bucketCounts = new Items()
+  readonly bounds = new Items()
+  readonly positive = new Items()
+  readonly negative = new Items()
+  readonly quantiles = new Items()
+  readonly quantileValues = new Items()
+  readonly exemplars = new Exemplars()
+
+  reset(): void {
+    this.startLo = this.startHi = this.timeLo = this.timeHi = 0
+    this.flags = this.value = this.countLo = this.countHi = this.sum = this.min = this.max = 0
+    this.scale = this.zeroCountLo = this.zeroCountHi = this.positiveOffset = this.negativeOffset = 0
+    this.badExemplarId = false
+    this.attributes.clear()
+    this.bucketCounts.clear()
+    this.bounds.clear()
+    this.positive.clear()
+    this.negative.clear()
+    this.quantiles.clear()
+    this.quantileValues.clear()
+    this.exemplars.clear()
+  }
+
   /** Why the point cannot be stored, when it cannot. */
-  invalid?: string
-}
-
-function emptyPoint(): Point {
-  return {
-    attributes: '{}',
-    start: '0',
-    time: '0',
-    flags: 0,
-    value: 0,
-    count: '0',
-    sum: 0,
-    min: 0,
-    max: 0,
-    bucketCounts: [],
-    bounds: [],
-    scale: 0,
-    zeroCount: '0',
-    positiveOffset: 0,
-    positiveCounts: [],
-    negativeOffset: 0,
-    negativeCounts: [],
-    quantiles: [],
-    quantileValues: [],
-    exemplars: { attributes: [], times: [], values: [], spanIds: [], traceIds: [] },
+  refusal(): string | undefined {
+    const counts = this.bucketCounts.n
+    if (counts > 0 && counts !== this.bounds.n + 1) {
+      return `histogram point with ${counts} bucket counts for ${this.bounds.n} bounds (expected bounds + 1)`
+    }
+    // DateTime64(9) ends in 2262: a uint64 nanosecond time with its top bit set is past it.
+    if (this.startHi >= 0x80000000 || this.timeHi >= 0x80000000) return 'point time past the year 2262'
+    if (this.badExemplarId) return 'exemplar with a trace or span id of the wrong length'
+    return undefined
   }
 }
 
-/** A Float64 as ClickHouse text. */
-export function float(d: number): string {
-  if (Number.isNaN(d)) return 'nan'
-  if (d === Infinity) return 'inf'
-  if (d === -Infinity) return '-inf'
-  return String(d)
-}
-
-function validate(p: Point): void {
-  const start = nanosText(p.start)
-  const time = nanosText(p.time)
-  if (start === undefined || time === undefined) p.invalid = 'point time past the year 2262'
-  else [p.start, p.time] = [start, time]
-  if (p.bucketCounts.length > 0 && p.bucketCounts.length !== p.bounds.length + 1) {
-    p.invalid = `histogram point with ${p.bucketCounts.length} bucket counts for ${p.bounds.length} bounds (expected bounds + 1)`
-  }
+/** Sum and gauge temporality/monotonicity, which come from the metric, not the point. */
+export interface Aggregation {
+  temporality: number
+  monotonic: boolean
 }
 
 // ---- protobuf ----
@@ -109,33 +149,45 @@ const ROLES: Record<MetricType, Record<number, Role>> = {
 
 const zigzag32 = (n: number) => (n >>> 1) ^ -(n & 1)
 
-/** Repeated fixed64 (packed, or one value per field). */
-function readFixed64s(r: ProtoReader, tag: number, end: number, into: string[]): void {
+/** The end of a packed field of 8-byte values (the reader moved to its first value). */
+function packed64(r: ProtoReader, end: number, what: string): number {
+  const stop = r.delimited(end)
+  if ((stop - r.pos) % 8 !== 0) throw new DecodeError(`packed ${what} of ${stop - r.pos} bytes, not a multiple of 8`)
+  return stop
+}
+
+/** Repeated fixed64 (packed, or one value per field) as UInt64 items: the bytes are the same little-endian integers. */
+function readFixed64s(r: ProtoReader, tag: number, end: number, into: Items): void {
   if ((tag & 7) === WIRE_LEN) {
-    const stop = r.delimited(end)
-    while (r.pos < stop) {
-      r.fixed64()
-      into.push(uint64ToDecimal(r.lo, r.hi))
-    }
+    const stop = packed64(r, end, 'fixed64')
+    into.n += (stop - r.pos) / 8
+    into.w.raw(r.buf, r.pos, stop)
+    r.pos = stop
   } else {
     r.expect(tag, WIRE_FIXED64, 'repeated fixed64')
     r.fixed64()
-    into.push(uint64ToDecimal(r.lo, r.hi))
+    into.w.raw(r.buf, r.pos - 8, r.pos)
+    into.n++
   }
 }
 
-function readDoubles(r: ProtoReader, tag: number, end: number, into: number[]): void {
+function readDoubles(r: ProtoReader, tag: number, end: number, into: Items): void {
   if ((tag & 7) === WIRE_LEN) {
-    const stop = r.delimited(end)
-    while (r.pos < stop) into.push(r.double())
+    const stop = packed64(r, end, 'double')
+    while (r.pos < stop) {
+      writeFloat(into.w, r.double())
+      into.n++
+    }
   } else {
     r.expect(tag, WIRE_FIXED64, 'repeated double')
-    into.push(r.double())
+    writeFloat(into.w, r.double())
+    into.n++
   }
 }
 
-function readBuckets(r: ProtoReader, end: number, p: Point, positive: boolean): void {
-  const counts: string[] = []
+/** Reads Buckets into `counts` (a field sent twice replaces them); returns the offset. */
+function readBuckets(r: ProtoReader, end: number, counts: Items): number {
+  counts.clear()
   let offset = 0
   while (r.pos < end) {
     const tag = r.tag(end)
@@ -147,25 +199,21 @@ function readBuckets(r: ProtoReader, end: number, p: Point, positive: boolean): 
         const stop = r.delimited(end)
         while (r.pos < stop) {
           r.varint64()
-          counts.push(uint64ToDecimal(r.lo, r.hi))
+          counts.w.u64(r.lo, r.hi)
+          counts.n++
         }
       } else {
         r.expect(tag, WIRE_VARINT, 'Buckets.bucket_counts')
         r.varint64()
-        counts.push(uint64ToDecimal(r.lo, r.hi))
+        counts.w.u64(r.lo, r.hi)
+        counts.n++
       }
     } else r.skip(tag & 7, end)
   }
-  if (positive) {
-    p.positiveOffset = offset
-    p.positiveCounts = counts
-  } else {
-    p.negativeOffset = offset
-    p.negativeCounts = counts
-  }
+  return offset
 }
 
-function readQuantile(r: ProtoReader, end: number, p: Point): void {
+function readQuantile(r: ProtoReader, end: number, p: PointState): void {
   let quantile = 0
   let value = 0
   while (r.pos < end) {
@@ -176,27 +224,39 @@ function readQuantile(r: ProtoReader, end: number, p: Point): void {
       else value = r.double()
     } else r.skip(tag & 7, end)
   }
-  p.quantiles.push(quantile)
-  p.quantileValues.push(value)
+  writeFloat(p.quantiles.w, quantile)
+  writeFloat(p.quantileValues.w, value)
+  p.quantiles.n++
+  p.quantileValues.n++
 }
 
-function readExemplar(r: ProtoReader, end: number, p: Point): void {
-  const attributes = new MapText()
-  let time = '0'
+function readExemplar(r: ProtoReader, end: number, p: PointState): void {
+  const e = p.exemplars
+  const attributes = e.attributes.w
+  const at = attributes.beginCount()
+  let count = 0
+  let lo = 0
+  let hi = 0
   let value = 0
-  let spanId: string | undefined = ''
-  let traceId: string | undefined = ''
+  const spanIds = e.spanIds.w
+  const traceIds = e.traceIds.w
+  const spanMark = spanIds.pos
+  const traceMark = traceIds.pos
+  let spanId = ID_EMPTY
+  let traceId = ID_EMPTY
   while (r.pos < end) {
     const tag = r.tag(end)
     switch (tag >>> 3) {
       case 7:
         r.expect(tag, WIRE_LEN, 'Exemplar.filtered_attributes')
-        readAttributeInto(r, end, attributes)
+        writeAttribute(r, end, attributes)
+        count++
         break
       case 2:
         r.expect(tag, WIRE_FIXED64, 'Exemplar.time_unix_nano')
         r.fixed64()
-        time = uint64ToDecimal(r.lo, r.hi)
+        lo = r.lo
+        hi = r.hi
         break
       case 3:
         r.expect(tag, WIRE_FIXED64, 'Exemplar.as_double')
@@ -209,48 +269,63 @@ function readExemplar(r: ProtoReader, end: number, p: Point): void {
         break
       case 4:
         r.expect(tag, WIRE_LEN, 'Exemplar.span_id')
-        spanId = readId(r, end, 8)
+        spanIds.pos = spanMark
+        spanId = writeId(r, end, 8, spanIds)
         break
       case 5:
         r.expect(tag, WIRE_LEN, 'Exemplar.trace_id')
-        traceId = readId(r, end, 16)
+        traceIds.pos = traceMark
+        traceId = writeId(r, end, 16, traceIds)
         break
       default:
         r.skip(tag & 7, end)
     }
   }
-  addExemplar(p, attributes.toString(), time, value, traceId, spanId)
+  attributes.endCount(at, count)
+  if (spanIds.pos === spanMark) spanIds.u8(0)
+  if (traceIds.pos === traceMark) traceIds.u8(0)
+  writeNanosClamped(e.times.w, lo, hi)
+  writeFloat(e.values.w, value)
+  e.n++
+  if (spanId === ID_BAD || traceId === ID_BAD) p.badExemplarId = true
 }
 
-function addExemplar(p: Point, attributes: string, time: string, value: number, traceId: string | undefined, spanId: string | undefined): void {
-  if (traceId === undefined || spanId === undefined) p.invalid = 'exemplar with a trace or span id of the wrong length'
-  const e = p.exemplars
-  e.attributes.push(attributes)
-  e.times.push(nanosTextClamped(time))
-  e.values.push(float(value))
-  e.spanIds.push(quoted(spanId ?? ''))
-  e.traceIds.push(quoted(traceId ?? ''))
-}
-
-export function readPoint(r: ProtoReader, end: number, type: MetricType): Point {
+/** Reads a data point of `type` into `p` (reset first). */
+export function readPoint(r: ProtoReader, end: number, type: MetricType, p: PointState): void {
   const roles = ROLES[type]
-  const p = emptyPoint()
-  const attributes = new MapText()
+  p.reset()
   while (r.pos < end) {
     const tag = r.tag(end)
     const role = roles[tag >>> 3]
     switch (role) {
       case 'attributes':
         r.expect(tag, WIRE_LEN, 'attributes')
-        readAttributeInto(r, end, attributes)
+        writeAttribute(r, end, p.attributes.w)
+        p.attributes.n++
         break
       case 'start':
+        r.expect(tag, WIRE_FIXED64, role)
+        r.fixed64()
+        p.startLo = r.lo
+        p.startHi = r.hi
+        break
       case 'time':
+        r.expect(tag, WIRE_FIXED64, role)
+        r.fixed64()
+        p.timeLo = r.lo
+        p.timeHi = r.hi
+        break
       case 'count':
+        r.expect(tag, WIRE_FIXED64, role)
+        r.fixed64()
+        p.countLo = r.lo
+        p.countHi = r.hi
+        break
       case 'zeroCount':
         r.expect(tag, WIRE_FIXED64, role)
         r.fixed64()
-        p[role] = uint64ToDecimal(r.lo, r.hi)
+        p.zeroCountLo = r.lo
+        p.zeroCountHi = r.hi
         break
       case 'asDouble':
       case 'sum':
@@ -286,7 +361,8 @@ export function readPoint(r: ProtoReader, end: number, type: MetricType): Point 
         const stop = r.delimited(end)
         if (role === 'exemplars') readExemplar(r, stop, p)
         else if (role === 'quantile') readQuantile(r, stop, p)
-        else readBuckets(r, stop, p, role === 'positive')
+        else if (role === 'positive') p.positiveOffset = readBuckets(r, stop, p.positive)
+        else p.negativeOffset = readBuckets(r, stop, p.negative)
         r.pos = stop
         break
       }
@@ -294,9 +370,6 @@ export function readPoint(r: ProtoReader, end: number, type: MetricType): Point 
         r.skip(tag & 7, end)
     }
   }
-  p.attributes = attributes.toString()
-  validate(p)
-  return p
 }
 
 // ---- JSON ----
@@ -307,17 +380,31 @@ function jsonInt64Number(v: Json, path: string): number {
   throw new DecodeError(`${path}: expected an integer`)
 }
 
-export function jsonPoint(v: Json, path: string, type: MetricType): Point {
+function jsonUint64Items(list: Json, path: string, into: Items): void {
+  jsonArray(list, path).forEach((c, i) => {
+    const [lo, hi] = jsonUint64Halves(c, `${path}[${i}]`)
+    into.w.u64(lo, hi)
+    into.n++
+  })
+}
+
+/** Reads a JSON data point of `type` into `p` (reset first). */
+export function jsonPoint(v: Json, path: string, type: MetricType, p: PointState): void {
   const o = jsonObject(v, path)
-  const p = emptyPoint()
-  p.attributes = jsonMapText(o.attributes, `${path}.attributes`)
-  p.start = jsonUint64(o.startTimeUnixNano, `${path}.startTimeUnixNano`)
-  p.time = jsonUint64(o.timeUnixNano, `${path}.timeUnixNano`)
+  p.reset()
+  const attributes = p.attributes
+  jsonAttributes(o.attributes, `${path}.attributes`, (key, value) => {
+    attributes.w.string(key)
+    attributes.w.string(value)
+    attributes.n++
+  })
+  ;[p.startLo, p.startHi] = jsonUint64Halves(o.startTimeUnixNano, `${path}.startTimeUnixNano`)
+  ;[p.timeLo, p.timeHi] = jsonUint64Halves(o.timeUnixNano, `${path}.timeUnixNano`)
   p.flags = jsonInt32(o.flags, `${path}.flags`)
   if (type === 'gauge' || type === 'sum') {
     p.value = o.asInt !== undefined && o.asInt !== null ? jsonInt64Number(o.asInt, `${path}.asInt`) : jsonDouble(o.asDouble, `${path}.asDouble`)
   } else {
-    p.count = jsonUint64(o.count, `${path}.count`)
+    ;[p.countLo, p.countHi] = jsonUint64Halves(o.count, `${path}.count`)
     p.sum = jsonDouble(o.sum, `${path}.sum`)
   }
   if (type === 'histogram' || type === 'exponentialHistogram') {
@@ -325,91 +412,106 @@ export function jsonPoint(v: Json, path: string, type: MetricType): Point {
     p.max = jsonDouble(o.max, `${path}.max`)
   }
   if (type === 'histogram') {
-    p.bucketCounts = jsonArray(o.bucketCounts, `${path}.bucketCounts`).map((c, i) => jsonUint64(c, `${path}.bucketCounts[${i}]`))
-    p.bounds = jsonArray(o.explicitBounds, `${path}.explicitBounds`).map((b, i) => jsonDouble(b, `${path}.explicitBounds[${i}]`))
+    jsonUint64Items(o.bucketCounts, `${path}.bucketCounts`, p.bucketCounts)
+    jsonArray(o.explicitBounds, `${path}.explicitBounds`).forEach((b, i) => {
+      writeFloat(p.bounds.w, jsonDouble(b, `${path}.explicitBounds[${i}]`))
+      p.bounds.n++
+    })
   }
   if (type === 'exponentialHistogram') {
     p.scale = jsonInt32(o.scale, `${path}.scale`)
-    p.zeroCount = jsonUint64(o.zeroCount, `${path}.zeroCount`)
+    ;[p.zeroCountLo, p.zeroCountHi] = jsonUint64Halves(o.zeroCount, `${path}.zeroCount`)
     for (const side of ['positive', 'negative'] as const) {
       if (o[side] === undefined || o[side] === null) continue
       const b = jsonObject(o[side], `${path}.${side}`)
-      const counts = jsonArray(b.bucketCounts, `${path}.${side}.bucketCounts`).map((c, i) => jsonUint64(c, `${path}.${side}.bucketCounts[${i}]`))
+      jsonUint64Items(b.bucketCounts, `${path}.${side}.bucketCounts`, p[side])
       const offset = jsonInt32(b.offset, `${path}.${side}.offset`)
-      if (side === 'positive') [p.positiveOffset, p.positiveCounts] = [offset, counts]
-      else [p.negativeOffset, p.negativeCounts] = [offset, counts]
+      if (side === 'positive') p.positiveOffset = offset
+      else p.negativeOffset = offset
     }
   }
   if (type === 'summary') {
     jsonArray(o.quantileValues, `${path}.quantileValues`).forEach((q, i) => {
       const qo = jsonObject(q, `${path}.quantileValues[${i}]`)
-      p.quantiles.push(jsonDouble(qo.quantile, `${path}.quantileValues[${i}].quantile`))
-      p.quantileValues.push(jsonDouble(qo.value, `${path}.quantileValues[${i}].value`))
+      writeFloat(p.quantiles.w, jsonDouble(qo.quantile, `${path}.quantileValues[${i}].quantile`))
+      writeFloat(p.quantileValues.w, jsonDouble(qo.value, `${path}.quantileValues[${i}].value`))
+      p.quantiles.n++
+      p.quantileValues.n++
     })
   }
-  jsonArray(o.exemplars, `${path}.exemplars`).forEach((ev, i) => {
-    const epath = `${path}.exemplars[${i}]`
-    const e = jsonObject(ev, epath)
-    const value = e.asInt !== undefined && e.asInt !== null ? jsonInt64Number(e.asInt, `${epath}.asInt`) : jsonDouble(e.asDouble, `${epath}.asDouble`)
-    addExemplar(p, jsonMapText(e.filteredAttributes, `${epath}.filteredAttributes`), jsonUint64(e.timeUnixNano, `${epath}.timeUnixNano`), value, jsonId(e.traceId, `${epath}.traceId`, 16), jsonId(e.spanId, `${epath}.spanId`, 8))
-  })
-  validate(p)
-  return p
+  jsonArray(o.exemplars, `${path}.exemplars`).forEach((ev, i) => jsonExemplar(ev, `${path}.exemplars[${i}]`, p))
 }
 
-// ---- rows (after the 11 shared leading columns) ----
-
-function pointHead(rows: RowBuffer, p: Point): void {
-  rows.text(p.attributes)
-  rows.tab()
-  rows.text(p.start)
-  rows.tab()
-  rows.text(p.time)
-  rows.tab()
+function jsonExemplar(v: Json, path: string, p: PointState): void {
+  const e = jsonObject(v, path)
+  const x = p.exemplars
+  const value = e.asInt !== undefined && e.asInt !== null ? jsonInt64Number(e.asInt, `${path}.asInt`) : jsonDouble(e.asDouble, `${path}.asDouble`)
+  jsonAttributesBin(e.filteredAttributes, `${path}.filteredAttributes`, x.attributes.w)
+  const [lo, hi] = jsonUint64Halves(e.timeUnixNano, `${path}.timeUnixNano`)
+  writeNanosClamped(x.times.w, lo, hi)
+  writeFloat(x.values.w, value)
+  const traceId = jsonIdInto(e.traceId, `${path}.traceId`, 16, x.traceIds.w)
+  const spanId = jsonIdInto(e.spanId, `${path}.spanId`, 8, x.spanIds.w)
+  if (traceId === ID_BAD || spanId === ID_BAD) p.badExemplarId = true
+  x.n++
 }
 
-function exemplars(rows: RowBuffer, e: Exemplars): void {
-  for (const list of [e.attributes, e.times, e.values, e.spanIds, e.traceIds]) {
-    rows.text(arrayText(list))
-    rows.tab()
+// ---- rows (after the 11 leading columns every metric table shares) ----
+
+function writePointHead(out: BinaryWriter, p: PointState): void {
+  p.attributes.writeTo(out)
+  out.u64(p.startLo, p.startHi)
+  out.u64(p.timeLo, p.timeHi)
+}
+
+function writeStats(out: BinaryWriter, p: PointState): void {
+  out.u64(p.countLo, p.countHi)
+  writeFloat(out, p.sum)
+}
+
+function writeTail(out: BinaryWriter, p: PointState, temporality: number): void {
+  p.exemplars.writeTo(out)
+  out.u32(p.flags)
+  writeFloat(out, p.min)
+  writeFloat(out, p.max)
+  out.i32(temporality)
+}
+
+/** Writes the point's columns of a `type` table, in the order collector/tables.ts declares them. */
+export function writePointColumns(out: BinaryWriter, p: PointState, type: MetricType, a: Aggregation): void {
+  writePointHead(out, p)
+  switch (type) {
+    case 'gauge':
+    case 'sum':
+      writeFloat(out, p.value)
+      out.u32(p.flags)
+      p.exemplars.writeTo(out)
+      if (type === 'sum') {
+        out.i32(a.temporality)
+        out.bool(a.monotonic)
+      }
+      break
+    case 'histogram':
+      writeStats(out, p)
+      p.bucketCounts.writeTo(out)
+      p.bounds.writeTo(out)
+      writeTail(out, p, a.temporality)
+      break
+    case 'exponentialHistogram':
+      writeStats(out, p)
+      out.i32(p.scale)
+      out.u64(p.zeroCountLo, p.zeroCountHi)
+      out.i32(p.positiveOffset)
+      p.positive.writeTo(out)
+      out.i32(p.negativeOffset)
+      p.negative.writeTo(out)
+      writeTail(out, p, a.temporality)
+      break
+    case 'summary':
+      writeStats(out, p)
+      p.quantiles.writeTo(out)
+      p.quantileValues.writeTo(out)
+      out.u32(p.flags)
+      break
   }
 }
-
-function cells(rows: RowBuffer, ...values: string[]): void {
-  for (const v of values) {
-    rows.text(v)
-    rows.tab()
-  }
-}
-
-export function writeGauge(rows: RowBuffer, p: Point): void {
-  pointHead(rows, p)
-  cells(rows, float(p.value), String(p.flags))
-  exemplars(rows, p.exemplars)
-}
-
-export function writeSum(rows: RowBuffer, p: Point, temporality: number, monotonic: boolean): void {
-  writeGauge(rows, p)
-  cells(rows, String(temporality), monotonic ? 'true' : 'false')
-}
-
-export function writeHistogram(rows: RowBuffer, p: Point, temporality: number): void {
-  pointHead(rows, p)
-  cells(rows, p.count, float(p.sum), arrayText(p.bucketCounts), arrayText(p.bounds.map(float)))
-  exemplars(rows, p.exemplars)
-  cells(rows, String(p.flags), float(p.min), float(p.max), String(temporality))
-}
-
-export function writeExponentialHistogram(rows: RowBuffer, p: Point, temporality: number): void {
-  pointHead(rows, p)
-  cells(rows, p.count, float(p.sum), String(p.scale), p.zeroCount, String(p.positiveOffset), arrayText(p.positiveCounts), String(p.negativeOffset), arrayText(p.negativeCounts))
-  exemplars(rows, p.exemplars)
-  cells(rows, String(p.flags), float(p.min), float(p.max), String(temporality))
-}
-
-export function writeSummary(rows: RowBuffer, p: Point): void {
-  pointHead(rows, p)
-  cells(rows, p.count, float(p.sum), arrayText(p.quantiles.map(float)), arrayText(p.quantileValues.map(float)), String(p.flags))
-}
-
-

@@ -6,19 +6,28 @@
 // other labels, le and quantile included, become the point's attributes.
 // Types come from the metadata Prometheus sends; without it, a name ending in
 // _total is a counter and a _bucket series with an le label marks its family
-// as a histogram.
+// as a histogram. Rows are RowBinary in the columns collector/tables.ts
+// declares; label names and values are copied from the body as they are.
 
 import { OTEL_TABLES } from '../../storage/index.ts'
-import { MapText, tsvField } from '../rows/tsv.ts'
-import { Decoded, nanosText, type Retention } from '../otlp/decoded.ts'
-import { float } from '../otlp/metric-points.ts'
-import { METRIC_TYPE, type Metadata, type Series, type WriteRequest } from './decode.ts'
+import { BinaryWriter, stringBytes } from '../rows/binary.ts'
+import { flatRows } from '../rows/flat.ts'
+import { Decoded, type Retention } from '../otlp/decoded.ts'
+import { writeFloat } from '../otlp/metric-points.ts'
+import { ProtoReader } from '../otlp/proto-reader.ts'
+import { METRIC_TYPE, SeriesState, scanWriteRequest, type Metadata } from './decode.ts'
 
 const MAX_FAMILIES = 100_000
 
+interface Family extends Metadata {
+  /** help and unit as RowBinary Strings */
+  helpBytes: Buffer
+  unitBytes: Buffer
+}
+
 /** Metric metadata from earlier requests (Prometheus sends it apart from samples, about once a minute). */
 export class MetadataCache {
-  private readonly families = new Map<string, Metadata>()
+  private readonly families = new Map<string, Family>()
 
   remember(m: Metadata): void {
     if (!m.family) return
@@ -26,11 +35,11 @@ export class MetadataCache {
       const oldest = this.families.keys().next().value
       if (oldest !== undefined) this.families.delete(oldest)
     }
-    this.families.set(m.family, m)
+    this.families.set(m.family, { ...m, helpBytes: stringBytes(m.help), unitBytes: stringBytes(m.unit) })
   }
 
   /** The family a series name belongs to: itself, or its base without a histogram/summary suffix. */
-  lookup(name: string): Metadata | undefined {
+  lookup(name: string): Family | undefined {
     const exact = this.families.get(name)
     if (exact) return exact
     const base = name.replace(/_(bucket|sum|count|total)$/, '')
@@ -42,7 +51,7 @@ export class MetadataCache {
 
 type Kind = 'sum' | 'gauge'
 
-function kindOf(name: string, labels: Map<string, string>, meta: Metadata | undefined, histogramFamilies: Set<string>): Kind {
+function kindOf(name: string, hasQuantile: boolean, meta: Metadata | undefined, histogramFamilies: Set<string>): Kind {
   if (meta) {
     switch (meta.type) {
       case METRIC_TYPE.counter:
@@ -50,7 +59,7 @@ function kindOf(name: string, labels: Map<string, string>, meta: Metadata | unde
       case METRIC_TYPE.histogram:
         return /_(bucket|sum|count)$/.test(name) ? 'sum' : 'gauge'
       case METRIC_TYPE.summary:
-        return labels.has('quantile') ? 'gauge' : 'sum'
+        return hasQuantile ? 'gauge' : 'sum'
       default:
         return 'gauge'
     }
@@ -60,49 +69,240 @@ function kindOf(name: string, labels: Map<string, string>, meta: Metadata | unde
   return base !== name && histogramFamilies.has(base) ? 'sum' : 'gauge'
 }
 
-export function mapWriteRequest(req: WriteRequest, cache: MetadataCache, retention?: Retention): Decoded {
+// ---- labels, as byte ranges of the body ----
+
+const NAME = stringBytes('__name__')
+const JOB = stringBytes('job')
+const INSTANCE = stringBytes('instance')
+const LE = stringBytes('le')
+const QUANTILE = stringBytes('quantile')
+const SERVICE_NAME = stringBytes('service.name')
+const SERVICE_INSTANCE_ID = stringBytes('service.instance.id')
+const EMPTY_STRING = Buffer.from([0])
+
+/** Whether the String at buf[start, end) (absent: start < 0, the empty string) is `s` (a String's bytes, minimally encoded). */
+function isString(buf: Buffer, start: number, end: number, s: Buffer): boolean {
+  if (start < 0) return s.length === 1 && s[0] === 0
+  if (end - start !== s.length) return false
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s[i]) return false
+  return true
+}
+
+/** Compares two Strings of the body by their bytes (absent ones are empty): negative, 0 or positive. */
+function compareStrings(buf: Buffer, a: number, aEnd: number, b: number, bEnd: number): number {
+  const aStart = a < 0 ? aEnd : contentStart(buf, a)
+  const bStart = b < 0 ? bEnd : contentStart(buf, b)
+  const n = Math.min(aEnd - aStart, bEnd - bStart)
+  for (let i = 0; i < n; i++) {
+    const d = buf[aStart + i]! - buf[bStart + i]!
+    if (d !== 0) return d
+  }
+  return aEnd - aStart - (bEnd - bStart)
+}
+
+const sameString = (buf: Buffer, a: number, aEnd: number, b: number, bEnd: number) => compareStrings(buf, a, aEnd, b, bEnd) === 0
+
+/** Where the bytes of the String at `at` start (after its length prefix). */
+function contentStart(buf: Buffer, at: number): number {
+  while (buf[at]! >= 0x80) at++
+  return at + 1
+}
+
+const isEmpty = (buf: Buffer, start: number, end: number) => start < 0 || contentStart(buf, start) === end
+
+/** The index (in labels, a multiple of 4) of the label the series keeps for the name at `i`: the last one with that name, as a map keeps it. */
+function lastWithName(buf: Buffer, labels: number[], i: number): number {
+  let last = i
+  for (let j = i + 4; j < labels.length; j += 4) if (sameString(buf, labels[i]!, labels[i + 1]!, labels[j]!, labels[j + 1]!)) last = j
+  return last
+}
+
+function seenBefore(buf: Buffer, labels: number[], i: number): boolean {
+  for (let j = 0; j < i; j += 4) if (sameString(buf, labels[i]!, labels[i + 1]!, labels[j]!, labels[j + 1]!)) return true
+  return false
+}
+
+function writeString(w: BinaryWriter, buf: Buffer, start: number, end: number): void {
+  if (start < 0) w.u8(0)
+  else w.raw(buf, start, end)
+}
+
+/**
+ * The labels of one series, as a map would hold them: a name given twice keeps
+ * its first place and its last value (Prometheus sends names sorted, so each
+ * once: checked on neighbours, the slower search only when they are not sorted).
+ */
+class LabelView {
+  buf: Buffer = EMPTY_STRING
+  labels: number[] = []
+  unique = true
+  name = -1
+  job = -1
+  instance = -1
+  hasQuantile = false
+  attributes = 0
+
+  load(buf: Buffer, labels: number[]): void {
+    this.buf = buf
+    this.labels = labels
+    let sorted = true
+    for (let i = 4; i < labels.length && sorted; i += 4) sorted = compareStrings(buf, labels[i - 4]!, labels[i - 3]!, labels[i]!, labels[i + 1]!) < 0
+    this.unique = sorted || !labels.some((_, i) => i % 4 === 0 && i > 0 && seenBefore(buf, labels, i))
+    this.name = this.job = this.instance = -1
+    this.hasQuantile = false
+    this.attributes = 0
+    for (let i = 0; i < labels.length; i += 4) {
+      if (!this.kept(i)) continue
+      const [s, e] = [labels[i]!, labels[i + 1]!]
+      if (isString(buf, s, e, NAME)) this.name = this.valueOf(i)
+      else if (isString(buf, s, e, JOB)) this.job = this.valueOf(i)
+      else if (isString(buf, s, e, INSTANCE)) this.instance = this.valueOf(i)
+      else {
+        if (isString(buf, s, e, QUANTILE)) this.hasQuantile = true
+        this.attributes++
+      }
+    }
+  }
+
+  /** Whether the label at `i` holds its name's place (the first with that name). */
+  kept(i: number): boolean {
+    return this.unique || !seenBefore(this.buf, this.labels, i)
+  }
+
+  /** The label whose value the name at `i` takes. */
+  valueOf(i: number): number {
+    return this.unique ? i : lastWithName(this.buf, this.labels, i)
+  }
+
+  /** Whether label `at` (-1: none) has a non-empty value. */
+  present(at: number): boolean {
+    return at >= 0 && !isEmpty(this.buf, this.labels[at + 2]!, this.labels[at + 3]!)
+  }
+
+  writeValue(w: BinaryWriter, at: number): void {
+    if (at < 0) w.u8(0)
+    else writeString(w, this.buf, this.labels[at + 2]!, this.labels[at + 3]!)
+  }
+
+  /** The labels other than __name__, job and instance, as a Map. */
+  writeAttributes(w: BinaryWriter): void {
+    w.varint(this.attributes)
+    const { buf, labels } = this
+    for (let i = 0; i < labels.length; i += 4) {
+      if (!this.kept(i)) continue
+      const [s, e] = [labels[i]!, labels[i + 1]!]
+      if (isString(buf, s, e, NAME) || isString(buf, s, e, JOB) || isString(buf, s, e, INSTANCE)) continue
+      writeString(w, buf, s, e)
+      this.writeValue(w, this.valueOf(i))
+    }
+  }
+
+  nameText(): string {
+    if (this.name < 0) return ''
+    const s = this.labels[this.name + 2]!
+    return s < 0 ? '' : this.buf.toString('utf8', contentStart(this.buf, s), this.labels[this.name + 3])
+  }
+}
+
+// ---- rows ----
+
+const series = new SeriesState()
+const labelView = new LabelView()
+const head = new BinaryWriter(4 * 1024)
+
+/** Latest sample time that fits DateTime64(9) (year 2262), in milliseconds. */
+const MAX_MS = 9_223_372_036_854
+
+export function mapWriteRequest(body: Buffer, cache: MetadataCache, retention?: Retention): Decoded {
+  const req = scanWriteRequest(body)
   for (const m of req.metadata) cache.remember(m)
   const out = new Decoded(retention)
+  const r = new ProtoReader(body)
   // Classic histograms without metadata: a _bucket series with le marks its family.
   const histogramFamilies = new Set<string>()
-  for (const s of req.series) {
-    const name = s.labels.get('__name__') ?? ''
-    if (name.endsWith('_bucket') && s.labels.has('le')) histogramFamilies.add(name.slice(0, -'_bucket'.length))
+  const names: string[] = []
+  for (let i = 0; i < req.series.length; i += 2) {
+    r.pos = req.series[i]!
+    series.read(r, req.series[i + 1]!, false)
+    labelView.load(body, series.labels)
+    const name = labelView.nameText()
+    names.push(name)
+    if (name.endsWith('_bucket') && series.labels.some((_, j) => j % 4 === 0 && isString(body, series.labels[j]!, series.labels[j + 1]!, LE))) {
+      histogramFamilies.add(name.slice(0, -'_bucket'.length))
+    }
   }
-  for (const s of req.series) writeSeries(out, s, cache, histogramFamilies)
+  for (let i = 0; i < req.series.length; i += 2) {
+    r.pos = req.series[i]!
+    series.read(r, req.series[i + 1]!, true)
+    writeSeries(out, names[i / 2]!, body, cache, histogramFamilies)
+  }
   return out
 }
 
-function writeSeries(out: Decoded, s: Series, cache: MetadataCache, histogramFamilies: Set<string>): void {
-  const name = s.labels.get('__name__') ?? ''
+/** Writes the columns of a series' rows up to its samples' times into `head`. */
+function writeHead(labels: LabelView, meta: Family | undefined): void {
+  const h = head
+  h.reset()
+  const job = labels.present(labels.job)
+  const instance = labels.present(labels.instance)
+  h.varint((job ? 1 : 0) + (instance ? 1 : 0))
+  if (job) {
+    h.raw(SERVICE_NAME, 0, SERVICE_NAME.length)
+    labels.writeValue(h, labels.job)
+  }
+  if (instance) {
+    h.raw(SERVICE_INSTANCE_ID, 0, SERVICE_INSTANCE_ID.length)
+    labels.writeValue(h, labels.instance)
+  }
+  // ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount (UInt32), ScopeSchemaUrl
+  h.raw(EMPTY_SCOPE, 0, EMPTY_SCOPE.length)
+  if (job) labels.writeValue(h, labels.job)
+  else h.u8(0)
+  labels.writeValue(h, labels.name)
+  for (const b of [meta?.helpBytes ?? EMPTY_STRING, meta?.unitBytes ?? EMPTY_STRING]) h.raw(b, 0, b.length)
+  labels.writeAttributes(h)
+  h.u64(0, 0) // StartTimeUnix: unknown
+}
+
+const EMPTY_SCOPE = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0])
+/** Flags 0 and five empty exemplar arrays, then (sums) cumulative temporality and monotonic. */
+const GAUGE_TAIL = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0])
+const SUM_TAIL = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1])
+
+function writeSeries(out: Decoded, name: string, body: Buffer, cache: MetadataCache, histogramFamilies: Set<string>): void {
+  const s = series
   if (s.histograms > 0) out.reject(`${name}: native histogram samples are not stored`, s.histograms)
   if (name === '') {
     out.reject('series without a __name__ label', s.values.length)
     return
   }
+  if (s.values.length === 0) return
+  const labels = labelView
+  labels.load(body, s.labels)
   const meta = cache.lookup(name)
-  const kind = kindOf(name, s.labels, meta, histogramFamilies)
-  const job = s.labels.get('job') ?? ''
-  const instance = s.labels.get('instance') ?? ''
-  const resource = new MapText()
-  if (job) resource.add('service.name', job)
-  if (instance) resource.add('service.instance.id', instance)
-  const attributes = new MapText()
-  for (const [k, v] of s.labels) if (k !== '__name__' && k !== 'job' && k !== 'instance') attributes.add(k, v)
-  // ResourceAttributes … MetricUnit (11 columns), then Attributes and StartTimeUnix (unknown: 0).
-  const head = [resource.toString(), '', '', '', '{}', '0', '', tsvField(job), tsvField(name), tsvField(meta?.help ?? ''), tsvField(meta?.unit ?? ''), attributes.toString(), '0'.repeat(19)].join('\t')
-  const tail = kind === 'sum' ? '\t0\t[]\t[]\t[]\t[]\t[]\t2\ttrue\n' : '\t0\t[]\t[]\t[]\t[]\t[]\n'
-  const rows = out.rows(kind === 'sum' ? OTEL_TABLES.sum : OTEL_TABLES.gauge)
+  const kind = kindOf(name, labels.hasQuantile, meta, histogramFamilies)
+  writeHead(labels, meta)
+  const tail = kind === 'sum' ? SUM_TAIL : GAUGE_TAIL
+  const rows = flatRows(out.tables, kind === 'sum' ? OTEL_TABLES.sum : OTEL_TABLES.gauge)
+  const w = rows.out
+  const what = `${name}: sample`
   for (let i = 0; i < s.values.length; i++) {
-    const value = s.values[i]!
     const ms = s.timestampsMs[i]!
-    const time = ms >= 0 ? nanosText(`${ms}000000`) : undefined
-    if (time === undefined) {
+    if (!(ms >= 0 && ms <= MAX_MS)) {
       out.reject(`${name}: sample timestamp out of range`)
       continue
     }
-    if (out.rejectExpired(time, `${name}: sample`)) continue
-    rows.lines(`${head}\t${time}\t${float(value)}${tail}`, 1)
+    // ms × 10⁶ as 64-bit halves, exactly: ms < 2^44, split at 2^22 so each product stays below 2^53.
+    const high = Math.floor(ms / 4194304) * 1e6
+    const lowPart = (high % 1024) * 4194304 + (ms % 4194304) * 1e6
+    const lo = lowPart % 4294967296
+    const hi = Math.floor(high / 1024) + Math.floor(lowPart / 4294967296)
+    if (out.rejectExpiredNs(lo, hi, what)) continue
+    w.raw(head.buf, 0, head.pos)
+    w.u64(lo, hi)
+    writeFloat(w, s.values[i]!)
+    w.raw(tail, 0, tail.length)
+    rows.rows++
     out.accepted++
   }
 }
