@@ -2,15 +2,17 @@
 // OpenTelemetry SDK's own serializers, then POSTs them to the collector with a
 // fixed number in flight and reports items per second. Runs in its own process
 // so that its CPU and memory are not the collector's.
-// Usage: ingest-load.ts <url> <traces|logs|metrics> <requests> <concurrency>
+// remote_write bodies are built by hand (Prometheus has no serializer for Node).
+// Usage: ingest-load.ts <url> <traces|logs|metrics|remote_write> <requests> <concurrency>
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs'
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
+import { compressSync } from 'snappy'
 
-const [url, signal, requestsArg, concurrencyArg] = process.argv.slice(2) as [string, 'traces' | 'logs' | 'metrics', string, string]
+const [url, signal, requestsArg, concurrencyArg] = process.argv.slice(2) as [string, 'traces' | 'logs' | 'metrics' | 'remote_write', string, string]
 const requests = Number(requestsArg)
 const concurrency = Number(concurrencyArg)
 const VARIANTS = 8
@@ -104,16 +106,55 @@ async function metricBodies(): Promise<{ bodies: Uint8Array[]; items: number }> 
   return { bodies, items }
 }
 
-const { bodies, items } = signal === 'traces' ? traceBodies() : signal === 'logs' ? await logBodies() : await metricBodies()
-const path = `${url}/v1/${signal}`
+// A WriteRequest as Prometheus sends it: up to 2000 samples (max_samples_per_send),
+// one per series, labels sorted, metadata apart (so types come from the names).
+function remoteWriteBodies(): { bodies: Uint8Array[]; items: number } {
+  const varint = (n: number): number[] => {
+    const out: number[] = []
+    for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80)
+    return [...out, n]
+  }
+  const field = (num: number, bytes: Buffer) => Buffer.concat([Buffer.from([(num << 3) | 2, ...varint(bytes.length)]), bytes])
+  const label = (name: string, value: string) => field(1, Buffer.concat([field(1, Buffer.from(name)), field(2, Buffer.from(value))]))
+  const sample = (value: number, ms: number) => {
+    const v = Buffer.alloc(8)
+    v.writeDoubleLE(value)
+    return field(2, Buffer.concat([Buffer.from([0x09]), v, Buffer.from([0x10, ...varint(ms)])]))
+  }
+  const bodies: Uint8Array[] = []
+  const series = 2000
+  for (let v = 0; v < VARIANTS; v++) {
+    const ms = Date.now() - 60_000 + v * 15_000
+    const parts: Buffer[] = []
+    for (let i = 0; i < series; i++) {
+      const pod = `checkout-7d9f8b-${i % 20}`
+      const labels: [string, string][] =
+        i % 2 === 0
+          ? [['__name__', 'http_requests_total'], ['code', String(200 + (i % 4))], ['instance', `${pod}:8080`], ['job', 'checkout'], ['method', 'GET'], ['route', `/api/r${i % 64}`]]
+          : i % 4 === 1
+            ? [['__name__', 'http_request_duration_seconds_bucket'], ['instance', `${pod}:8080`], ['job', 'checkout'], ['le', String(0.005 * 2 ** (i % 12))], ['route', `/api/r${i % 64}`]]
+            : [['__name__', 'process_resident_memory_bytes'], ['instance', `${pod}:8080`], ['job', 'checkout'], ['shard', String(i)]]
+      parts.push(field(1, Buffer.concat([...labels.map(([n, val]) => label(n, val)), sample(i * 1.5 + v, ms)])))
+    }
+    bodies.push(compressSync(Buffer.concat(parts)))
+  }
+  return { bodies, items: series }
+}
+
+const { bodies, items } =
+  signal === 'traces' ? traceBodies() : signal === 'logs' ? await logBodies() : signal === 'metrics' ? await metricBodies() : remoteWriteBodies()
+const path = signal === 'remote_write' ? `${url}/api/v1/write` : `${url}/v1/${signal}`
+const headers: Record<string, string> =
+  signal === 'remote_write' ? { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' } : { 'content-type': 'application/x-protobuf' }
+const okStatus = signal === 'remote_write' ? 204 : 200
 let sent = 0
 let failed = 0
 async function worker(): Promise<void> {
   while (sent < requests) {
     const body = bodies[sent++ % bodies.length]!
-    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body })
+    const res = await fetch(path, { method: 'POST', headers, body })
     await res.arrayBuffer()
-    if (res.status !== 200) failed++
+    if (res.status !== okStatus) failed++
   }
 }
 const started = performance.now()

@@ -3,7 +3,7 @@
 // embedded store, drives it from a separate sender process, then measures the
 // engine's own ceiling on the same rows (INSERT … SELECT from memory, no
 // parsing) and the bytes on disk. Prints one JSON line.
-// Usage: ingest-run.ts <traces|logs|metrics> <requests> <concurrency>
+// Usage: ingest-run.ts <traces|logs|metrics|remote_write> <requests> <concurrency>
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -14,11 +14,12 @@ import { allMigrations } from '../cli/index.ts'
 import { createCollector } from '../collector/index.ts'
 import { tempDir } from '../test/support/temp.ts'
 
-const [signal, requests, concurrency] = process.argv.slice(2) as ['traces' | 'logs' | 'metrics', string, string]
+const [signal, requests, concurrency] = process.argv.slice(2) as ['traces' | 'logs' | 'metrics' | 'remote_write', string, string]
 const TABLES: Record<string, string[]> = {
   traces: [OTEL_TABLES.traces],
   logs: [OTEL_TABLES.logs],
   metrics: [OTEL_TABLES.sum, OTEL_TABLES.histogram, OTEL_TABLES.gauge],
+  remote_write: [OTEL_TABLES.sum, OTEL_TABLES.gauge],
 }
 
 const dir = tempDir('cairn-bench-')

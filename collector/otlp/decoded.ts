@@ -118,8 +118,3 @@ export function nanosText(decimal: string): string | undefined {
   if (decimal.length > 19 || decimal > MAX_NANOS) return undefined
   return decimal
 }
-
-/** As nanosText, clamped to the range (for timestamps inside arrays: events, exemplars). */
-export function nanosTextClamped(decimal: string): string {
-  return nanosText(decimal) ?? MAX_NANOS
-}

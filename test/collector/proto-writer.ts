@@ -54,3 +54,17 @@ export function logsRequest(resource: { attributes: Buffer[]; schemaUrl?: string
   const resourceLogs = Buffer.concat([len(1, resourceMsg), len(2, scopeLogs), ...(resource.schemaUrl ? [len(3, resource.schemaUrl)] : [])])
   return len(1, resourceLogs)
 }
+
+// Metric points: packed repeated fields, sint32, attributes as fields.
+export const concat = (...parts: Buffer[]): Buffer => Buffer.concat(parts)
+export const sint32 = (field: number, n: number): Buffer => uvarint(field, ((n << 1) ^ (n >> 31)) >>> 0)
+const eight = (write: (b: Buffer) => void): Buffer => {
+  const b = Buffer.alloc(8)
+  write(b)
+  return b
+}
+export const packedFixed64 = (field: number, ns: bigint[]): Buffer => len(field, Buffer.concat(ns.map((n) => eight((b) => b.writeBigUInt64LE(n)))))
+export const packedDouble = (field: number, ds: number[]): Buffer => len(field, Buffer.concat(ds.map((d) => eight((b) => b.writeDoubleLE(d)))))
+export const packedVarint = (field: number, ns: (bigint | number)[]): Buffer => len(field, Buffer.concat(ns.map((n) => varint(n))))
+/** A KeyValue field with a string AnyValue. */
+export const stringAttribute = (field: number, key: string, value: string): Buffer => len(field, kv(key, str(value)))

@@ -82,6 +82,30 @@ describe('remote_write mapping', () => {
     expect(await metricValue(c.registry, 'cairn_collector_items_accepted_total', { protocol: 'prometheus_remote_write' })).toBe(5)
   })
 
+  it('keeps NaN and ±Inf samples, the last value of a label sent twice, and times up to the end of DateTime64(9)', async () => {
+    const t = 1714557600000
+    const lastMs = 9223372036854 // 2262-04-11T23:47:16.854Z: the last millisecond DateTime64(9) holds
+    const body = Buffer.concat([
+      // Unsorted, with z twice (it keeps its first place and its last value) and an empty instance.
+      series([['job', 'edge'], ['__name__', 'rw_edge'], ['z', 'first'], ['a', '1'], ['z', 'last'], ['instance', '']], [sample(NaN, t), sample(Infinity, t + 1), sample(-Infinity, t + 2), sample(4, lastMs), sample(5, lastMs + 1)]),
+    ])
+    const rejectedBefore = await metricValue(c.registry, 'cairn_collector_items_rejected_total', { protocol: 'prometheus_remote_write' })
+    const res = await write(compressSync(body))
+    expect(res.status).toBe(204)
+    const rows = await h.storage.query(
+      `SELECT toString(Value) AS v, toString(toUnixTimestamp64Milli(TimeUnix)) AS ms, Attributes, mapKeys(Attributes) AS keys, ResourceAttributes, ServiceName, toString(toUnixTimestamp64Nano(StartTimeUnix)) AS start
+       FROM otel_metrics_gauge WHERE MetricName = 'rw_edge' ORDER BY TimeUnix`,
+    )
+    expect(rows.map((r) => [r.v, r.ms])).toEqual([
+      ['nan', String(t)],
+      ['inf', String(t + 1)],
+      ['-inf', String(t + 2)],
+      ['4', String(lastMs)],
+    ])
+    expect(rows[0]).toMatchObject({ Attributes: { z: 'last', a: '1' }, keys: ['z', 'a'], ResourceAttributes: { 'service.name': 'edge' }, ServiceName: 'edge', start: '0' })
+    expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { protocol: 'prometheus_remote_write' })).toBe(rejectedBefore + 1)
+  })
+
   it('answers bad bodies with 400, other encodings with 415, and keeps serving', async () => {
     const cases: [string, Promise<Response>, number, RegExp][] = [
       ['not snappy', write(Buffer.from([0x05, 0xff, 0xff])), 400, /snappy/],
