@@ -97,8 +97,13 @@ export class SeriesState {
         r.expect(t, WIRE_LEN, 'Label')
         const start = r.pos
         r.pos = r.delimited(end)
-        if (t >>> 3 === 1) [name, nameEnd] = [start, r.pos]
-        else [value, valueEnd] = [start, r.pos]
+        if (t >>> 3 === 1) {
+          name = start
+          nameEnd = r.pos
+        } else {
+          value = start
+          valueEnd = r.pos
+        }
       } else r.skip(t & 7, end)
     }
     this.labels.push(name, nameEnd, value, valueEnd)

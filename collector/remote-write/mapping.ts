@@ -15,7 +15,7 @@ import { flatRows } from '../rows/flat.ts'
 import { Decoded, type Retention } from '../otlp/decoded.ts'
 import { writeFloat } from '../otlp/metric-points.ts'
 import { ProtoReader } from '../otlp/proto-reader.ts'
-import { METRIC_TYPE, SeriesState, scanWriteRequest, type Metadata } from './decode.ts'
+import { METRIC_TYPE, SeriesState, scanWriteRequest, type Metadata, type WriteRequest } from './decode.ts'
 
 const MAX_FAMILIES = 100_000
 
@@ -51,7 +51,7 @@ export class MetadataCache {
 
 type Kind = 'sum' | 'gauge'
 
-function kindOf(name: string, hasQuantile: boolean, meta: Metadata | undefined, histogramFamilies: Set<string>): Kind {
+function kindOf(name: string, hasQuantile: boolean, meta: Metadata | undefined, histogramFamilies: () => Set<string>): Kind {
   if (meta) {
     switch (meta.type) {
       case METRIC_TYPE.counter:
@@ -66,7 +66,7 @@ function kindOf(name: string, hasQuantile: boolean, meta: Metadata | undefined, 
   }
   if (name.endsWith('_total')) return 'sum'
   const base = name.replace(/_(bucket|sum|count)$/, '')
-  return base !== name && histogramFamilies.has(base) ? 'sum' : 'gauge'
+  return base !== name && histogramFamilies().has(base) ? 'sum' : 'gauge'
 }
 
 // ---- labels, as byte ranges of the body ----
@@ -140,6 +140,7 @@ class LabelView {
   job = -1
   instance = -1
   hasQuantile = false
+  hasLe = false
   attributes = 0
 
   load(buf: Buffer, labels: number[]): void {
@@ -149,7 +150,7 @@ class LabelView {
     for (let i = 4; i < labels.length && sorted; i += 4) sorted = compareStrings(buf, labels[i - 4]!, labels[i - 3]!, labels[i]!, labels[i + 1]!) < 0
     this.unique = sorted || !labels.some((_, i) => i % 4 === 0 && i > 0 && seenBefore(buf, labels, i))
     this.name = this.job = this.instance = -1
-    this.hasQuantile = false
+    this.hasQuantile = this.hasLe = false
     this.attributes = 0
     for (let i = 0; i < labels.length; i += 4) {
       if (!this.kept(i)) continue
@@ -159,6 +160,7 @@ class LabelView {
       else if (isString(buf, s, e, INSTANCE)) this.instance = this.valueOf(i)
       else {
         if (isString(buf, s, e, QUANTILE)) this.hasQuantile = true
+        else if (isString(buf, s, e, LE)) this.hasLe = true
         this.attributes++
       }
     }
@@ -208,6 +210,8 @@ class LabelView {
 
 const series = new SeriesState()
 const labelView = new LabelView()
+const scanned = new SeriesState()
+const scannedLabels = new LabelView()
 const head = new BinaryWriter(4 * 1024)
 
 /** Latest sample time that fits DateTime64(9) (year 2262), in milliseconds. */
@@ -218,25 +222,52 @@ export function mapWriteRequest(body: Buffer, cache: MetadataCache, retention?: 
   for (const m of req.metadata) cache.remember(m)
   const out = new Decoded(retention)
   const r = new ProtoReader(body)
-  // Classic histograms without metadata: a _bucket series with le marks its family.
-  const histogramFamilies = new Set<string>()
-  const names: string[] = []
-  for (let i = 0; i < req.series.length; i += 2) {
-    r.pos = req.series[i]!
-    series.read(r, req.series[i + 1]!, false)
-    labelView.load(body, series.labels)
-    const name = labelView.nameText()
-    names.push(name)
-    if (name.endsWith('_bucket') && series.labels.some((_, j) => j % 4 === 0 && isString(body, series.labels[j]!, series.labels[j + 1]!, LE))) {
-      histogramFamilies.add(name.slice(0, -'_bucket'.length))
-    }
-  }
+  const kinds = new SeriesKinds(req, cache)
   for (let i = 0; i < req.series.length; i += 2) {
     r.pos = req.series[i]!
     series.read(r, req.series[i + 1]!, true)
-    writeSeries(out, names[i / 2]!, body, cache, histogramFamilies)
+    labelView.load(body, series.labels)
+    writeSeries(out, labelView.nameText(), kinds)
   }
   return out
+}
+
+/** A series' family metadata and table, worked out once per name (and quantile label) in a request. */
+class SeriesKinds {
+  private readonly known = [new Map<string, [Family | undefined, Kind]>(), new Map<string, [Family | undefined, Kind]>()]
+  private histogramFamilies: Set<string> | undefined
+
+  constructor(
+    private readonly req: WriteRequest,
+    private readonly cache: MetadataCache,
+  ) {}
+
+  of(name: string, hasQuantile: boolean): [Family | undefined, Kind] {
+    const known = this.known[hasQuantile ? 1 : 0]!
+    let k = known.get(name)
+    if (!k) {
+      const meta = this.cache.lookup(name)
+      known.set(name, (k = [meta, kindOf(name, hasQuantile, meta, () => this.families())]))
+    }
+    return k
+  }
+
+  /** Classic histograms without metadata: a _bucket series with an le label marks its family (read once, when first needed). */
+  private families(): Set<string> {
+    if (this.histogramFamilies) return this.histogramFamilies
+    const families = (this.histogramFamilies = new Set<string>())
+    const { body, series: ranges } = this.req
+    // Its own reader and state: the series being written keeps the shared ones.
+    const r = new ProtoReader(body)
+    for (let i = 0; i < ranges.length; i += 2) {
+      r.pos = ranges[i]!
+      scanned.read(r, ranges[i + 1]!, false)
+      scannedLabels.load(body, scanned.labels)
+      const name = scannedLabels.nameText()
+      if (name.endsWith('_bucket') && scannedLabels.hasLe) families.add(name.slice(0, -'_bucket'.length))
+    }
+    return families
+  }
 }
 
 /** Writes the columns of a series' rows up to its samples' times into `head`. */
@@ -269,7 +300,7 @@ const EMPTY_SCOPE = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0])
 const GAUGE_TAIL = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0])
 const SUM_TAIL = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1])
 
-function writeSeries(out: Decoded, name: string, body: Buffer, cache: MetadataCache, histogramFamilies: Set<string>): void {
+function writeSeries(out: Decoded, name: string, kinds: SeriesKinds): void {
   const s = series
   if (s.histograms > 0) out.reject(`${name}: native histogram samples are not stored`, s.histograms)
   if (name === '') {
@@ -278,9 +309,7 @@ function writeSeries(out: Decoded, name: string, body: Buffer, cache: MetadataCa
   }
   if (s.values.length === 0) return
   const labels = labelView
-  labels.load(body, s.labels)
-  const meta = cache.lookup(name)
-  const kind = kindOf(name, labels.hasQuantile, meta, histogramFamilies)
+  const [meta, kind] = kinds.of(name, labels.hasQuantile)
   writeHead(labels, meta)
   const tail = kind === 'sum' ? SUM_TAIL : GAUGE_TAIL
   const rows = flatRows(out.tables, kind === 'sum' ? OTEL_TABLES.sum : OTEL_TABLES.gauge)

@@ -9,6 +9,8 @@ import { allMigrations } from '../../cli/index.ts'
 import { createCollector, type Collector } from '../../collector/index.ts'
 import { startClickHouseShim, type ClickHouseShim } from '../support/clickhouse-http-shim.ts'
 import { tempDir } from '../support/temp.ts'
+import { compressSync } from 'snappy'
+import { concat, doubleField, len, varintField } from './proto-writer.ts'
 
 const dir = tempDir()
 let shim: ClickHouseShim
@@ -80,5 +82,38 @@ describe('collector on a ClickHouse server', () => {
     // The stalled insert may still have completed once released (at-least-once); the acknowledged one is there.
     expect(await bodies('server-down')).toContain('line 0000000000000004')
     expect(await bodies('server-down')).not.toContain('line 0000000000000002')
+  })
+
+  it('writes metric points and remote_write samples as RowBinary over HTTP', async () => {
+    const exemplar = { timeUnixNano: '1714557600000000001', asDouble: 0.5, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }
+    const metrics = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'server-metrics' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'srv.latency', histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: '1714557600000000000', count: '3', sum: 'NaN', bucketCounts: ['1', '2'], explicitBounds: [1], exemplars: [exemplar] }] } },
+                { name: 'srv.depth', gauge: { dataPoints: [{ timeUnixNano: '1714557600000000000', asDouble: '-Infinity' }] } },
+              ],
+            },
+          ],
+        },
+      ],
+    }
+    const res = await fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metrics) })
+    expect(res.status).toBe(200)
+    const [histogram] = await storage.query(
+      "SELECT Count, toString(Sum) AS sum, BucketCounts, ExplicitBounds, Exemplars.Value AS ev, Exemplars.TraceId AS et FROM otel_metrics_histogram WHERE ServiceName = 'server-metrics'",
+    )
+    expect(histogram).toEqual({ Count: '3', sum: 'nan', BucketCounts: ['1', '2'], ExplicitBounds: [1], ev: [0.5], et: ['4bf92f3577b34da6a3ce929d0e0e4736'] })
+    expect(await storage.query("SELECT toString(Value) AS v FROM otel_metrics_gauge WHERE ServiceName = 'server-metrics'")).toEqual([{ v: '-inf' }])
+
+    const label = (name: string, value: string) => len(1, concat(len(1, name), len(2, value)))
+    const sample = len(2, concat(doubleField(1, 42), varintField(2, 1714557600000)))
+    const write = len(1, concat(label('__name__', 'srv_requests_total'), label('job', 'srv'), sample))
+    const rw = await fetch(`${url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, body: compressSync(write) })
+    expect(rw.status).toBe(204)
+    expect(await storage.query("SELECT Value, ServiceName, IsMonotonic FROM otel_metrics_sum WHERE MetricName = 'srv_requests_total'")).toEqual([{ Value: 42, ServiceName: 'srv', IsMonotonic: true }])
   })
 })
