@@ -10,7 +10,7 @@ import { createCollector, type Collector } from '../../collector/index.ts'
 import { startClickHouseShim, type ClickHouseShim } from '../support/clickhouse-http-shim.ts'
 import { tempDir } from '../support/temp.ts'
 import { compressSync } from 'snappy'
-import { concat, doubleField, len, varintField } from './proto-writer.ts'
+import { concat, double, len, uvarint } from './proto-writer.ts'
 
 const dir = tempDir()
 let shim: ClickHouseShim
@@ -110,7 +110,7 @@ describe('collector on a ClickHouse server', () => {
     expect(await storage.query("SELECT toString(Value) AS v FROM otel_metrics_gauge WHERE ServiceName = 'server-metrics'")).toEqual([{ v: '-inf' }])
 
     const label = (name: string, value: string) => len(1, concat(len(1, name), len(2, value)))
-    const sample = len(2, concat(doubleField(1, 42), varintField(2, 1714557600000)))
+    const sample = len(2, concat(double(1, 42), uvarint(2, 1714557600000)))
     const write = len(1, concat(label('__name__', 'srv_requests_total'), label('job', 'srv'), sample))
     const rw = await fetch(`${url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, body: compressSync(write) })
     expect(rw.status).toBe(204)
