@@ -1,15 +1,17 @@
 // One measured run of bench/ingest for one signal, in a fresh process (chDB
 // allows one data directory per process): starts the collector on the
-// embedded store, drives it from a separate sender process, then measures the
-// engine's own ceiling on the same rows (INSERT … SELECT from memory, no
-// parsing) and the bytes on disk. Prints one JSON line.
+// embedded store, drives it from a separate sender process, then measures on
+// the same rows: the bytes on disk; the engine alone writing the very batches
+// the collector wrote (replayed one after another, as the collector does, with
+// no HTTP and no decoding); and the engine's ceiling (one INSERT … SELECT from
+// memory, no parsing). Prints one JSON line.
 // Usage: ingest-run.ts <traces|logs|metrics|remote_write> <requests> <concurrency>
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { configSchema } from '../config/index.ts'
 import { createLogger, createMetricsRegistry } from '../instrumentation/index.ts'
-import { migrate, openStorage, otelTables, OTEL_TABLES } from '../storage/index.ts'
+import { migrate, openStorage, otelTables, OTEL_TABLES, type RawInsertFormat } from '../storage/index.ts'
 import { allMigrations } from '../cli/index.ts'
 import { createCollector } from '../collector/index.ts'
 import { tempDir } from '../test/support/temp.ts'
@@ -26,6 +28,13 @@ const dir = tempDir('cairn-bench-')
 const config = configSchema.parse({ storage: { dataDir: dir.path, ttlDays: { traces: 0, logs: 0, metrics: 0 } } })
 const storage = await openStorage(config.storage)
 await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+// Keep a copy of every batch the collector writes, for the replay.
+const batches: { table: string; format: RawInsertFormat; payload: Buffer }[] = []
+const insertRaw = storage.insertRaw.bind(storage)
+storage.insertRaw = (table, format, payload) => {
+  batches.push({ table, format, payload: Buffer.from(payload) })
+  return insertRaw(table, format, payload)
+}
 const registry = createMetricsRegistry()
 const collector = createCollector({ config: configSchema.parse({ collector: { port: 0 } }).collector, host: '127.0.0.1', storage, logger: createLogger('warn'), registry })
 const port = await collector.start()
@@ -49,6 +58,20 @@ for (const t of TABLES[signal]!) {
   bytesOnDisk += Number(row!.b)
 }
 
+// The engine alone: the same batches written again into emptied tables, one
+// at a time per table and tables side by side, as the collector writes them.
+for (const t of TABLES[signal]!) await storage.command(`TRUNCATE TABLE ${t}`)
+const byTable = new Map<string, typeof batches>()
+for (const b of batches) byTable.set(b.table, [...(byTable.get(b.table) ?? []), b])
+const replayStarted = performance.now()
+await Promise.all([...byTable.values()].map(async (list) => {
+  for (const b of list) await insertRaw(b.table, b.format, b.payload)
+}))
+const replaySeconds = (performance.now() - replayStarted) / 1000
+let replayed = 0
+for (const t of TABLES[signal]!) replayed += await count(t)
+if (replayed !== stored) throw new Error(`replay stored ${replayed} rows, the collector ${stored}`)
+
 // The ceiling: the same rows inserted by the engine itself from memory.
 let ceilingSeconds = 0
 for (const t of TABLES[signal]!) {
@@ -68,6 +91,8 @@ process.stdout.write(
     stored,
     failedRequests: sent.failed,
     itemsPerSecond: sent.items / sent.seconds,
+    replayPerSecond: stored / replaySeconds,
+    batches: batches.length,
     ceilingPerSecond: stored / ceilingSeconds,
     peakRssBytes,
     bytesOnDiskPerItem: bytesOnDisk / stored,
