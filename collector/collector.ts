@@ -11,7 +11,7 @@ import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
 import { decodeLogsJson, decodeLogsProto } from './otlp/logs.ts'
 import { decodeMetricsJson, decodeMetricsProto } from './otlp/metrics.ts'
 import { remoteWriteRoute } from './remote-write/receiver.ts'
-import { INSERT_FORMATS } from './tables.ts'
+import { insertFormat } from './tables.ts'
 
 export interface CollectorDeps {
   config: CollectorConfig
@@ -47,7 +47,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     batcherConfig(deps.config, deps.storage.mode),
     async (table, payload) => {
       try {
-        await deps.storage.insertRaw(table, INSERT_FORMATS.get(table) ?? 'TabSeparated', payload)
+        await deps.storage.insertRaw(table, insertFormat(table), payload)
       } catch (err) {
         log.warn({ table, err: (err as Error).message }, 'insert failed')
         throw err

@@ -151,12 +151,19 @@ export const METRIC_COLUMNS = {
 
 const METRIC_FORMATS = Object.entries(METRIC_COLUMNS).map(([table, columns]) => [table, rowBinary(columns)] as const)
 
-/** How the collector's rows are encoded for each table it inserts into as RowBinary. */
+/** The RowBinary columns of each table the collector inserts into, in the order its rows are encoded. */
 export const INSERT_FORMATS: ReadonlyMap<string, RowBinaryFormat> = new Map([
   [INGEST_TABLES.traces, rowBinary(TRACES_COLUMNS)],
   [INGEST_TABLES.logs, rowBinary(LOGS_COLUMNS)],
   ...METRIC_FORMATS,
 ])
+
+/** The format of a table's rows; a table without one is a bug, not a payload to guess at. */
+export function insertFormat(table: string): RowBinaryFormat {
+  const format = INSERT_FORMATS.get(table)
+  if (!format) throw new Error(`the collector has no row format for table ${table}`)
+  return format
+}
 
 export const collectorMigrations: Migration[] = [
   {

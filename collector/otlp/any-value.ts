@@ -64,24 +64,6 @@ export function renderRaw(v: RawValue): string {
 
 // ---- protobuf ----
 
-/** Reads an AnyValue message (the reader sits at its first field) and renders it. */
-export function readAnyValueString(r: ProtoReader, end: number): string {
-  if (r.pos >= end) return ''
-  // The common case: a single string_value field.
-  if (r.buf[r.pos] === 0x0a) {
-    r.pos++
-    const s = r.string(end)
-    return r.pos === end ? s : finishAnyValue(r, end, s)
-  }
-  return renderRaw(readAnyValueRaw(r, end))
-}
-
-function finishAnyValue(r: ProtoReader, end: number, first: RawValue): string {
-  let value = first
-  while (r.pos < end) value = readAnyValueField(r, end, value)
-  return renderRaw(value)
-}
-
 /** Reads one AnyValue message into a RawValue (the last oneof field wins). */
 export function readAnyValueRaw(r: ProtoReader, end: number): RawValue {
   let value: RawValue = null
@@ -171,15 +153,6 @@ function readKeyValueWith<V>(r: ProtoReader, end: number, readValue: (r: ProtoRe
 function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
   const [key, value] = readKeyValueWith<RawValue>(r, end, readAnyValueRaw, null)
   into.entries.set(key, value)
-}
-
-/**
- * Reads a KeyValue message and calls `add(key, renderedValue)`.
- * Used for every attribute list (resource, scope, span, event, link, log, point).
- */
-export function readKeyValue(r: ProtoReader, end: number, add: (key: string, value: string) => void): void {
-  const [key, value] = readKeyValueWith(r, end, readAnyValueString, '')
-  add(key, value)
 }
 
 // ---- protobuf → RowBinary ----

@@ -1,93 +1,14 @@
 // Pieces every OTLP signal shares: resources, instrumentation scopes, ids,
 // timestamps, and the type checks of the JSON encoding.
 
-import { MapText, quoted } from '../rows/tsv.ts'
 import { BinaryWriter, stringBytes } from '../rows/binary.ts'
-import { jsonAttributes, readKeyValue, writeKeyValue } from './any-value.ts'
-import { DecodeError, ProtoReader, WIRE_LEN, WIRE_VARINT, idHex } from './proto-reader.ts'
+import { jsonAttributes, writeKeyValue } from './any-value.ts'
+import { DecodeError, ProtoReader, WIRE_LEN, WIRE_VARINT } from './proto-reader.ts'
 
 export { DecodeError }
 
-/** Resource or scope attributes rendered once, then repeated on every row. */
-export interface Resource {
-  attributes: string
-  serviceName: string
-  schemaUrl: string
-}
-
-export interface Scope {
-  name: string
-  version: string
-  attributes: string
-  droppedAttributesCount: number
-  schemaUrl: string
-}
-
-export const EMPTY_SCOPE: Scope = { name: '', version: '', attributes: '{}', droppedAttributesCount: 0, schemaUrl: '' }
-
-/** Collects attributes into map text, noting service.name on the way. */
-export class AttributeCollector {
-  readonly map = new MapText()
-  serviceName = ''
-  readonly add = (key: string, value: string): void => {
-    if (key === 'service.name') this.serviceName = value
-    this.map.add(key, value)
-  }
-}
-
-/** Reads a Resource message: attributes (1), dropped_attributes_count (2). */
-export function readResource(r: ProtoReader, end: number, schemaUrl = ''): Resource {
-  const attrs = new AttributeCollector()
-  while (r.pos < end) {
-    const tag = r.tag(end)
-    if (tag >>> 3 === 1) {
-      r.expect(tag, WIRE_LEN, 'Resource.attributes')
-      const stop = r.delimited(end)
-      readKeyValue(r, stop, attrs.add)
-      r.pos = stop
-    } else r.skip(tag & 7, end)
-  }
-  return { attributes: attrs.map.toString(), serviceName: attrs.serviceName, schemaUrl }
-}
-
-/** Reads an InstrumentationScope: name (1), version (2), attributes (3), dropped_attributes_count (4). */
-export function readScope(r: ProtoReader, end: number): Scope {
-  const map = new MapText()
-  const scope: Scope = { ...EMPTY_SCOPE }
-  while (r.pos < end) {
-    const tag = r.tag(end)
-    switch (tag >>> 3) {
-      case 1:
-        r.expect(tag, WIRE_LEN, 'InstrumentationScope.name')
-        scope.name = r.string(end)
-        break
-      case 2:
-        r.expect(tag, WIRE_LEN, 'InstrumentationScope.version')
-        scope.version = r.string(end)
-        break
-      case 3: {
-        r.expect(tag, WIRE_LEN, 'InstrumentationScope.attributes')
-        const stop = r.delimited(end)
-        readKeyValue(r, stop, (k, v) => map.add(k, v))
-        r.pos = stop
-        break
-      }
-      case 4:
-        r.expect(tag, WIRE_VARINT, 'InstrumentationScope.dropped_attributes_count')
-        scope.droppedAttributesCount = r.varint32()
-        break
-      default:
-        r.skip(tag & 7, end)
-    }
-  }
-  scope.attributes = map.toString()
-  return scope
-}
-
-// ---- RowBinary ----
-
 /** A resource's columns as RowBinary values, encoded once and repeated on every row of it. */
-export interface ResourceBin {
+export interface Resource {
   /** Map(String, String) */
   attributes: Buffer
   /** String: the service.name attribute */
@@ -95,7 +16,7 @@ export interface ResourceBin {
   schemaUrl: Buffer
 }
 
-export interface ScopeBin {
+export interface Scope {
   name: Buffer
   version: Buffer
   attributes: Buffer
@@ -103,7 +24,7 @@ export interface ScopeBin {
   schemaUrl: Buffer
 }
 
-/** A String and a Map that are empty. */
+/** An empty String, and an empty Map: both a zero length or count. */
 export const EMPTY_STRING = Buffer.from([0])
 export const EMPTY_MAP = EMPTY_STRING
 
@@ -122,7 +43,7 @@ export function writeAttribute(r: ProtoReader, end: number, w: BinaryWriter): bo
 const headScratch = new BinaryWriter()
 
 /** Reads a Resource message: attributes (1), dropped_attributes_count (2). */
-export function readResourceBin(r: ProtoReader, end: number, schemaUrl: Buffer): ResourceBin {
+export function readResource(r: ProtoReader, end: number, schemaUrl: Buffer): Resource {
   const w = headScratch
   w.reset()
   const at = w.beginCount()
@@ -149,12 +70,12 @@ export function stringField(r: ProtoReader, end: number): Buffer {
 }
 
 /** Reads an InstrumentationScope: name (1), version (2), attributes (3), dropped_attributes_count (4). */
-export function readScopeBin(r: ProtoReader, end: number, schemaUrl: Buffer): ScopeBin {
+export function readScope(r: ProtoReader, end: number, schemaUrl: Buffer): Scope {
   const w = headScratch
   w.reset()
   const at = w.beginCount()
   let count = 0
-  const scope: ScopeBin = { name: EMPTY_STRING, version: EMPTY_STRING, attributes: EMPTY_MAP, droppedAttributesCount: 0, schemaUrl }
+  const scope: Scope = { name: EMPTY_STRING, version: EMPTY_STRING, attributes: EMPTY_MAP, droppedAttributesCount: 0, schemaUrl }
   while (r.pos < end) {
     const tag = r.tag(end)
     switch (tag >>> 3) {
@@ -234,7 +155,7 @@ export function jsonUint64Halves(v: Json, path: string): [number, number] {
 }
 
 /** JSON attributes as a RowBinary Map; `onService` gets the service.name value. */
-export function jsonAttributesBin(list: Json, path: string, w: BinaryWriter, onService?: (value: string) => void): void {
+export function jsonAttributeMap(list: Json, path: string, w: BinaryWriter, onService?: (value: string) => void): void {
   const at = w.beginCount()
   let count = 0
   jsonAttributes(list, path, (key, value) => {
@@ -246,20 +167,20 @@ export function jsonAttributesBin(list: Json, path: string, w: BinaryWriter, onS
   w.endCount(at, count)
 }
 
-export function jsonResourceBin(rs: JsonObject, path: string): ResourceBin {
+export function jsonResource(rs: JsonObject, path: string): Resource {
   const resource = rs.resource === undefined || rs.resource === null ? {} : jsonObject(rs.resource, `${path}.resource`)
   const w = headScratch
   w.reset()
   let serviceName = ''
-  jsonAttributesBin(resource.attributes, `${path}.resource.attributes`, w, (v) => (serviceName = v))
+  jsonAttributeMap(resource.attributes, `${path}.resource.attributes`, w, (v) => (serviceName = v))
   return { attributes: Buffer.from(w.view()), serviceName: stringBytes(serviceName), schemaUrl: stringBytes(jsonStr(rs.schemaUrl, `${path}.schemaUrl`)) }
 }
 
-export function jsonScopeBin(ss: JsonObject, path: string): ScopeBin {
+export function jsonScope(ss: JsonObject, path: string): Scope {
   const scope = ss.scope === undefined || ss.scope === null ? {} : jsonObject(ss.scope, `${path}.scope`)
   const w = headScratch
   w.reset()
-  jsonAttributesBin(scope.attributes, `${path}.scope.attributes`, w)
+  jsonAttributeMap(scope.attributes, `${path}.scope.attributes`, w)
   return {
     name: stringBytes(jsonStr(scope.name, `${path}.scope.name`)),
     version: stringBytes(jsonStr(scope.version, `${path}.scope.version`)),
@@ -267,24 +188,6 @@ export function jsonScopeBin(ss: JsonObject, path: string): ScopeBin {
     droppedAttributesCount: jsonInt32(scope.droppedAttributesCount, `${path}.scope.droppedAttributesCount`),
     schemaUrl: stringBytes(jsonStr(ss.schemaUrl, `${path}.schemaUrl`)),
   }
-}
-
-/** Reads a length-delimited attribute list field into `map`. */
-export function readAttributeInto(r: ProtoReader, end: number, map: MapText): void {
-  const stop = r.delimited(end)
-  readKeyValue(r, stop, (k, v) => map.add(k, v))
-  r.pos = stop
-}
-
-/** Reads an id of `size` bytes as lowercase hex; '' when absent or all zero; undefined when the length is wrong. */
-export function readId(r: ProtoReader, end: number, size: number): string | undefined {
-  const stop = r.delimited(end)
-  const len = stop - r.pos
-  const start = r.pos
-  r.pos = stop
-  if (len === 0) return ''
-  if (len !== size) return undefined
-  return idHex(r.buf, start, stop)
 }
 
 // ---- JSON ----
@@ -354,35 +257,6 @@ export function jsonId(v: Json, path: string, size: number): string | undefined 
   return /^0+$/.test(hex) ? '' : hex
 }
 
-export function jsonResource(rs: JsonObject, path: string): Resource {
-  const resource = rs.resource === undefined || rs.resource === null ? {} : jsonObject(rs.resource, `${path}.resource`)
-  const attrs = new AttributeCollector()
-  jsonAttributes(resource.attributes, `${path}.resource.attributes`, attrs.add)
-  return { attributes: attrs.map.toString(), serviceName: attrs.serviceName, schemaUrl: jsonStr(rs.schemaUrl, `${path}.schemaUrl`) }
-}
-
-export function jsonScope(ss: JsonObject, path: string): Scope {
-  const scope = ss.scope === undefined || ss.scope === null ? {} : jsonObject(ss.scope, `${path}.scope`)
-  const map = new MapText()
-  jsonAttributes(scope.attributes, `${path}.scope.attributes`, (k, v) => map.add(k, v))
-  return {
-    name: jsonStr(scope.name, `${path}.scope.name`),
-    version: jsonStr(scope.version, `${path}.scope.version`),
-    attributes: map.toString(),
-    droppedAttributesCount: jsonInt32(scope.droppedAttributesCount, `${path}.scope.droppedAttributesCount`),
-    schemaUrl: jsonStr(ss.schemaUrl, `${path}.schemaUrl`),
-  }
-}
-
-/** Attributes of a JSON item rendered as map text. */
-export function jsonMapText(list: Json, path: string): string {
-  const map = new MapText()
-  jsonAttributes(list, path, (k, v) => map.add(k, v))
-  return map.toString()
-}
-
-export { quoted }
-
 /**
  * Walks resource → scope → item for any signal: the three levels use the same
  * field numbers (group: resource 1, scope groups 2, schema_url 3; scope group:
@@ -390,22 +264,11 @@ export { quoted }
  * their resource and scope are known, whatever order the fields came in.
  */
 export function walkProto(body: Buffer, onItem: (r: ProtoReader, end: number, resource: Resource, scope: Scope) => void): void {
-  const text = (r: ProtoReader, start: number, end: number) => (start < 0 ? '' : r.buf.toString('utf8', r.varintEnd(start), end))
-  walkProtoWith(
-    body,
-    (r, end, url) => readResource(r, end, text(r, url[0], url[1])),
-    (r, end, url) => ({ ...readScope(r, end), schemaUrl: text(r, url[0], url[1]) }),
-    onItem,
-  )
-}
-
-/** walkProto with resources and scopes as RowBinary values. */
-export function walkProtoBin(body: Buffer, onItem: (r: ProtoReader, end: number, resource: ResourceBin, scope: ScopeBin) => void): void {
   const bytes = (r: ProtoReader, start: number, end: number) => (start < 0 ? EMPTY_STRING : Buffer.from(r.buf.subarray(start, end)))
   walkProtoWith(
     body,
-    (r, end, url) => readResourceBin(r, end, bytes(r, url[0], url[1])),
-    (r, end, url) => readScopeBin(r, end, bytes(r, url[0], url[1])),
+    (r, end, url) => readResource(r, end, bytes(r, url[0], url[1])),
+    (r, end, url) => readScope(r, end, bytes(r, url[0], url[1])),
     onItem,
   )
 }
@@ -473,11 +336,6 @@ export interface JsonKeys {
 /** The JSON counterpart of walkProto. */
 export function walkJson(doc: Json, keys: JsonKeys, onItem: (item: Json, path: string, resource: Resource, scope: Scope) => void): void {
   walkJsonWith(doc, keys, jsonResource, jsonScope, onItem)
-}
-
-/** The JSON counterpart of walkProtoBin. */
-export function walkJsonBin(doc: Json, keys: JsonKeys, onItem: (item: Json, path: string, resource: ResourceBin, scope: ScopeBin) => void): void {
-  walkJsonWith(doc, keys, jsonResourceBin, jsonScopeBin, onItem)
 }
 
 function walkJsonWith<R, S>(

@@ -12,19 +12,19 @@ import {
   ID_BAD,
   ID_EMPTY,
   copyString,
-  jsonAttributesBin,
+  jsonAttributeMap,
   jsonIdInto,
   jsonInt32,
   jsonObject,
   jsonStr,
   jsonUint64Halves,
-  walkJsonBin,
-  walkProtoBin,
+  walkJson,
+  walkProto,
   writeAttribute,
   writeId,
   type Json,
-  type ResourceBin,
-  type ScopeBin,
+  type Resource,
+  type Scope,
 } from './common.ts'
 import { jsonAnyValueString, writeAnyValue } from './any-value.ts'
 import { Decoded, type Retention } from './decoded.ts'
@@ -102,7 +102,7 @@ function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
 }
 
 /** Opens the record's resource+scope group when it is not the open one. */
-function enterGroup(rows: GroupedRows, resource: ResourceBin, scope: ScopeBin): void {
+function enterGroup(rows: GroupedRows, resource: Resource, scope: Scope): void {
   if (rows.switches(scope)) {
     rows.open(scope, Buffer.concat([resource.serviceName, resource.schemaUrl, resource.attributes, scope.schemaUrl, scope.name, scope.version, scope.attributes]))
   }
@@ -113,7 +113,7 @@ function enterGroup(rows: GroupedRows, resource: ResourceBin, scope: ScopeBin): 
 export function decodeLogsProto(body: Buffer, retention?: Retention): Decoded {
   const out = new Decoded(retention)
   const rows = out.grouped(INGEST_TABLES.logs, columns, body.length + 4096)
-  walkProtoBin(body, (r, end, resource, scope) => {
+  walkProto(body, (r, end, resource, scope) => {
     enterGroup(rows, resource, scope)
     readLog(r, end, rows.items, log)
     finishLog(out, rows, log)
@@ -190,7 +190,7 @@ function readLog(r: ProtoReader, end: number, cols: ItemColumns, s: LogState): v
 export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
   const out = new Decoded(retention)
   const rows = out.grouped(INGEST_TABLES.logs, columns, 64 * 1024)
-  walkJsonBin(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
+  walkJson(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
     enterGroup(rows, resource, scope)
     jsonLog(item, path, rows.items, log)
     finishLog(out, rows, log)
@@ -199,7 +199,7 @@ export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
   return out
 }
 
-/** Fields are read in the order the TSV decoder read them, so a request with several bad fields names the same one. */
+/** Fields are checked in a fixed order, so a request with several bad fields always names the same one. */
 function jsonLog(v: Json, path: string, cols: ItemColumns, s: LogState): void {
   const o = jsonObject(v, path)
   cols.begin()
@@ -209,7 +209,7 @@ function jsonLog(v: Json, path: string, cols: ItemColumns, s: LogState): void {
   s.severityNumber = jsonInt32(o.severityNumber, `${path}.severityNumber`)
   cols.set(C.severityText).string(jsonStr(o.severityText, `${path}.severityText`))
   cols.set(C.body).string(o.body === undefined || o.body === null ? '' : jsonAnyValueString(o.body, `${path}.body`))
-  jsonAttributesBin(o.attributes, `${path}.attributes`, cols.columns[C.attributes]!)
+  jsonAttributeMap(o.attributes, `${path}.attributes`, cols.columns[C.attributes]!)
   s.flags = jsonInt32(o.flags, `${path}.flags`)
   s.traceId = jsonIdInto(o.traceId, `${path}.traceId`, 16, cols.set(C.traceId))
   s.spanId = jsonIdInto(o.spanId, `${path}.spanId`, 8, cols.set(C.spanId))

@@ -13,7 +13,7 @@
 // span_id 4, trace_id 5}.
 
 import { BinaryWriter } from '../rows/binary.ts'
-import { ID_BAD, ID_EMPTY, jsonArray, jsonAttributesBin, jsonDouble, jsonIdInto, jsonInt32, jsonObject, jsonUint64Halves, writeAttribute, writeId, type Json } from './common.ts'
+import { ID_BAD, ID_EMPTY, jsonArray, jsonAttributeMap, jsonDouble, jsonIdInto, jsonInt32, jsonObject, jsonUint64Halves, writeAttribute, writeId, type Json } from './common.ts'
 import { jsonAttributes } from './any-value.ts'
 import { writeNanosClamped } from './decoded.ts'
 import { DecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, int64ToNumber } from './proto-reader.ts'
@@ -446,7 +446,7 @@ function jsonExemplar(v: Json, path: string, p: PointState): void {
   const e = jsonObject(v, path)
   const x = p.exemplars
   const value = e.asInt !== undefined && e.asInt !== null ? jsonInt64Number(e.asInt, `${path}.asInt`) : jsonDouble(e.asDouble, `${path}.asDouble`)
-  jsonAttributesBin(e.filteredAttributes, `${path}.filteredAttributes`, x.attributes.w)
+  jsonAttributeMap(e.filteredAttributes, `${path}.filteredAttributes`, x.attributes.w)
   const [lo, hi] = jsonUint64Halves(e.timeUnixNano, `${path}.timeUnixNano`)
   writeNanosClamped(x.times.w, lo, hi)
   writeFloat(x.values.w, value)

@@ -14,7 +14,7 @@
 import { OTEL_TABLES } from '../../storage/index.ts'
 import { BinaryWriter, stringBytes } from '../rows/binary.ts'
 import { flatRows } from '../rows/flat.ts'
-import { EMPTY_STRING, jsonBool, jsonInt32, jsonObject, jsonStr, walkJsonBin, walkProtoBin, type Json, type JsonObject, type ResourceBin, type ScopeBin } from './common.ts'
+import { EMPTY_STRING, jsonBool, jsonInt32, jsonObject, jsonStr, walkJson, walkProto, type Json, type JsonObject, type Resource, type Scope } from './common.ts'
 import { Decoded, type Retention } from './decoded.ts'
 import { ProtoReader, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 import { PointState, jsonPoint, readPoint, writePointColumns, type Aggregation, type MetricType } from './metric-points.ts'
@@ -33,7 +33,7 @@ const head = new BinaryWriter(4 * 1024)
 const aggregation: Aggregation = { temporality: 0, monotonic: false }
 
 /** Writes the 11 leading columns every metric table shares, identical for all points of one metric, into `head`. */
-function writeHead(resource: ResourceBin, scope: ScopeBin, name: Buffer | Uint8Array, description: Uint8Array, unit: Uint8Array): void {
+function writeHead(resource: Resource, scope: Scope, name: Buffer | Uint8Array, description: Uint8Array, unit: Uint8Array): void {
   const h = head
   h.reset()
   for (const b of [resource.attributes, resource.schemaUrl, scope.name, scope.version, scope.attributes]) h.raw(b, 0, b.length)
@@ -60,7 +60,7 @@ function writePoint(out: Decoded, type: MetricType, name: string, what: string):
 
 export function decodeMetricsProto(body: Buffer, retention?: Retention): Decoded {
   const out = new Decoded(retention)
-  walkProtoBin(body, (r, end, resource, scope) => readMetric(out, r, end, resource, scope))
+  walkProto(body, (r, end, resource, scope) => readMetric(out, r, end, resource, scope))
   return out
 }
 
@@ -72,7 +72,7 @@ const dataRanges: number[] = []
 /** A string field's RowBinary bytes (its length prefix and bytes as sent), or an empty String when absent. */
 const fieldBytes = (r: ProtoReader, range: number[]) => (range[0]! < 0 ? EMPTY_STRING : r.buf.subarray(range[0]!, range[1]!))
 
-function readMetric(out: Decoded, r: ProtoReader, end: number, resource: ResourceBin, scope: ScopeBin): void {
+function readMetric(out: Decoded, r: ProtoReader, end: number, resource: Resource, scope: Scope): void {
   // The name, description and unit may follow the points: find every field first.
   const name = [-1, -1]
   const description = [-1, -1]
@@ -158,13 +158,13 @@ const JSON_TYPES: MetricType[] = ['gauge', 'sum', 'histogram', 'exponentialHisto
 
 export function decodeMetricsJson(doc: Json, retention?: Retention): Decoded {
   const out = new Decoded(retention)
-  walkJsonBin(doc, { resourceGroups: 'resourceMetrics', scopeGroups: 'scopeMetrics', items: 'metrics' }, (item, path, resource, scope) => {
+  walkJson(doc, { resourceGroups: 'resourceMetrics', scopeGroups: 'scopeMetrics', items: 'metrics' }, (item, path, resource, scope) => {
     jsonMetric(out, item, path, resource, scope)
   })
   return out
 }
 
-function jsonMetric(out: Decoded, v: Json, path: string, resource: ResourceBin, scope: ScopeBin): void {
+function jsonMetric(out: Decoded, v: Json, path: string, resource: Resource, scope: Scope): void {
   const o = jsonObject(v, path)
   const name = jsonStr(o.name, `${path}.name`)
   const description = jsonStr(o.description, `${path}.description`)

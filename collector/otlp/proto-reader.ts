@@ -175,29 +175,7 @@ export function int64ToDecimal(lo: number, hi: number): string {
   return uint64ToDecimal(lo, hi)
 }
 
-/** The value of an unsigned 64-bit pair as a double (exact below 2^53). */
-export function uint64ToNumber(lo: number, hi: number): number {
-  return hi * 4294967296 + lo
-}
-
 /** The value of a signed 64-bit pair as a double. */
 export function int64ToNumber(lo: number, hi: number): number {
   return (hi | 0) * 4294967296 + lo
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-
-/** Lowercase hex of buf[start, end), or '' when every byte is zero (an absent id). */
-export function idHex(buf: Buffer, start: number, end: number): string {
-  let zero = true
-  for (let i = start; i < end; i++) {
-    if (buf[i] !== 0) {
-      zero = false
-      break
-    }
-  }
-  if (zero) return ''
-  let s = ''
-  for (let i = start; i < end; i++) s += HEX[buf[i]!]
-  return s
 }

@@ -16,19 +16,19 @@ import {
   ID_EMPTY,
   copyString,
   jsonArray,
-  jsonAttributesBin,
+  jsonAttributeMap,
   jsonIdInto,
   jsonInt32,
   jsonObject,
   jsonStr,
   jsonUint64Halves,
-  walkJsonBin,
-  walkProtoBin,
+  walkJson,
+  walkProto,
   writeAttribute,
   writeId,
   type Json,
-  type ResourceBin,
-  type ScopeBin,
+  type Resource,
+  type Scope,
 } from './common.ts'
 import { Decoded, type Retention, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
@@ -132,7 +132,7 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
 }
 
 /** Opens the span's resource+scope group when it is not the open one. */
-function enterGroup(rows: GroupedRows, resource: ResourceBin, scope: ScopeBin): void {
+function enterGroup(rows: GroupedRows, resource: Resource, scope: Scope): void {
   if (rows.switches(scope)) rows.open(scope, Buffer.concat([resource.serviceName, resource.attributes, scope.name, scope.version]))
 }
 
@@ -146,7 +146,7 @@ function beginCounts(cols: ItemColumns, first: number, at: number[]): void {
 export function decodeTracesProto(body: Buffer, retention?: Retention): Decoded {
   const out = new Decoded(retention)
   const rows = out.grouped(INGEST_TABLES.traces, columns, body.length + 4096)
-  walkProtoBin(body, (r, end, resource, scope) => {
+  walkProto(body, (r, end, resource, scope) => {
     enterGroup(rows, resource, scope)
     readSpan(r, end, rows.items, span)
     finishSpan(out, rows, span)
@@ -337,7 +337,7 @@ function readStatus(r: ProtoReader, end: number, cols: ItemColumns, s: SpanState
 export function decodeTracesJson(doc: Json, retention?: Retention): Decoded {
   const out = new Decoded(retention)
   const rows = out.grouped(INGEST_TABLES.traces, columns, 64 * 1024)
-  walkJsonBin(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) => {
+  walkJson(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) => {
     enterGroup(rows, resource, scope)
     jsonSpan(item, path, rows.items, span)
     finishSpan(out, rows, span)
@@ -359,7 +359,7 @@ function jsonSpan(v: Json, path: string, cols: ItemColumns, s: SpanState): void 
   s.kind = jsonInt32(o.kind, `${path}.kind`)
   ;[s.startLo, s.startHi] = jsonUint64Halves(o.startTimeUnixNano, `${path}.startTimeUnixNano`)
   ;[s.endLo, s.endHi] = jsonUint64Halves(o.endTimeUnixNano, `${path}.endTimeUnixNano`)
-  jsonAttributesBin(o.attributes, `${path}.attributes`, c[C.attributes]!)
+  jsonAttributeMap(o.attributes, `${path}.attributes`, c[C.attributes]!)
   const events = jsonArray(o.events, `${path}.events`)
   if (events.length > 0) {
     for (let i = 0; i < 3; i++) c[C.eventTimes + i]!.varint(events.length)
@@ -369,7 +369,7 @@ function jsonSpan(v: Json, path: string, cols: ItemColumns, s: SpanState): void 
       const [lo, hi] = jsonUint64Halves(e.timeUnixNano, `${epath}.timeUnixNano`)
       writeNanosClamped(c[C.eventTimes]!, lo, hi)
       c[C.eventNames]!.string(jsonStr(e.name, `${epath}.name`))
-      jsonAttributesBin(e.attributes, `${epath}.attributes`, c[C.eventAttributes]!)
+      jsonAttributeMap(e.attributes, `${epath}.attributes`, c[C.eventAttributes]!)
     })
   }
   const links = jsonArray(o.links, `${path}.links`)
@@ -382,7 +382,7 @@ function jsonSpan(v: Json, path: string, cols: ItemColumns, s: SpanState): void 
       const spanId = jsonIdInto(l.spanId, `${lpath}.spanId`, 8, c[C.linkSpanIds]!)
       if (traceId === ID_BAD || spanId === ID_BAD) s.badLinkId = true
       c[C.linkStates]!.string(jsonStr(l.traceState, `${lpath}.traceState`))
-      jsonAttributesBin(l.attributes, `${lpath}.attributes`, c[C.linkAttributes]!)
+      jsonAttributeMap(l.attributes, `${lpath}.attributes`, c[C.linkAttributes]!)
     })
   }
   if (o.status !== undefined && o.status !== null) {
