@@ -6,6 +6,8 @@
 // storage failed recently (503), so memory stays bounded while storage is slow
 // or down.
 
+import { ArrivalGaps } from './arrivals.ts'
+
 export interface BatcherConfig {
   /** Flush a table's buffer once it holds this many rows… */
   batchMaxRows: number
@@ -86,6 +88,7 @@ export interface BatcherObserver {
 export class Batcher {
   private readonly pending = new Map<string, Pending>()
   private readonly writing = new Map<string, Promise<void>>()
+  private readonly arrivals = new Map<string, ArrivalGaps>()
   private queuedRows = 0
   private queuedBytes = 0
   private unavailableUntil = 0
@@ -148,22 +151,32 @@ export class Batcher {
     p.parts.push(Buffer.from(t.bytes))
     p.rows += t.rows
     p.bytes += t.bytes.length
+    this.arrivalsOf(t.table).arrived(performance.now())
     const done = p.done.promise
     this.maybeFlush(t.table)
     return done
   }
 
+  private arrivalsOf(table: string): ArrivalGaps {
+    let a = this.arrivals.get(table)
+    if (!a) this.arrivals.set(table, (a = new ArrivalGaps()))
+    return a
+  }
+
   /**
    * Group commit: one write at a time per table. A buffer is written when it is
-   * full, or when no write is running for its table and its oldest row has
-   * waited flushIntervalMs; rows arriving during a write join the next one. So
-   * batches grow with load and a quiet collector still answers promptly.
+   * full, or when no write is running for its table and either its oldest row
+   * has waited flushIntervalMs or its rows have stopped coming (the senders
+   * are waiting for their answers, see arrivals.ts); rows arriving during a
+   * write join the next one. So batches grow with the load, a steady trickle is
+   * written in few inserts, and senders waiting on us are answered promptly.
    */
   private maybeFlush(table: string): void {
     const p = this.pending.get(table)
     if (!p || this.writing.has(table)) return
     const full = p.rows >= this.config.batchMaxRows || p.bytes >= this.config.batchMaxBytes
-    const waitMs = p.since + this.config.flushIntervalMs - Date.now()
+    const ageWaitMs = p.since + this.config.flushIntervalMs - Date.now()
+    const waitMs = Math.min(ageWaitMs, this.arrivalsOf(table).untilQuietMs(performance.now()))
     if (full || waitMs <= 0 || this.closed) {
       this.flushTable(table)
       return
@@ -172,7 +185,7 @@ export class Batcher {
       p.timer = setTimeout(() => {
         p.timer = undefined
         this.maybeFlush(table)
-      }, waitMs)
+      }, Math.ceil(waitMs))
     }
   }
 

@@ -2,13 +2,12 @@ import type { CollectorConfig } from '../config/index.ts'
 import type { BatcherConfig } from './batcher.ts'
 
 // Defaults per storage mode. Every insert costs the engine a fixed 20–50 ms of
-// CPU into the exporter's tables (their skip indexes, the trace-id view, a new
-// part, and the merges behind it), whatever its size: a collector fed 2,000
-// spans/s in small requests used 78 % of a core flushing every 20 ms and 44 %
-// every 200 ms, at the same median latency (inserts queue behind each other).
-// 200 ms is also the OTel Collector batch processor's default timeout. Server:
-// each insert is also an HTTP round trip, so batches are larger still
-// (ClickHouse advises about one insert per second).
+// CPU into the exporter's tables, whatever its size, so a steady trickle is
+// held for up to 200 ms (the OTel Collector batch processor's default timeout)
+// and written in few inserts; senders waiting on their answers are not kept
+// waiting that long (batcher.ts, arrivals.ts). Server: each insert is also an
+// HTTP round trip, so batches are larger still (ClickHouse advises about one
+// insert per second).
 const DEFAULTS: Record<'embedded' | 'server', Omit<BatcherConfig, 'retryAfterSeconds' | 'writeTimeoutMs'>> = {
   embedded: { batchMaxRows: 50_000, batchMaxBytes: 32 * 1024 * 1024, flushIntervalMs: 200, queueMaxRows: 500_000, queueMaxBytes: 256 * 1024 * 1024 },
   server: { batchMaxRows: 100_000, batchMaxBytes: 64 * 1024 * 1024, flushIntervalMs: 250, queueMaxRows: 1_000_000, queueMaxBytes: 512 * 1024 * 1024 },
