@@ -1,8 +1,8 @@
 // "Acknowledged data is stored data": storage failing, stalling and recovering,
 // a full queue, and shutdown with buffered rows. Embedded chDB cannot be taken
 // down, so a wrapper around the real Storage fails or stalls insertRaw on command.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Storage } from '../../storage/index.ts'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { RawInsertFormat, Storage } from '../../storage/index.ts'
 import { metricValue, openHarness, type Harness } from './harness.ts'
 
 let h: Harness
@@ -20,7 +20,7 @@ function flakyStorage(real: Storage) {
   const storage = new Proxy(real, {
     get(target, prop, receiver) {
       if (prop !== 'insertRaw') return Reflect.get(target, prop, receiver)
-      return async (table: string, format: 'TabSeparated', payload: Buffer) => {
+      return async (table: string, format: RawInsertFormat, payload: Buffer) => {
         state.inserts++
         if (state.stalled) await state.stalled
         if (state.failing) throw new Error('Connection refused (storage is down)')
@@ -154,15 +154,26 @@ describe('acknowledged data is stored data', () => {
 
 describe('shutdown', () => {
   it('writes buffered rows before stop() resolves, answering their senders 200', async () => {
-    const c = await h.startCollector({ collector: { flushIntervalMs: 60_000 } })
-    const r = spans('shutdown', 5)
-    const pending = post(c.url, r.body)
+    // One insert held open, a second request buffered behind it: stop() must write both.
+    const flaky = flakyStorage(h.storage)
+    const c = await h.startCollector({ storage: flaky.storage })
+    flaky.stall()
+    const first = spans('shutdown', 5)
+    const second = spans('shutdown', 3)
+    const pendingFirst = post(c.url, first.body)
+    await vi.waitFor(() => expect(flaky.state.inserts).toBe(1))
+    const pendingSecond = post(c.url, second.body)
     await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(flaky.state.inserts).toBe(1)
     expect(await stored('shutdown')).toEqual([])
-    await c.stop()
-    expect((await pending).status).toBe(200)
-    expect(await stored('shutdown')).toEqual(r.ids)
-    await expect(post(c.url, r.body)).rejects.toThrow()
+    const stopped = c.stop()
+    flaky.resume()
+    await stopped
+    expect((await pendingFirst).status).toBe(200)
+    expect((await pendingSecond).status).toBe(200)
+    expect(flaky.state.inserts).toBe(2)
+    expect(await stored('shutdown')).toEqual([...first.ids, ...second.ids].sort())
+    await expect(post(c.url, first.body)).rejects.toThrow()
   })
 })
 
