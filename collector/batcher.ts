@@ -62,6 +62,8 @@ interface Pending {
   bytes: number
   done: Deferred
   timer: NodeJS.Timeout | undefined
+  /** When the timer fires (performance.now() ms). */
+  timerAt: number
   /** When the first row of this buffer arrived. */
   since: number
 }
@@ -144,7 +146,7 @@ export class Batcher {
   private append(t: TableRows): Promise<void> {
     let p = this.pending.get(t.table)
     if (!p) {
-      p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined, since: Date.now() }
+      p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined, timerAt: Infinity, since: Date.now() }
       this.pending.set(t.table, p)
     }
     // Copy: the request's buffer is reused or collected once the request ends.
@@ -181,12 +183,16 @@ export class Batcher {
       this.flushTable(table)
       return
     }
-    if (!p.timer) {
-      p.timer = setTimeout(() => {
-        p.timer = undefined
-        this.maybeFlush(table)
-      }, Math.ceil(waitMs))
-    }
+    // Arrivals can bring the quiet moment forward: the timer follows the earliest deadline.
+    const at = performance.now() + waitMs
+    if (p.timer && at >= p.timerAt - 1) return
+    clearTimeout(p.timer)
+    p.timerAt = at
+    p.timer = setTimeout(() => {
+      p.timer = undefined
+      p.timerAt = Infinity
+      this.maybeFlush(table)
+    }, Math.ceil(waitMs))
   }
 
   /** Starts writing a table's buffer now; the next one starts when this write ends. */
