@@ -7,6 +7,8 @@
 // memory, no parsing). Prints one JSON line.
 // Usage: ingest-run.ts <traces|logs|metrics|remote_write> <requests> <concurrency>
 import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { configSchema } from '../config/index.ts'
@@ -28,11 +30,15 @@ const dir = tempDir('cairn-bench-')
 const config = configSchema.parse({ storage: { dataDir: dir.path, ttlDays: { traces: 0, logs: 0, metrics: 0 } } })
 const storage = await openStorage(config.storage)
 await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
-// Keep a copy of every batch the collector writes, for the replay.
-const batches: { table: string; format: RawInsertFormat; payload: Buffer }[] = []
+// Keep every batch the collector writes, for the replay: on disk, so that the
+// copies do not count in the collector's peak RSS.
+const spool = tempDir('cairn-bench-batches-')
+const batches: { table: string; format: RawInsertFormat; file: string }[] = []
 const insertRaw = storage.insertRaw.bind(storage)
 storage.insertRaw = (table, format, payload) => {
-  batches.push({ table, format, payload: Buffer.from(payload) })
+  const file = join(spool.path, String(batches.length))
+  writeFileSync(file, payload)
+  batches.push({ table, format, file })
   return insertRaw(table, format, payload)
 }
 const registry = createMetricsRegistry()
@@ -61,8 +67,9 @@ for (const t of TABLES[signal]!) {
 // The engine alone: the same batches written again into emptied tables, one
 // at a time per table and tables side by side, as the collector writes them.
 for (const t of TABLES[signal]!) await storage.command(`TRUNCATE TABLE ${t}`)
-const byTable = new Map<string, typeof batches>()
-for (const b of batches) byTable.set(b.table, [...(byTable.get(b.table) ?? []), b])
+const byTable = new Map<string, { table: string; format: RawInsertFormat; payload: Buffer }[]>()
+for (const b of batches) byTable.set(b.table, [...(byTable.get(b.table) ?? []), { ...b, payload: readFileSync(b.file) }])
+spool.remove()
 const replayStarted = performance.now()
 await Promise.all([...byTable.values()].map(async (list) => {
   for (const b of list) await insertRaw(b.table, b.format, b.payload)

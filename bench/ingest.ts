@@ -1,17 +1,18 @@
 // npm run bench:ingest — OTLP protobuf (and Prometheus remote_write) over HTTP →
-// rows in ClickHouse (embedded), per signal, beside two references measured in the same run on the same rows:
-// the engine alone writing the batches the collector wrote (what any collector
-// inserting batches of that size could reach), and the engine's own
-// INSERT … SELECT ceiling. Each run is a fresh process and data directory;
+// rows in ClickHouse (embedded), per signal, beside two references measured in
+// the same run on the same rows: the engine alone writing the batches the
+// collector wrote (what any collector inserting batches of that size could
+// reach), and the engine's own INSERT … SELECT ceiling. Each run is a fresh process and data directory;
 // medians of RUNS runs are printed (the machine is shared: expect noise).
-// Env: RUNS (default 3), REQUESTS (default 400), CONCURRENCY (default 32: requests
-// in flight, as from many instrumented services), SIGNALS.
+// Env: RUNS (default 3), REQUESTS (default 1000: long enough for the merges to
+// reach their steady pace), CONCURRENCY (default 32: requests in flight, as from
+// many instrumented services), SIGNALS.
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 const runs = Number(process.env.RUNS ?? 3)
-const requests = process.env.REQUESTS ?? '400'
+const requests = process.env.REQUESTS ?? '1000'
 const concurrency = process.env.CONCURRENCY ?? '32'
 const signals = (process.env.SIGNALS ?? 'traces,logs,metrics,remote_write').split(',')
 const script = fileURLToPath(new URL('./ingest-run.ts', import.meta.url))
