@@ -1,5 +1,6 @@
 // One collector per test file over the embedded engine in a temp dir (chDB allows
 // one data directory per process, and vitest gives each file its own process).
+import { afterAll, beforeAll } from 'vitest'
 import { configSchema, type CairnConfig } from '../../config/index.ts'
 import { createLogger, createMetricsRegistry, type Registry } from '../../instrumentation/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
@@ -57,4 +58,22 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const metric = await registry.getSingleMetric(name)?.get()
   const match = metric?.values.filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
   return (match ?? []).reduce((sum, v) => sum + v.value, 0)
+}
+
+/**
+ * One harness and one running collector shared by every test of a file:
+ * opened before the first test, stopped after the last (chDB allows one data
+ * directory per process, and each test file runs in its own).
+ */
+export function sharedCollector(): { h: Harness; c: RunningCollector } {
+  const shared = {} as { h: Harness; c: RunningCollector }
+  beforeAll(async () => {
+    shared.h = await openHarness()
+    shared.c = await shared.h.startCollector()
+  })
+  afterAll(async () => {
+    await shared.c?.stop()
+    await shared.h?.close()
+  })
+  return shared
 }

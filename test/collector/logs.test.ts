@@ -1,25 +1,16 @@
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api'
 import { SeverityNumber } from '@opentelemetry/api-logs'
 import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
-import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { metricValue, sharedCollector } from './harness.ts'
 import * as P from './proto-writer.ts'
 import { peersPath } from '../support/peers.ts'
 
-let h: Harness
-let c: RunningCollector
-beforeAll(async () => {
-  h = await openHarness()
-  c = await h.startCollector()
-})
-afterAll(async () => {
-  await c.stop()
-  await h.close()
-})
+const shared = sharedCollector()
 
 const EXAMPLES = peersPath('otlp', 'examples')
 
@@ -44,12 +35,12 @@ interface LogRow {
 }
 
 const logsOf = (service: string) =>
-  h.storage.query<LogRow>(
+  shared.h.storage.query<LogRow>(
     `SELECT * EXCEPT (Timestamp), toString(toUnixTimestamp64Nano(Timestamp)) AS ts FROM otel_logs WHERE ServiceName = {s:String} ORDER BY Timestamp, Body`,
     { s: service },
   )
 
-const post = (body: string | Buffer, type = 'application/json') => fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': type }, body })
+const post = (body: string | Buffer, type = 'application/json') => fetch(`${shared.c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': type }, body })
 
 describe('OTLP/HTTP logs from the OpenTelemetry SDK', () => {
   it.each([
@@ -59,7 +50,7 @@ describe('OTLP/HTTP logs from the OpenTelemetry SDK', () => {
     const service = `payments-${encoding}`
     const provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'k8s.pod.name': 'payments-7d9' }),
-      processors: [new SimpleLogRecordProcessor({ exporter: makeExporter(`${c.url}/v1/logs`) })],
+      processors: [new SimpleLogRecordProcessor({ exporter: makeExporter(`${shared.c.url}/v1/logs`) })],
     })
     const logger = provider.getLogger('payments-logger', '2.0.1')
     const context = trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED })
@@ -167,7 +158,7 @@ describe('attribute values of every AnyValue kind', () => {
 })
 
 describe('hand-made protobuf log records', () => {
-  const postProto = (body: Buffer) => fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body })
+  const postProto = (body: Buffer) => fetch(`${shared.c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body })
   const resource = (service: string) => ({ attributes: [P.kv('service.name', P.str(service)), P.kv('host.cpus', P.int(4))], schemaUrl: 'https://opentelemetry.io/schemas/1.26.0' })
   const scope = { name: 'hand-made', version: '0.1', attributes: [P.kv('scope.flag', P.bool(true))], schemaUrl: 'https://example.com/scope' }
   const T = 1714557600000000000n
@@ -266,7 +257,7 @@ describe('hand-made protobuf log records', () => {
   })
 
   it('refuses records with a wrong-length id or a time past 2262, and stores the rest', async () => {
-    const before = await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'logs', reason: 'invalid' })
+    const before = await metricValue(shared.c.registry, 'cairn_collector_items_rejected_total', { signal: 'logs', reason: 'invalid' })
     const records = [
       Buffer.concat([P.fixed64(1, T), P.len(5, P.str('kept')), P.len(10, Buffer.alloc(8))]),
       Buffer.concat([P.fixed64(1, T), P.len(5, P.str('short trace id')), P.len(9, Buffer.alloc(15, 1))]),
@@ -282,13 +273,13 @@ describe('hand-made protobuf log records', () => {
       ['kept', '', ''],
       ['kept too', '', ''],
     ])
-    expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'logs', reason: 'invalid' })).toBe(before + 2)
+    expect(await metricValue(shared.c.registry, 'cairn_collector_items_rejected_total', { signal: 'logs', reason: 'invalid' })).toBe(before + 2)
   })
 })
 
 describe('retention', () => {
   it('refuses log records older than the logs table keeps, judging by the observed time when there is no time', async () => {
-    const short = await h.startCollector({ retentionDays: { traces: 7, logs: 30, metrics: 30 } })
+    const short = await shared.h.startCollector({ retentionDays: { traces: 7, logs: 30, metrics: 30 } })
     try {
       const day = 86_400_000_000_000n
       const now = BigInt(Date.now()) * 1_000_000n

@@ -2,27 +2,18 @@
 // exporter's tables, and the values a real SDK never sends (non-finite numbers,
 // over 127 buckets so counts take two-byte varints, fields sent twice, data
 // before the metric's name, 64-bit counts, times past 2262) read back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { OTEL_TABLES } from '../../storage/index.ts'
 import { INSERT_FORMATS } from '../../collector/tables.ts'
 import { EXPORTER_COLUMNS } from '../fixtures/otel-exporter-columns.ts'
-import { openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { sharedCollector } from './harness.ts'
 import { concat, double, fixed64, len, packedDouble, packedFixed64, packedVarint, sint32, stringAttribute, uvarint } from './proto-writer.ts'
 
-let h: Harness
-let c: RunningCollector
-beforeAll(async () => {
-  h = await openHarness()
-  c = await h.startCollector()
-})
-afterAll(async () => {
-  await c.stop()
-  await h.close()
-})
+const shared = sharedCollector()
 
 const METRIC_TABLES = [OTEL_TABLES.gauge, OTEL_TABLES.sum, OTEL_TABLES.histogram, OTEL_TABLES.exponentialHistogram, OTEL_TABLES.summary]
 
-const post = (body: Buffer | string, type: string) => fetch(`${c.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': type }, body })
+const post = (body: Buffer | string, type: string) => fetch(`${shared.c.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': type }, body })
 
 const T = 1714557600000000000n
 
@@ -31,7 +22,7 @@ describe('RowBinary columns of the metric tables', () => {
     for (const table of METRIC_TABLES) {
       const format = INSERT_FORMATS.get(table)
       expect(format, table).toBeDefined()
-      const columns = await h.storage.query<{ name: string; type: string }>('SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position', { t: table })
+      const columns = await shared.h.storage.query<{ name: string; type: string }>('SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position', { t: table })
       const stored = columns.filter((col) => !col.name.endsWith('Items')).map((col) => [col.name, col.type])
       expect(format!.columns.map((col) => [col.name, col.type]), table).toEqual(stored)
       expect(stored, table).toEqual(EXPORTER_COLUMNS[table])
@@ -114,12 +105,12 @@ describe('metric points over protobuf', () => {
 
   it('refuses the point past 2262 and stores the one at its edge', async () => {
     expect(response.partialSuccess).toEqual({ rejectedDataPoints: '1', errorMessage: 'edge.late: point time past the year 2262' })
-    const rows = await h.storage.query(`SELECT Value, toString(toUnixTimestamp64Nano(TimeUnix)) AS t FROM ${OTEL_TABLES.gauge} WHERE MetricName = 'edge.late'`)
+    const rows = await shared.h.storage.query(`SELECT Value, toString(toUnixTimestamp64Nano(TimeUnix)) AS t FROM ${OTEL_TABLES.gauge} WHERE MetricName = 'edge.late'`)
     expect(rows).toEqual([{ Value: 2, t: '9223372036854775807' }])
   })
 
   it('keeps NaN and ±Inf values, the last of a field sent twice, and every attribute', async () => {
-    const rows = await h.storage.query(
+    const rows = await shared.h.storage.query(
       `SELECT ${text('Value')} AS v, toString(toUnixTimestamp64Nano(TimeUnix)) AS t, Flags, Attributes, mapKeys(Attributes) AS keys, MetricUnit,
          ServiceName, ResourceAttributes, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount,
          Exemplars.Value AS ev, Exemplars.TraceId AS et, Exemplars.SpanId AS es, Exemplars.FilteredAttributes AS ea, arrayMap(x -> toString(toUnixTimestamp64Nano(x)), Exemplars.TimeUnix) AS etime
@@ -151,7 +142,7 @@ describe('metric points over protobuf', () => {
   })
 
   it('stores 200 histogram buckets (two-byte counts) with 64-bit counts and non-finite bounds and stats', async () => {
-    const [row] = await h.storage.query<Record<string, unknown>>(
+    const [row] = await shared.h.storage.query<Record<string, unknown>>(
       `SELECT Count, ${text('Sum')} AS sum, ${text('Min')} AS min, ${text('Max')} AS max, BucketCounts, ${texts('ExplicitBounds')} AS bounds, Flags, AggregationTemporality,
          toString(toUnixTimestamp64Nano(StartTimeUnix)) AS start
        FROM ${OTEL_TABLES.histogram} WHERE MetricName = 'edge.histogram'`,
@@ -162,7 +153,7 @@ describe('metric points over protobuf', () => {
   })
 
   it('stores 300 exponential buckets, 64-bit counts, the last positive buckets sent, and negative offsets and scales', async () => {
-    const [row] = await h.storage.query<Record<string, unknown>>(
+    const [row] = await shared.h.storage.query<Record<string, unknown>>(
       `SELECT Count, Sum, Scale, ZeroCount, PositiveOffset, PositiveBucketCounts, NegativeOffset, NegativeBucketCounts, Min, ${text('Max')} AS max, AggregationTemporality
        FROM ${OTEL_TABLES.exponentialHistogram} WHERE MetricName = 'edge.exponential'`,
     )
@@ -171,7 +162,7 @@ describe('metric points over protobuf', () => {
   })
 
   it('stores quantiles with non-finite values', async () => {
-    const [row] = await h.storage.query(
+    const [row] = await shared.h.storage.query(
       `SELECT Count, ${text('Sum')} AS sum, ValueAtQuantiles.Quantile AS q, ${texts('ValueAtQuantiles.Value')} AS v, Flags FROM ${OTEL_TABLES.summary} WHERE MetricName = 'edge.summary'`,
     )
     expect(row).toEqual({ Count: '4', sum: '-inf', q: [0.5, 0.99, 1], v: ['nan', '3', 'inf'], Flags: 1 })
@@ -232,13 +223,13 @@ describe('metric points over JSON', () => {
       ],
     }
     expect((await post(JSON.stringify(body), 'application/json')).status).toBe(200)
-    const [row] = await h.storage.query<Record<string, unknown>>(
+    const [row] = await shared.h.storage.query<Record<string, unknown>>(
       `SELECT Count, ${text('Sum')} AS sum, ${text('Min')} AS min, ${text('Max')} AS max, BucketCounts, ${texts('ExplicitBounds')} AS bounds FROM ${OTEL_TABLES.histogram} WHERE ServiceName = 'edge-json'`,
     )
     expect(row).toMatchObject({ Count: '18446744073709551615', sum: 'nan', min: '-inf', max: 'inf', BucketCounts: counts })
     expect((row!.bounds as string[]).slice(0, 3)).toEqual(['-inf', '1', '2'])
     expect(row!.bounds).toHaveLength(129)
-    const gauges = await h.storage.query(`SELECT ${text('Value')} AS v FROM ${OTEL_TABLES.gauge} WHERE ServiceName = 'edge-json' ORDER BY TimeUnix`)
+    const gauges = await shared.h.storage.query(`SELECT ${text('Value')} AS v FROM ${OTEL_TABLES.gauge} WHERE ServiceName = 'edge-json' ORDER BY TimeUnix`)
     expect(gauges).toEqual([{ v: 'inf' }, { v: '-9007199254740991' }])
   })
 })

@@ -1,31 +1,22 @@
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AggregationType, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
-import { openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { sharedCollector } from './harness.ts'
 import { peersPath } from '../support/peers.ts'
 
-let h: Harness
-let c: RunningCollector
-beforeAll(async () => {
-  h = await openHarness()
-  c = await h.startCollector()
-})
-afterAll(async () => {
-  await c.stop()
-  await h.close()
-})
+const shared = sharedCollector()
 
 const rowsOf = <T = Record<string, unknown>>(table: string, service: string) =>
-  h.storage.query<T & Record<string, unknown>>(
+  shared.h.storage.query<T & Record<string, unknown>>(
     `SELECT * EXCEPT (StartTimeUnix, TimeUnix, \`Exemplars.TimeUnix\`), toString(toUnixTimestamp64Nano(TimeUnix)) AS time, toString(toUnixTimestamp64Nano(StartTimeUnix)) AS start
      FROM ${table} WHERE ServiceName = {s:String} ORDER BY MetricName`,
     { s: service },
   )
 
-const post = (body: string) => fetch(`${c.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+const post = (body: string) => fetch(`${shared.c.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
 
 describe('OTLP/HTTP metrics from the OpenTelemetry SDK', () => {
   it.each([
@@ -35,7 +26,7 @@ describe('OTLP/HTTP metrics from the OpenTelemetry SDK', () => {
     const service = `inventory-${encoding}`
     const provider = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'service.version': '3.1.0' }),
-      readers: [new PeriodicExportingMetricReader({ exporter: makeExporter(`${c.url}/v1/metrics`), exportIntervalMillis: 3_600_000 })],
+      readers: [new PeriodicExportingMetricReader({ exporter: makeExporter(`${shared.c.url}/v1/metrics`), exportIntervalMillis: 3_600_000 })],
       views: [
         { instrumentName: 'latency', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [10, 100] } } },
         { instrumentName: 'payload', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
@@ -125,7 +116,7 @@ describe('OTLP/JSON metrics', () => {
     expect(body.partialSuccess.errorMessage).toContain('metric without a name')
     const [summary] = await rowsOf('otel_metrics_summary', 'shapes')
     expect(summary).toMatchObject({ MetricName: 'rpc.duration', Count: '10', Sum: 12.5, 'ValueAtQuantiles.Quantile': [0.5, 0.99], 'ValueAtQuantiles.Value': [1, 3.5], Flags: 1 })
-    const gauges = await h.storage.query(
+    const gauges = await shared.h.storage.query(
       `SELECT toString(Value) AS Value, Exemplars.FilteredAttributes AS a, arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Exemplars.TimeUnix) AS t, Exemplars.Value AS v, Exemplars.TraceId AS tr, Exemplars.SpanId AS sp
        FROM otel_metrics_gauge WHERE ServiceName = 'shapes' ORDER BY isNaN(otel_metrics_gauge.Value)`,
     )

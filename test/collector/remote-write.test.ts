@@ -5,21 +5,12 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { compressSync } from 'snappy'
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../support/ports.ts'
 import { tempDir } from '../support/temp.ts'
-import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { metricValue, sharedCollector } from './harness.ts'
 
-let h: Harness
-let c: RunningCollector
-beforeAll(async () => {
-  h = await openHarness()
-  c = await h.startCollector()
-})
-afterAll(async () => {
-  await c.stop()
-  await h.close()
-})
+const shared = sharedCollector()
 
 // ---- a minimal protobuf writer for hand-made WriteRequests ----
 const varint = (n: number): number[] => {
@@ -44,7 +35,7 @@ const metadata = (type: number, family: string, help: string) => field(3, Buffer
 const STALE = Buffer.from([0x02, 0, 0, 0, 0, 0, 0xf0, 0x7f])
 
 const write = (body: Buffer, headers: Record<string, string> = {}) =>
-  fetch(`${c.url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...headers }, body })
+  fetch(`${shared.c.url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...headers }, body })
 
 describe('remote_write mapping', () => {
   it('maps counters, gauges and classic histogram series, and skips stale markers', async () => {
@@ -58,7 +49,7 @@ describe('remote_write mapping', () => {
     ])
     const res = await write(compressSync(body))
     expect(res.status).toBe(204)
-    const sums = await h.storage.query(
+    const sums = await shared.h.storage.query(
       `SELECT MetricName, Value, Attributes, ResourceAttributes, ServiceName, MetricDescription, AggregationTemporality, IsMonotonic, toString(toUnixTimestamp64Milli(TimeUnix)) AS ms
        FROM otel_metrics_sum WHERE MetricName LIKE 'rw\\_%' ORDER BY MetricName, TimeUnix`,
     )
@@ -77,9 +68,9 @@ describe('remote_write mapping', () => {
         ms: String(t + i * 15000),
       })),
     ])
-    const gauges = await h.storage.query(`SELECT MetricName, Value FROM otel_metrics_gauge WHERE MetricName LIKE 'rw\\_%'`)
+    const gauges = await shared.h.storage.query(`SELECT MetricName, Value FROM otel_metrics_gauge WHERE MetricName LIKE 'rw\\_%'`)
     expect(gauges).toEqual([{ MetricName: 'rw_queue_depth', Value: 3.5 }])
-    expect(await metricValue(c.registry, 'cairn_collector_items_accepted_total', { protocol: 'prometheus_remote_write' })).toBe(5)
+    expect(await metricValue(shared.c.registry, 'cairn_collector_items_accepted_total', { protocol: 'prometheus_remote_write' })).toBe(5)
   })
 
   it('keeps NaN and ±Inf samples, the last value of a label sent twice, and times up to the end of DateTime64(9)', async () => {
@@ -89,10 +80,10 @@ describe('remote_write mapping', () => {
       // Unsorted, with z twice (it keeps its first place and its last value) and an empty instance.
       series([['job', 'edge'], ['__name__', 'rw_edge'], ['z', 'first'], ['a', '1'], ['z', 'last'], ['instance', '']], [sample(NaN, t), sample(Infinity, t + 1), sample(-Infinity, t + 2), sample(4, lastMs), sample(5, lastMs + 1)]),
     ])
-    const rejectedBefore = await metricValue(c.registry, 'cairn_collector_items_rejected_total', { protocol: 'prometheus_remote_write' })
+    const rejectedBefore = await metricValue(shared.c.registry, 'cairn_collector_items_rejected_total', { protocol: 'prometheus_remote_write' })
     const res = await write(compressSync(body))
     expect(res.status).toBe(204)
-    const rows = await h.storage.query(
+    const rows = await shared.h.storage.query(
       `SELECT toString(Value) AS v, toString(toUnixTimestamp64Milli(TimeUnix)) AS ms, Attributes, mapKeys(Attributes) AS keys, ResourceAttributes, ServiceName, toString(toUnixTimestamp64Nano(StartTimeUnix)) AS start
        FROM otel_metrics_gauge WHERE MetricName = 'rw_edge' ORDER BY TimeUnix`,
     )
@@ -103,7 +94,7 @@ describe('remote_write mapping', () => {
       ['4', String(lastMs)],
     ])
     expect(rows[0]).toMatchObject({ Attributes: { z: 'last', a: '1' }, keys: ['z', 'a'], ResourceAttributes: { 'service.name': 'edge' }, ServiceName: 'edge', start: '0' })
-    expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { protocol: 'prometheus_remote_write' })).toBe(rejectedBefore + 1)
+    expect(await metricValue(shared.c.registry, 'cairn_collector_items_rejected_total', { protocol: 'prometheus_remote_write' })).toBe(rejectedBefore + 1)
   })
 
   it('answers bad bodies with 400, other encodings with 415, and keeps serving', async () => {
@@ -155,7 +146,7 @@ describe('a real Prometheus', () => {
         'scrape_configs:',
         `  - { job_name: shop, static_configs: [ { targets: ["${targetAddress}"] } ] }`,
         'remote_write:',
-        `  - url: ${c.url}/api/v1/write`,
+        `  - url: ${shared.c.url}/api/v1/write`,
         '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms }',
         '    metadata_config: { send: true, send_interval: 1s }',
       ].join('\n'),
@@ -166,7 +157,7 @@ describe('a real Prometheus', () => {
     const deadline = Date.now() + 45_000
     let rows: Record<string, unknown>[] = []
     while (Date.now() < deadline) {
-      rows = await h.storage.query(
+      rows = await shared.h.storage.query(
         "SELECT MetricName, Value, Attributes, ResourceAttributes, ServiceName, MetricDescription FROM otel_metrics_sum WHERE MetricName = 'shop_orders_total' AND MetricDescription != '' LIMIT 1",
       )
       if (rows.length > 0) break
@@ -175,7 +166,7 @@ describe('a real Prometheus', () => {
     expect(rows).toEqual([
       { MetricName: 'shop_orders_total', Value: 42, Attributes: { region: 'eu' }, ResourceAttributes: { 'service.name': 'shop', 'service.instance.id': targetAddress }, ServiceName: 'shop', MetricDescription: 'Orders placed.' },
     ])
-    const buckets = await h.storage.query<{ le: string; v: number }>(
+    const buckets = await shared.h.storage.query<{ le: string; v: number }>(
       "SELECT Attributes['le'] AS le, any(Value) AS v FROM otel_metrics_sum WHERE MetricName = 'shop_latency_seconds_bucket' GROUP BY le ORDER BY le",
     )
     expect(buckets).toEqual([
@@ -183,7 +174,7 @@ describe('a real Prometheus', () => {
       { le: '0.1', v: 1 },
       { le: '0.5', v: 2 },
     ])
-    const gauges = await h.storage.query("SELECT DISTINCT MetricName, Value FROM otel_metrics_gauge WHERE MetricName IN ('shop_cart_items', 'up') ORDER BY MetricName")
+    const gauges = await shared.h.storage.query("SELECT DISTINCT MetricName, Value FROM otel_metrics_gauge WHERE MetricName IN ('shop_cart_items', 'up') ORDER BY MetricName")
     expect(gauges).toEqual([
       { MetricName: 'shop_cart_items', Value: 7 },
       { MetricName: 'up', Value: 1 },

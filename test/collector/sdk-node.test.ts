@@ -1,6 +1,6 @@
 // One NodeSDK (@opentelemetry/sdk-node) with the OTLP/HTTP exporters of all
 // three signals, as a service would configure it; shutdown flushes everything.
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { metrics, trace } from '@opentelemetry/api'
 import { logs } from '@opentelemetry/api-logs'
 import { NodeSDK } from '@opentelemetry/sdk-node'
@@ -10,25 +10,16 @@ import { SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
-import { openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { sharedCollector } from './harness.ts'
 
-let h: Harness
-let c: RunningCollector
-beforeAll(async () => {
-  h = await openHarness()
-  c = await h.startCollector()
-})
-afterAll(async () => {
-  await c.stop()
-  await h.close()
-})
+const shared = sharedCollector()
 
 it('stores the traces, metrics and logs of a NodeSDK', async () => {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': 'node-sdk-svc' }),
-    traceExporter: new OTLPTraceExporter({ url: `${c.url}/v1/traces` }),
-    metricReaders: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${c.url}/v1/metrics` }), exportIntervalMillis: 3_600_000 })],
-    logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${c.url}/v1/logs` }) })],
+    traceExporter: new OTLPTraceExporter({ url: `${shared.c.url}/v1/traces` }),
+    metricReaders: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${shared.c.url}/v1/metrics` }), exportIntervalMillis: 3_600_000 })],
+    logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${shared.c.url}/v1/logs` }) })],
     instrumentations: [],
   })
   sdk.start()
@@ -41,9 +32,9 @@ it('stores the traces, metrics and logs of a NodeSDK', async () => {
   } finally {
     await sdk.shutdown() // flushes every signal
   }
-  const [span] = await h.storage.query<{ TraceId: string; SpanId: string }>("SELECT TraceId, SpanId FROM otel_traces WHERE ServiceName = 'node-sdk-svc'")
+  const [span] = await shared.h.storage.query<{ TraceId: string; SpanId: string }>("SELECT TraceId, SpanId FROM otel_traces WHERE ServiceName = 'node-sdk-svc'")
   expect(span!.TraceId).toMatch(/^[0-9a-f]{32}$/)
   // The log record carries the active span's context.
-  expect(await h.storage.query("SELECT Body, TraceId, SpanId FROM otel_logs WHERE ServiceName = 'node-sdk-svc'")).toEqual([{ Body: 'inside checkout', TraceId: span!.TraceId, SpanId: span!.SpanId }])
-  expect(await h.storage.query("SELECT MetricName, Value, IsMonotonic FROM otel_metrics_sum WHERE ServiceName = 'node-sdk-svc'")).toEqual([{ MetricName: 'checkouts', Value: 2, IsMonotonic: true }])
+  expect(await shared.h.storage.query("SELECT Body, TraceId, SpanId FROM otel_logs WHERE ServiceName = 'node-sdk-svc'")).toEqual([{ Body: 'inside checkout', TraceId: span!.TraceId, SpanId: span!.SpanId }])
+  expect(await shared.h.storage.query("SELECT MetricName, Value, IsMonotonic FROM otel_metrics_sum WHERE ServiceName = 'node-sdk-svc'")).toEqual([{ MetricName: 'checkouts', Value: 2, IsMonotonic: true }])
 })

@@ -1,25 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes } from '@opentelemetry/api'
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { TraceState } from '@opentelemetry/core'
-import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { metricValue, sharedCollector } from './harness.ts'
 import { peersPath } from '../support/peers.ts'
 
-let h: Harness
-let c: RunningCollector
-beforeAll(async () => {
-  h = await openHarness()
-  c = await h.startCollector()
-})
-afterAll(async () => {
-  await c.stop()
-  await h.close()
-})
+const shared = sharedCollector()
 
 const EXAMPLES = peersPath('otlp', 'examples')
 
@@ -49,7 +40,7 @@ interface SpanRow {
 }
 
 async function spansOf(service: string): Promise<SpanRow[]> {
-  return h.storage.query<SpanRow>(
+  return shared.h.storage.query<SpanRow>(
     `SELECT * EXCEPT (Timestamp, \`Events.Timestamp\`), toString(toUnixTimestamp64Nano(Timestamp)) AS ts,
             arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS eventTs
      FROM otel_traces WHERE ServiceName = {s:String} ORDER BY SpanName`,
@@ -98,7 +89,7 @@ describe('OTLP/HTTP traces from the OpenTelemetry SDK', () => {
     ['protobuf', (url: string) => new ProtoTraceExporter({ url })],
   ])('stores every mapped field of spans sent as %s', async (encoding, makeExporter) => {
     const service = `checkout-${encoding}`
-    const ids = await sendWithSdk(makeExporter(`${c.url}/v1/traces`), service)
+    const ids = await sendWithSdk(makeExporter(`${shared.c.url}/v1/traces`), service)
     const rows = await spansOf(service)
     expect(rows).toHaveLength(2)
     const [server, client] = rows[0]!.SpanName === 'POST /cart' ? [rows[0]!, rows[1]!] : [rows[1]!, rows[0]!]
@@ -142,7 +133,7 @@ describe('OTLP/HTTP traces from the OpenTelemetry SDK', () => {
 describe('OTLP/JSON example payloads', () => {
   it('ingests trace.json verbatim', async () => {
     const body = readFileSync(`${EXAMPLES}/trace.json`)
-    const res = await fetch(`${c.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const res = await fetch(`${shared.c.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('application/json')
     expect(await res.json()).toEqual({})
@@ -164,7 +155,7 @@ describe('OTLP/JSON example payloads', () => {
 
 describe('partial success and bad inputs', () => {
   const post = (body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    fetch(`${c.url}/v1/traces`, { method: 'POST', headers, body })
+    fetch(`${shared.c.url}/v1/traces`, { method: 'POST', headers, body })
   const span = (traceId: string, name: string) => ({ traceId, spanId: '00f067aa0ba902b7', name, startTimeUnixNano: '1714557600000000000', endTimeUnixNano: 1714557600000001024 })
   const request = (...spans: object[]) => JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'partial' } }] }, scopeSpans: [{ spans }] }] })
 
@@ -176,7 +167,7 @@ describe('partial success and bad inputs', () => {
     expect(body.partialSuccess.errorMessage).toContain('wrong length')
     const rows = await spansOf('partial')
     expect(rows.map((r) => [r.SpanName, r.TraceId, r.Duration])).toEqual([['ok', '4bf92f3577b34da6a3ce929d0e0e4736', '1024']])
-    expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'traces', reason: 'invalid' })).toBe(2)
+    expect(await metricValue(shared.c.registry, 'cairn_collector_items_rejected_total', { signal: 'traces', reason: 'invalid' })).toBe(2)
   })
 
   it('answers each bad body with the right status, in the request encoding, and keeps serving', async () => {
@@ -210,7 +201,7 @@ describe('partial success and bad inputs', () => {
   })
 
   it('refuses bodies over the limit with 413, also after gzip expansion', async () => {
-    const small = await h.startCollector({ collector: { maxBodyBytes: 1024 } })
+    const small = await shared.h.startCollector({ collector: { maxBodyBytes: 1024 } })
     try {
       const big = await fetch(`${small.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2048) })
       expect(big.status).toBe(413)
@@ -225,8 +216,8 @@ describe('partial success and bad inputs', () => {
   })
 
   it('answers unknown paths with 404 and other methods with 405', async () => {
-    expect((await fetch(`${c.url}/v1/profiles`, { method: 'POST', body: '{}' })).status).toBe(404)
-    const get = await fetch(`${c.url}/v1/traces`)
+    expect((await fetch(`${shared.c.url}/v1/profiles`, { method: 'POST', body: '{}' })).status).toBe(404)
+    const get = await fetch(`${shared.c.url}/v1/traces`)
     expect(get.status).toBe(405)
     expect(get.headers.get('allow')).toBe('POST')
   })
