@@ -82,8 +82,12 @@ class Deferred {
   }
 }
 
+/** Why a buffer was written: it was full, its rows stopped coming, its oldest row waited flushIntervalMs, or shutdown. */
+export type FlushTrigger = 'full' | 'quiet' | 'interval' | 'shutdown'
+
 export interface BatcherObserver {
   queueChanged(rows: number, bytes: number): void
+  flushStarted?(table: string, trigger: FlushTrigger): void
   flushed(table: string, rows: number, bytes: number, seconds: number, ok: boolean): void
 }
 
@@ -180,7 +184,7 @@ export class Batcher {
     const ageWaitMs = p.since + this.config.flushIntervalMs - Date.now()
     const waitMs = Math.min(ageWaitMs, this.arrivalsOf(table).untilQuietMs(performance.now()))
     if (full || waitMs <= 0 || this.closed) {
-      this.flushTable(table)
+      this.flushTable(table, full ? 'full' : this.closed ? 'shutdown' : ageWaitMs <= 0 ? 'interval' : 'quiet')
       return
     }
     // Arrivals can bring the quiet moment forward: the timer follows the earliest deadline.
@@ -196,12 +200,13 @@ export class Batcher {
   }
 
   /** Starts writing a table's buffer now; the next one starts when this write ends. */
-  private flushTable(table: string): Promise<void> {
+  private flushTable(table: string, trigger: FlushTrigger): Promise<void> {
     const p = this.pending.get(table)
     const running = this.writing.get(table)
-    if (running) return running.then(() => this.flushTable(table))
+    if (running) return running.then(() => this.flushTable(table, trigger))
     if (!p) return Promise.resolve()
     this.pending.delete(table)
+    this.observer?.flushStarted?.(table, trigger)
     if (p.timer) clearTimeout(p.timer)
     const run = this.writeBatch(table, p).finally(() => {
       this.writing.delete(table)
@@ -242,7 +247,7 @@ export class Batcher {
   async flushAll(): Promise<void> {
     while (this.pending.size > 0 || this.writing.size > 0) {
       const tables = new Set([...this.pending.keys(), ...this.writing.keys()])
-      await Promise.all([...tables].map((t) => this.flushTable(t).catch(() => undefined)))
+      await Promise.all([...tables].map((t) => this.flushTable(t, 'shutdown').catch(() => undefined)))
     }
   }
 

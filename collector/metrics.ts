@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from '../instrumentation/index.ts'
-import type { BatcherObserver } from './batcher.ts'
+import type { BatcherObserver, FlushTrigger } from './batcher.ts'
 
 export type Protocol = 'otlp_protobuf' | 'otlp_json' | 'prometheus_remote_write'
 
@@ -13,6 +13,7 @@ export class CollectorMetrics implements BatcherObserver {
   readonly bytesIn: Counter<'signal' | 'protocol'>
   private readonly batchRows: Histogram<'table'>
   private readonly flushSeconds: Histogram<'table' | 'outcome'>
+  private readonly flushes: Counter<'table' | 'trigger'>
   private readonly queueRows: Gauge
   private readonly queueBytes: Gauge
 
@@ -62,6 +63,12 @@ export class CollectorMetrics implements BatcherObserver {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     })
+    this.flushes = new Counter({
+      name: 'cairn_collector_flushes_total',
+      help: 'Inserts started, by what triggered them: full (batchMaxRows/batchMaxBytes), quiet (the rows stopped coming), interval (flushIntervalMs), shutdown',
+      labelNames: ['table', 'trigger'],
+      registers,
+    })
     this.queueRows = new Gauge({ name: 'cairn_collector_queue_rows', help: 'Rows buffered or being written', registers })
     this.queueBytes = new Gauge({ name: 'cairn_collector_queue_bytes', help: 'Bytes buffered or being written', registers })
   }
@@ -69,6 +76,10 @@ export class CollectorMetrics implements BatcherObserver {
   queueChanged(rows: number, bytes: number): void {
     this.queueRows.set(rows)
     this.queueBytes.set(bytes)
+  }
+
+  flushStarted(table: string, trigger: FlushTrigger): void {
+    this.flushes.inc({ table, trigger })
   }
 
   flushed(table: string, rows: number, _bytes: number, seconds: number, ok: boolean): void {

@@ -191,6 +191,8 @@ describe('self-metrics', () => {
       const text = await c.registry.metrics()
       expect(text).toMatch(/^cairn_collector_batch_rows_sum\{table="cairn_ingest_traces"\} 4$/m)
       expect(text).toMatch(/^cairn_collector_flush_duration_seconds_count\{table="cairn_ingest_traces",outcome="ok"\} 1$/m)
+      // A lone request: written once its sender stops sending (or, on a slow machine, once the interval passes).
+      expect(text).toMatch(/^cairn_collector_flushes_total\{table="cairn_ingest_traces",trigger="(quiet|interval)"\} 1$/m)
       expect(text).toMatch(/^cairn_collector_queue_rows 0$/m)
     } finally {
       await c.stop()
