@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { createChdbConnection } from 'chdb/connection'
-import { columnList, columnStructure, quoteIdentifier, type RawInsertPath, type RowBinaryFormat } from './storage.ts'
+import { columnList, columnStructure, quoteIdentifier, quoteString, type RawInsertPath, type RowBinaryFormat } from './storage.ts'
 
 type ChdbConnection = ReturnType<typeof createChdbConnection>
 
@@ -15,6 +15,12 @@ type ChdbConnection = ReturnType<typeof createChdbConnection>
  * process and read by the engine with `INSERT … SELECT FROM file()`: reading
  * RowBinary costs the engine about half of what parsing the same rows as
  * TabSeparated does. Each file is removed after its insert, the directory on close.
+ *
+ * The path and structure are written into the statement as literals, not bound
+ * as parameters: chDB runs every parameterized query of the process one at a
+ * time (its binding is not thread-safe), so bound inserts would wait behind each
+ * other and behind every other component's queries. Both values are made here:
+ * a path in our own directory, and column declarations `rowBinary` checked.
  */
 export function embeddedRawInserter(connection: ChdbConnection, client: ClickHouseClient): RawInsertPath {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-insert-'))
@@ -24,8 +30,7 @@ export function embeddedRawInserter(connection: ChdbConnection, client: ClickHou
     await writeFile(path, payload)
     try {
       await client.command({
-        query: `INSERT INTO ${quoteIdentifier(table)} ${columnList(format)} SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
-        query_params: { path, structure: columnStructure(format) },
+        query: `INSERT INTO ${quoteIdentifier(table)} ${columnList(format)} SELECT * FROM file(${quoteString(path)}, 'RowBinary', ${quoteString(columnStructure(format))})`,
       })
     } finally {
       await unlink(path).catch(() => undefined)

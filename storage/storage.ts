@@ -159,3 +159,8 @@ export function quoteIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid identifier ${JSON.stringify(name)}`)
   return `\`${name}\``
 }
+
+/** A ClickHouse string literal; only for values the process made itself (see embedded-insert.ts). */
+export function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
