@@ -18,16 +18,13 @@ import {
   jsonObject,
   jsonStr,
   jsonUint64Halves,
-  walkJson,
-  walkProto,
   writeAttribute,
   writeId,
   type Json,
-  type Resource,
-  type Scope,
 } from './common.ts'
 import { jsonAnyValueString, writeAnyValue } from './any-value.ts'
-import { Decoded, type Retention } from './decoded.ts'
+import { decodeGroupedJson, decodeGroupedProto, type GroupedSignal } from './grouped-signal.ts'
+import type { Decoded, Retention } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './proto-reader.ts'
 
 /** Item columns of cairn_ingest_logs (collector/tables.ts), by position. */
@@ -101,25 +98,26 @@ function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
   out.accepted++
 }
 
-/** Opens the record's resource+scope group when it is not the open one. */
-function enterGroup(rows: GroupedRows, resource: Resource, scope: Scope): void {
-  if (rows.switches(scope)) {
-    rows.open(scope, Buffer.concat([resource.serviceName, resource.schemaUrl, resource.attributes, scope.schemaUrl, scope.name, scope.version, scope.attributes]))
-  }
-}
 
 // ---- protobuf ----
 
+const LOGS: GroupedSignal = {
+  table: INGEST_TABLES.logs,
+  columns,
+  jsonKeys: { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' },
+  head: (resource, scope) =>
+    Buffer.concat([resource.serviceName, resource.schemaUrl, resource.attributes, scope.schemaUrl, scope.name, scope.version, scope.attributes]),
+  readProto: (r, end, cols) => readLog(r, end, cols, log),
+  readJson: (item, path, cols) => jsonLog(item, path, cols, log),
+  finish: (out, rows) => finishLog(out, rows, log),
+}
+
 export function decodeLogsProto(body: Buffer, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
-  const rows = out.grouped(INGEST_TABLES.logs, columns, body.length + 4096)
-  walkProto(body, (r, end, resource, scope) => {
-    enterGroup(rows, resource, scope)
-    readLog(r, end, rows.items, log)
-    finishLog(out, rows, log)
-  })
-  rows.close()
-  return out
+  return decodeGroupedProto(LOGS, body, retention)
+}
+
+export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
+  return decodeGroupedJson(LOGS, doc, retention)
 }
 
 function readLog(r: ProtoReader, end: number, cols: ItemColumns, s: LogState): void {
@@ -187,17 +185,6 @@ function readLog(r: ProtoReader, end: number, cols: ItemColumns, s: LogState): v
 
 // ---- JSON ----
 
-export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
-  const rows = out.grouped(INGEST_TABLES.logs, columns, 64 * 1024)
-  walkJson(doc, { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' }, (item, path, resource, scope) => {
-    enterGroup(rows, resource, scope)
-    jsonLog(item, path, rows.items, log)
-    finishLog(out, rows, log)
-  })
-  rows.close()
-  return out
-}
 
 /** Fields are checked in a fixed order, so a request with several bad fields always names the same one. */
 function jsonLog(v: Json, path: string, cols: ItemColumns, s: LogState): void {

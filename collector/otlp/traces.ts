@@ -22,15 +22,12 @@ import {
   jsonObject,
   jsonStr,
   jsonUint64Halves,
-  walkJson,
-  walkProto,
   writeAttribute,
   writeId,
   type Json,
-  type Resource,
-  type Scope,
 } from './common.ts'
-import { Decoded, type Retention, writeDuration, writeNanosClamped } from './decoded.ts'
+import { decodeGroupedJson, decodeGroupedProto, type GroupedSignal } from './grouped-signal.ts'
+import { type Decoded, type Retention, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
@@ -131,10 +128,6 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
   out.accepted++
 }
 
-/** Opens the span's resource+scope group when it is not the open one. */
-function enterGroup(rows: GroupedRows, resource: Resource, scope: Scope): void {
-  if (rows.switches(scope)) rows.open(scope, Buffer.concat([resource.serviceName, resource.attributes, scope.name, scope.version]))
-}
 
 /** Reserves the counts of the event (or link) columns at the first event of a span. */
 function beginCounts(cols: ItemColumns, first: number, at: number[]): void {
@@ -143,16 +136,22 @@ function beginCounts(cols: ItemColumns, first: number, at: number[]): void {
 
 // ---- protobuf ----
 
+const TRACES: GroupedSignal = {
+  table: INGEST_TABLES.traces,
+  columns,
+  jsonKeys: { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' },
+  head: (resource, scope) => Buffer.concat([resource.serviceName, resource.attributes, scope.name, scope.version]),
+  readProto: (r, end, cols) => readSpan(r, end, cols, span),
+  readJson: (item, path, cols) => jsonSpan(item, path, cols, span),
+  finish: (out, rows) => finishSpan(out, rows, span),
+}
+
 export function decodeTracesProto(body: Buffer, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
-  const rows = out.grouped(INGEST_TABLES.traces, columns, body.length + 4096)
-  walkProto(body, (r, end, resource, scope) => {
-    enterGroup(rows, resource, scope)
-    readSpan(r, end, rows.items, span)
-    finishSpan(out, rows, span)
-  })
-  rows.close()
-  return out
+  return decodeGroupedProto(TRACES, body, retention)
+}
+
+export function decodeTracesJson(doc: Json, retention?: Retention): Decoded {
+  return decodeGroupedJson(TRACES, doc, retention)
 }
 
 function readSpan(r: ProtoReader, end: number, cols: ItemColumns, s: SpanState): void {
@@ -334,17 +333,6 @@ function readStatus(r: ProtoReader, end: number, cols: ItemColumns, s: SpanState
 
 // ---- JSON ----
 
-export function decodeTracesJson(doc: Json, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
-  const rows = out.grouped(INGEST_TABLES.traces, columns, 64 * 1024)
-  walkJson(doc, { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' }, (item, path, resource, scope) => {
-    enterGroup(rows, resource, scope)
-    jsonSpan(item, path, rows.items, span)
-    finishSpan(out, rows, span)
-  })
-  rows.close()
-  return out
-}
 
 function jsonSpan(v: Json, path: string, cols: ItemColumns, s: SpanState): void {
   const o = jsonObject(v, path)
