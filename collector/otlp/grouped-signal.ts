@@ -28,7 +28,15 @@ function enterGroup(signal: GroupedSignal, rows: GroupedRows, resource: Resource
   if (rows.switches(scope)) rows.open(scope, signal.head(resource, scope))
 }
 
-export function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retention?: Retention): Decoded {
+/** A signal's protobuf and OTLP/JSON decoders. */
+export function groupedDecoders(signal: GroupedSignal): {
+  protobuf: (body: Buffer, retention?: Retention) => Decoded
+  json: (doc: Json, retention?: Retention) => Decoded
+} {
+  return { protobuf: (body, retention) => decodeGroupedProto(signal, body, retention), json: (doc, retention) => decodeGroupedJson(signal, doc, retention) }
+}
+
+function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retention?: Retention): Decoded {
   const out = new Decoded(retention)
   const rows = out.grouped(signal.table, signal.columns, body.length + 4096)
   walkProto(body, (r, end, resource, scope) => {
@@ -40,7 +48,7 @@ export function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retentio
   return out
 }
 
-export function decodeGroupedJson(signal: GroupedSignal, doc: Json, retention?: Retention): Decoded {
+function decodeGroupedJson(signal: GroupedSignal, doc: Json, retention?: Retention): Decoded {
   const out = new Decoded(retention)
   const rows = out.grouped(signal.table, signal.columns, 64 * 1024)
   walkJson(doc, signal.jsonKeys, (item, path, resource, scope) => {

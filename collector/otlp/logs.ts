@@ -23,8 +23,8 @@ import {
   type Json,
 } from './common.ts'
 import { jsonAnyValueString, writeAnyValue } from './any-value.ts'
-import { decodeGroupedJson, decodeGroupedProto, type GroupedSignal } from './grouped-signal.ts'
-import type { Decoded, Retention } from './decoded.ts'
+import { groupedDecoders } from './grouped-signal.ts'
+import type { Decoded } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './proto-reader.ts'
 
 /** Item columns of cairn_ingest_logs (collector/tables.ts), by position. */
@@ -101,7 +101,7 @@ function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
 
 // ---- protobuf ----
 
-const LOGS: GroupedSignal = {
+export const { protobuf: decodeLogsProto, json: decodeLogsJson } = groupedDecoders({
   table: INGEST_TABLES.logs,
   columns,
   jsonKeys: { resourceGroups: 'resourceLogs', scopeGroups: 'scopeLogs', items: 'logRecords' },
@@ -110,15 +110,7 @@ const LOGS: GroupedSignal = {
   readProto: (r, end, cols) => readLog(r, end, cols, log),
   readJson: (item, path, cols) => jsonLog(item, path, cols, log),
   finish: (out, rows) => finishLog(out, rows, log),
-}
-
-export function decodeLogsProto(body: Buffer, retention?: Retention): Decoded {
-  return decodeGroupedProto(LOGS, body, retention)
-}
-
-export function decodeLogsJson(doc: Json, retention?: Retention): Decoded {
-  return decodeGroupedJson(LOGS, doc, retention)
-}
+})
 
 function readLog(r: ProtoReader, end: number, cols: ItemColumns, s: LogState): void {
   cols.begin()

@@ -26,8 +26,8 @@ import {
   writeId,
   type Json,
 } from './common.ts'
-import { decodeGroupedJson, decodeGroupedProto, type GroupedSignal } from './grouped-signal.ts'
-import { type Decoded, type Retention, writeDuration, writeNanosClamped } from './decoded.ts'
+import { groupedDecoders } from './grouped-signal.ts'
+import { type Decoded, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
@@ -136,7 +136,7 @@ function beginCounts(cols: ItemColumns, first: number, at: number[]): void {
 
 // ---- protobuf ----
 
-const TRACES: GroupedSignal = {
+export const { protobuf: decodeTracesProto, json: decodeTracesJson } = groupedDecoders({
   table: INGEST_TABLES.traces,
   columns,
   jsonKeys: { resourceGroups: 'resourceSpans', scopeGroups: 'scopeSpans', items: 'spans' },
@@ -144,15 +144,7 @@ const TRACES: GroupedSignal = {
   readProto: (r, end, cols) => readSpan(r, end, cols, span),
   readJson: (item, path, cols) => jsonSpan(item, path, cols, span),
   finish: (out, rows) => finishSpan(out, rows, span),
-}
-
-export function decodeTracesProto(body: Buffer, retention?: Retention): Decoded {
-  return decodeGroupedProto(TRACES, body, retention)
-}
-
-export function decodeTracesJson(doc: Json, retention?: Retention): Decoded {
-  return decodeGroupedJson(TRACES, doc, retention)
-}
+})
 
 function readSpan(r: ProtoReader, end: number, cols: ItemColumns, s: SpanState): void {
   cols.begin()
