@@ -22,7 +22,8 @@ interface StateRow {
 
 const ms = (v: string | null): number | undefined => (v === null ? undefined : Number(v))
 
-export async function loadAlertStates(storage: Storage): Promise<AlertState[]> {
+/** The current state of every (SLO, severity), or only of the SLOs named. */
+export async function loadAlertStates(storage: Storage, sloIds?: readonly string[]): Promise<AlertState[]> {
   const rows = await storage.query<StateRow>(
     `SELECT slo_id, severity, state,
             toUnixTimestamp64Milli(active_since) AS active_since,
@@ -32,8 +33,10 @@ export async function loadAlertStates(storage: Storage): Promise<AlertState[]> {
             notified, labels, annotations,
             toUnixTimestamp64Milli(updated_at) AS updated_at
      FROM ${ALERT_STATE_TABLE}
+     ${sloIds ? 'WHERE slo_id IN {ids:Array(String)}' : ''}
      ORDER BY updated_at DESC
      LIMIT 1 BY slo_id, severity`,
+    sloIds ? { ids: sloIds } : undefined,
   )
   return rows.map((r) => ({
     sloId: r.slo_id,

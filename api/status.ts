@@ -1,6 +1,7 @@
-import { ALERT_STATE_TABLE } from '../alerts/index.ts'
+import type { AlertState } from '../alerts/index.ts'
 import { API_SOURCE_FILE, isComputedSli, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { Storage } from '../storage/index.ts'
+import { iso } from './time.ts'
 
 // The current status of an SLO as the API shows it: its latest evaluation
 // (from the SLO engine) and the state of its page and ticket alerts (from the
@@ -26,29 +27,13 @@ export interface SloStatus {
 
 export type LatestEvaluationsReader = (storage: Storage, sloIds?: string[]) => Promise<Map<string, SloEvaluation>>
 
-interface AlertStateRow {
-  slo_id: string
-  severity: string
-  last_state: string
-  last_active_since: string | null
-  last_updated_at: string
-}
-
-const isoOf = (chTime: string) => new Date(`${chTime.replace(' ', 'T')}Z`).toISOString()
-
-/** Latest alert state per SLO and severity (cairn_alert_state keeps one row per change). */
-export async function readAlertStates(storage: Storage, sloIds?: string[]): Promise<Map<string, Record<string, AlertStateView>>> {
-  const rows = await storage.query<AlertStateRow>(
-    `SELECT slo_id, severity, argMax(state, updated_at) AS last_state, argMax(active_since, updated_at) AS last_active_since, max(updated_at) AS last_updated_at
-     FROM ${ALERT_STATE_TABLE} ${sloIds ? 'WHERE slo_id IN {ids:Array(String)}' : ''}
-     GROUP BY slo_id, severity`,
-    sloIds ? { ids: sloIds } : undefined,
-  )
+/** The API's view of the current alert states, by SLO and then severity. */
+export function alertViewsBySlo(states: readonly AlertState[]): Map<string, Record<string, AlertStateView>> {
   const out = new Map<string, Record<string, AlertStateView>>()
-  for (const r of rows) {
-    const views = out.get(r.slo_id) ?? {}
-    views[r.severity] = { state: r.last_state, activeSince: r.last_active_since ? isoOf(r.last_active_since) : null, updatedAt: isoOf(r.last_updated_at) }
-    out.set(r.slo_id, views)
+  for (const s of states) {
+    const views = out.get(s.sloId) ?? {}
+    views[s.severity] = { state: s.status, activeSince: s.activeSinceMs === undefined ? null : iso(s.activeSinceMs), updatedAt: iso(s.updatedAtMs) }
+    out.set(s.sloId, views)
   }
   return out
 }
@@ -69,7 +54,7 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   }
   return {
     state: evaluation.status,
-    evaluatedAt: new Date(evaluation.evaluatedAtMs).toISOString(),
+    evaluatedAt: iso(evaluation.evaluatedAtMs),
     sli: evaluation.sli,
     objective: evaluation.objectiveRatio,
     errorBudget: { total: evaluation.budgetTotal, consumed: evaluation.budgetConsumed, remainingRatio: evaluation.budgetRemainingRatio },

@@ -4,7 +4,8 @@ import type { Storage } from '../../storage/index.ts'
 import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
-import { managedBy, readAlertStates, sloStatus, type LatestEvaluationsReader, type SloStatus } from '../status.ts'
+import { loadAlertStates } from '../../alerts/index.ts'
+import { alertViewsBySlo, managedBy, sloStatus, type LatestEvaluationsReader, type SloStatus } from '../status.ts'
 import { iso, parseStepSeconds, parseTime, timeParam } from '../time.ts'
 import { statusListCache } from '../status-cache.ts'
 
@@ -147,7 +148,8 @@ export function sloRoutes(deps: SloRouteDeps) {
 
   async function statusOf(slos: Slo[]): Promise<SloStatus[]> {
     const ids = slos.map((s) => s.id)
-    const [evaluations, alerts] = await Promise.all([deps.readLatestEvaluations(storage, ids), readAlertStates(storage, ids)])
+    const [evaluations, alertStates] = await Promise.all([deps.readLatestEvaluations(storage, ids), loadAlertStates(storage, ids)])
+    const alerts = alertViewsBySlo(alertStates)
     return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id)))
   }
 
