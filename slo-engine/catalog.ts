@@ -20,7 +20,8 @@ export interface SloCatalog {
   get(id: string): Promise<Slo | undefined>
   /** Mirrors the SLO directory into the catalog; returns the spec errors found (their files' SLOs are left as they were). */
   syncFiles(): Promise<{ errors: SpecError[] }>
-  putFromApi(id: string, yamlText: string): Promise<{ slo?: Slo; errors: SpecError[]; conflict?: 'file-defined' | 'id-mismatch' }>
+  /** Stores an API SLO; `created` says whether the id was new (or deleted) rather than replaced. */
+  putFromApi(id: string, yamlText: string): Promise<{ slo?: Slo; created?: boolean; errors: SpecError[]; conflict?: 'file-defined' | 'id-mismatch' }>
   deleteFromApi(id: string): Promise<'deleted' | 'not-found' | 'file-defined'>
 }
 
@@ -149,7 +150,7 @@ export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
       const row = (await current([id])).get(id)
       if (row && !row.deleted && row.source === 'file') return { conflict: 'file-defined', errors: [] }
       await write([{ slo_id: id, slo, source: 'api', spec_text: yamlText, deleted: false }])
-      return { slo, errors: [] }
+      return { slo, created: !row || Boolean(row.deleted), errors: [] }
     },
 
     async deleteFromApi(id) {

@@ -221,7 +221,6 @@ export function sloRoutes(deps: SloRouteDeps) {
   app.openapi(putSlo, async (c) => {
     const { id } = c.req.valid('param')
     const text = await readSpecBody(c)
-    const existed = (await catalog.get(id)) !== undefined
     const result = await catalog.putFromApi(id, text)
     if (result.conflict === 'file-defined') throw new ApiError(409, 'conflict', `SLO ${JSON.stringify(id)} is defined in a file under the SLO directory; files win over the API: change it there`)
     if (result.errors.length > 0 || !result.slo) {
@@ -230,7 +229,7 @@ export function sloRoutes(deps: SloRouteDeps) {
     }
     listCache.clear()
     const [status] = await statusOf([result.slo])
-    return c.json({ slo: result.slo as unknown as Record<string, unknown>, managedBy: managedBy(result.slo), status: status! }, existed ? 200 : 201)
+    return c.json({ slo: result.slo as unknown as Record<string, unknown>, managedBy: managedBy(result.slo), status: status! }, result.created ? 201 : 200)
   })
 
   app.openapi(deleteSlo, async (c) => {

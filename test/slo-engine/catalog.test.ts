@@ -63,11 +63,13 @@ describe('the SLO catalog in cairn_slo_definitions', () => {
     await catalog.syncFiles()
     const created = await catalog.putFromApi('search-errors', spec('errors', 99, 'search'))
     expect(created.errors).toEqual([])
+    expect(created.created).toBe(true)
     expect(created.slo?.source).toEqual({ format: 'cairn', file: 'api', line: 1, column: 1 })
     expect((await catalog.get('search-errors'))?.objectivePercent).toBe(99)
 
     const replaced = await catalog.putFromApi('search-errors', spec('errors', 98, 'search'))
     expect(replaced.errors).toEqual([])
+    expect(replaced.created).toBe(false)
     expect((await catalog.get('search-errors'))?.objectivePercent).toBe(98)
 
     expect(await catalog.putFromApi('checkout-availability', spec('availability', 90))).toEqual({ conflict: 'file-defined', errors: [] })
