@@ -9,10 +9,9 @@ import { logRoutes } from './routes/logs.ts'
 import { traceRoutes } from './routes/traces.ts'
 import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
-import { sloRoutes, type EvaluationHistoryReader } from './routes/slos.ts'
-import type { LatestEvaluationsReader } from './status.ts'
+import { sloRoutes } from './routes/slos.ts'
 import type { RuleOptions } from '../alerts/index.ts'
-import { readEvaluationHistory, readLatestEvaluations, type SloCatalog } from '../slo-engine/index.ts'
+import type { SloCatalog } from '../slo-engine/index.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
 
 export interface ApiDeps {
@@ -24,9 +23,6 @@ export interface ApiDeps {
   resolvePolicy?: PolicyResolver
   /** How long GET /api/v1/slos reuses its answer (ms); default 0. */
   statusCacheMs?: number
-  /** Readers of the engine's evaluations; the engine's own by default (tests may pass others). */
-  readLatestEvaluations?: LatestEvaluationsReader
-  readEvaluationHistory?: EvaluationHistoryReader
   /** Options of the rule generator (Sloth period, windows files), as `cairn rules` takes them. */
   ruleOptions?: RuleOptions
 }
@@ -53,16 +49,7 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(
-    `${API_PREFIX}/slos`,
-    sloRoutes({
-      storage: deps.storage,
-      catalog: deps.catalog,
-      statusCacheMs: deps.statusCacheMs ?? 0,
-      readLatestEvaluations: deps.readLatestEvaluations ?? readLatestEvaluations,
-      readEvaluationHistory: deps.readEvaluationHistory ?? readEvaluationHistory,
-    }),
-  )
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0 }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))

@@ -1,6 +1,5 @@
 import type { AlertState } from '../alerts/index.ts'
 import { API_SOURCE_FILE, isComputedSli, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
-import type { Storage } from '../storage/index.ts'
 import { iso } from './time.ts'
 
 // The current status of an SLO as the API shows it: its latest evaluation
@@ -24,8 +23,6 @@ export interface SloStatus {
   burnRates: Record<string, number>
   alerts: Record<string, AlertStateView>
 }
-
-export type LatestEvaluationsReader = (storage: Storage, sloIds?: string[]) => Promise<Map<string, SloEvaluation>>
 
 /** The API's view of the current alert states, by SLO and then severity. */
 export function alertViewsBySlo(states: readonly AlertState[]): Map<string, Record<string, AlertStateView>> {

@@ -1,21 +1,17 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { formatDuration, parseSloDocuments, type Slo, type SloCatalog, type SloEvaluation } from '../../slo-engine/index.ts'
+import { formatDuration, parseSloDocuments, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
 import { loadAlertStates } from '../../alerts/index.ts'
-import { alertViewsBySlo, managedBy, sloStatus, type LatestEvaluationsReader, type SloStatus } from '../status.ts'
+import { alertViewsBySlo, managedBy, sloStatus, type SloStatus } from '../status.ts'
 import { iso, parseStepSeconds, parseTime, timeParam } from '../time.ts'
 import { statusListCache } from '../status-cache.ts'
-
-export type EvaluationHistoryReader = (storage: Storage, sloId: string, range: { fromMs: number; toMs: number; stepSeconds: number }) => Promise<SloEvaluation[]>
 
 export interface SloRouteDeps {
   storage: Storage
   catalog: SloCatalog
-  readLatestEvaluations: LatestEvaluationsReader
-  readEvaluationHistory: EvaluationHistoryReader
   /** How long the status list is reused; PUT and DELETE through this process clear it at once. */
   statusCacheMs: number
 }
@@ -148,7 +144,7 @@ export function sloRoutes(deps: SloRouteDeps) {
 
   async function statusOf(slos: Slo[]): Promise<SloStatus[]> {
     const ids = slos.map((s) => s.id)
-    const [evaluations, alertStates] = await Promise.all([deps.readLatestEvaluations(storage, ids), loadAlertStates(storage, ids)])
+    const [evaluations, alertStates] = await Promise.all([readLatestEvaluations(storage, ids), loadAlertStates(storage, ids)])
     const alerts = alertViewsBySlo(alertStates)
     return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id)))
   }
@@ -194,7 +190,7 @@ export function sloRoutes(deps: SloRouteDeps) {
     if (points > MAX_HISTORY_POINTS) {
       throw new ApiError(400, 'bad_request', `the range holds ${Math.ceil(points)} steps of ${stepSeconds}s, more than ${MAX_HISTORY_POINTS}: use a larger step or a shorter range`)
     }
-    const [, evaluations] = await Promise.all([found(id), deps.readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })])
+    const [, evaluations] = await Promise.all([found(id), readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })])
     return c.json(
       {
         sloId: id,
