@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { ApiError, errorBody } from './errors.ts'
 
 /** SLO specs are small; a bigger body is a mistake or an attack. */
-export const MAX_SPEC_BYTES = 1024 * 1024
+const MAX_SPEC_BYTES = 1024 * 1024
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain', 'application/json']
 

@@ -1,28 +1,15 @@
+import type { z } from '@hono/zod-openapi'
 import type { AlertState } from '../alerts/index.ts'
 import { API_SOURCE_FILE, isComputedSli, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import type { SloStatusSchema } from './schemas/slo.ts'
 import { iso } from './time.ts'
 
 // The current status of an SLO as the API shows it: its latest evaluation
 // (from the SLO engine) and the state of its page and ticket alerts (from the
 // alert state the alerting component keeps).
 
-export interface AlertStateView {
-  state: string
-  activeSince: string | null
-  updatedAt: string
-}
-
-export interface SloStatus {
-  /** ok / no_data: as evaluated; pending: cairn computes it but has not yet; not_computed: Prometheus evaluates it (PromQL) or no reader exists. */
-  state: 'ok' | 'no_data' | 'pending' | 'not_computed'
-  evaluatedAt: string | null
-  sli: number | null
-  objective: number
-  errorBudget: { total: number | null; consumed: number | null; remainingRatio: number | null }
-  events: { total: number | null; bad: number | null }
-  burnRates: Record<string, number>
-  alerts: Record<string, AlertStateView>
-}
+export type SloStatus = z.infer<typeof SloStatusSchema>
+type AlertStateView = SloStatus['alerts'][string]
 
 /** The API's view of the current alert states, by SLO and then severity. */
 export function alertViewsBySlo(states: readonly AlertState[]): Map<string, Record<string, AlertStateView>> {

@@ -17,7 +17,7 @@ export interface SloRouteDeps {
 }
 
 /** Like Prometheus' query_range: a history answer of more points than this is refused, not truncated. */
-export const MAX_HISTORY_POINTS = 11_000
+const MAX_HISTORY_POINTS = 11_000
 const DEFAULT_HISTORY_MS = 24 * 3_600_000
 
 const idParam = z.object({

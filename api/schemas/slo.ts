@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 
 const Nullable = z.number().nullable()
 
-export const AlertStateSchema = z.object({ state: z.string().openapi({ example: 'firing' }), activeSince: z.string().nullable(), updatedAt: z.string() }).openapi('AlertState')
+const AlertStateSchema = z.object({ state: z.string().openapi({ example: 'firing' }), activeSince: z.string().nullable(), updatedAt: z.string() }).openapi('AlertState')
 
 export const SloStatusSchema = z
   .object({
@@ -59,7 +59,7 @@ export const EvaluationSchema = z
   })
   .openapi('Evaluation')
 
-export const SpecErrorSchema = z
+const SpecErrorSchema = z
   .object({ file: z.string(), line: z.number().int(), column: z.number().int(), message: z.string() })
   .openapi('SpecError')
 
