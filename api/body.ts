@@ -7,14 +7,16 @@ const MAX_SPEC_BYTES = 1024 * 1024
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain', 'application/json']
 
-/** The request body as YAML text: a YAML (or JSON, or plain text) content type, not empty, at most MAX_SPEC_BYTES. */
+/**
+ * The request body as YAML text: a YAML (or JSON, or plain text) content type, not empty.
+ * Its size is capped before this reads it, by specBodyLimit() mounted on the routes.
+ */
 export async function readSpecBody(c: Context): Promise<string> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== '' && !YAML_TYPES.includes(type)) {
     throw new ApiError(415, 'unsupported_media_type', `expected a YAML body (Content-Type application/yaml), got ${type}`)
   }
   const bytes = new Uint8Array(await c.req.arrayBuffer())
-  if (bytes.byteLength > MAX_SPEC_BYTES) throw new ApiError(413, 'payload_too_large', `the spec is larger than ${MAX_SPEC_BYTES} bytes`)
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)

@@ -216,6 +216,12 @@ describe('POST /api/v1/slos/validate', () => {
     expect(res.status).toBe(status)
     expect(res.body.error.code).toBe(code)
   })
+  it('refuses a PUT body over 1 MiB with 413, storing nothing', async () => {
+    const res = await call('PUT', '/api/v1/slos/auth-oversized', { body: `# ${'x'.repeat(1024 * 1024)}\n${login(99, 'oversized')}` })
+    expect(res.status).toBe(413)
+    expect(res.body.error.code).toBe('payload_too_large')
+    expect(await catalog.get('auth-oversized')).toBeUndefined()
+  })
   it('stops reading a chunked body over 1 MiB', async () => {
     const chunk = new TextEncoder().encode(`# ${'x'.repeat(64 * 1024)}\n`)
     let sent = 0
