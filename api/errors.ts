@@ -31,6 +31,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The 404 of every route that names an SLO by id. */
+export const noSuchSlo = (id: string) => new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
+
 export function errorBody(code: ErrorCode, message: string, details?: unknown[]) {
   return { error: details === undefined ? { code, message } : { code, message, details } }
 }

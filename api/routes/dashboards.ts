@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { overviewDashboard, serviceDashboard, sloDashboard, type DashboardOptions, type PolicyResolver } from '../../dashboards/index.ts'
 import type { SloCatalog } from '../../slo-engine/index.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { requireSlo } from '../slo-lookup.ts'
 
 export interface DashboardRouteDeps {
   catalog: SloCatalog
@@ -56,8 +57,7 @@ export function dashboardRoutes(deps: DashboardRouteDeps) {
 
   app.openapi(sloRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const slo = await deps.catalog.get(id)
-    if (!slo) throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
+    const slo = await requireSlo(deps.catalog, id)
     return c.json(sloDashboard(slo, opts(c.req.valid('query'))) as unknown as Record<string, unknown>, 200)
   })
 

@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { generatePrometheusRules, type RuleOptions } from '../../alerts/index.ts'
 import type { SloCatalog } from '../../slo-engine/index.ts'
-import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { errorResponse, validationHook } from '../errors.ts'
+import { requireSlo } from '../slo-lookup.ts'
 
 export interface RuleRouteDeps {
   catalog: SloCatalog
@@ -31,8 +32,7 @@ export function ruleRoutes(deps: RuleRouteDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.openapi(getRules, async (c) => {
     const { slo: id } = c.req.valid('query')
-    const slos = id === undefined ? await deps.catalog.list() : [await deps.catalog.get(id)].filter((s) => s !== undefined)
-    if (id !== undefined && slos.length === 0) throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
+    const slos = id === undefined ? await deps.catalog.list() : [await requireSlo(deps.catalog, id)]
     return c.body(generatePrometheusRules(slos, deps.ruleOptions), 200, { 'content-type': 'application/yaml; charset=utf-8' })
   })
   return app

@@ -2,7 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { formatDuration, parseSloDocuments, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
-import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { ApiError, errorResponse, noSuchSlo, validationHook } from '../errors.ts'
+import { requireSlo } from '../slo-lookup.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
 import { loadAlertStates } from '../../alerts/index.ts'
 import { alertViewsBySlo, managedBy, sloStatus, type SloStatus } from '../status.ts'
@@ -155,12 +156,6 @@ export function sloRoutes(deps: SloRouteDeps) {
     return { slos: slos.map((s, i) => summary(s, statuses[i]!)) }
   }
 
-  async function found(id: string): Promise<Slo> {
-    const slo = await catalog.get(id)
-    if (!slo) throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
-    return slo
-  }
-
   app.openapi(listSlos, async (c) => {
     // The body is kept serialized: at hundreds of requests a second, stringifying 100 SLOs each time shows.
     return c.body(await listCache.get(), 200, { 'content-type': 'application/json' }) as never
@@ -173,7 +168,7 @@ export function sloRoutes(deps: SloRouteDeps) {
   })
 
   app.openapi(getSlo, async (c) => {
-    const slo = await found(c.req.valid('param').id)
+    const slo = await requireSlo(catalog, c.req.valid('param').id)
     const [status] = await statusOf([slo])
     return c.json({ slo: slo as unknown as Record<string, unknown>, managedBy: managedBy(slo), status: status! }, 200)
   })
@@ -190,7 +185,7 @@ export function sloRoutes(deps: SloRouteDeps) {
     if (points > MAX_HISTORY_POINTS) {
       throw new ApiError(400, 'bad_request', `the range holds ${Math.ceil(points)} steps of ${stepSeconds}s, more than ${MAX_HISTORY_POINTS}: use a larger step or a shorter range`)
     }
-    const [, evaluations] = await Promise.all([found(id), readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })])
+    const [, evaluations] = await Promise.all([requireSlo(catalog, id), readEvaluationHistory(storage, id, { fromMs, toMs, stepSeconds })])
     return c.json(
       {
         sloId: id,
@@ -231,7 +226,7 @@ export function sloRoutes(deps: SloRouteDeps) {
   app.openapi(deleteSlo, async (c) => {
     const { id } = c.req.valid('param')
     const outcome = await catalog.deleteFromApi(id)
-    if (outcome === 'not-found') throw new ApiError(404, 'not_found', `no SLO with id ${JSON.stringify(id)}`)
+    if (outcome === 'not-found') throw noSuchSlo(id)
     if (outcome === 'file-defined') throw new ApiError(409, 'conflict', `SLO ${JSON.stringify(id)} is defined in a file under the SLO directory: delete it there`)
     listCache.clear()
     return c.body(null, 204)
