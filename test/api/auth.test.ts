@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
-import { allMigrations } from '../../cli/index.ts'
+import type { Storage } from '../../storage/index.ts'
 import { attachApi, createAuthorizer, healthRoutes } from '../../api/index.ts'
 import { createSloCatalog } from '../../slo-engine/index.ts'
 import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
+import { openMigratedStorage } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
 // Bearer tokens and roles, on the API as the service mounts it.
@@ -61,8 +61,7 @@ let storage: Storage
 let app: Hono
 
 beforeAll(async () => {
-  storage = await openStorage(config.storage)
-  await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+  storage = await openMigratedStorage(config)
   const logger = createLogger('silent')
   app = new Hono()
   app.route('/', healthRoutes({ check: async () => undefined }, createMetricsRegistry()))

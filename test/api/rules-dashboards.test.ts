@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
-import { allMigrations } from '../../cli/index.ts'
+import type { Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
-import { createSloCatalog, type SloCatalog } from '../../slo-engine/index.ts'
+import type { SloCatalog } from '../../slo-engine/index.ts'
 import { generatePrometheusRules } from '../../alerts/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
+import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
 // GET /api/v1/rules and /api/v1/dashboards/* over the real SLO catalog.
@@ -50,14 +50,9 @@ spec:
 `
 
 beforeAll(async () => {
-  mkdirSync(sloDir, { recursive: true })
-  writeFileSync(join(sloDir, 'checkout.yaml'), CHECKOUT)
-  writeFileSync(join(sloDir, 'sloth.yaml'), SLOTH)
-  storage = await openStorage(config.storage)
-  await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+  storage = await openMigratedStorage(config)
   const logger = createLogger('silent')
-  expect((await createSloCatalog({ storage, sloDir, logger }).syncFiles()).errors).toEqual([])
-  catalog = createSloCatalog({ storage, sloDir: undefined, logger })
+  catalog = await seedCatalog(storage, sloDir, { 'checkout.yaml': CHECKOUT, 'sloth.yaml': SLOTH }, logger)
   expect((await catalog.putFromApi('auth-login', API_SLO)).errors).toEqual([])
   api = createApi({ storage, logger, auth: createAuthorizer([]), catalog })
 })

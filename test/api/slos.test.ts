@@ -1,12 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
-import { allMigrations } from '../../cli/index.ts'
+import type { Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
-import { createSloCatalog, ENGINE_TABLES, type SloCatalog } from '../../slo-engine/index.ts'
+import { ENGINE_TABLES, type SloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
+import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
 // /api/v1/slos: list with status, one SLO, history, validate, PUT and DELETE,
@@ -61,14 +60,9 @@ const evaluation = (i: number) => ({
 })
 
 beforeAll(async () => {
-  mkdirSync(sloDir, { recursive: true })
-  writeFileSync(join(sloDir, 'checkout.yaml'), CHECKOUT)
-  writeFileSync(join(sloDir, 'sloth.yaml'), SLOTH)
-  storage = await openStorage(config.storage)
-  await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+  storage = await openMigratedStorage(config)
   const logger = createLogger('silent')
-  expect((await createSloCatalog({ storage, sloDir, logger }).syncFiles()).errors).toEqual([])
-  catalog = createSloCatalog({ storage, sloDir: undefined, logger })
+  catalog = await seedCatalog(storage, sloDir, { 'checkout.yaml': CHECKOUT, 'sloth.yaml': SLOTH }, logger)
   const rows = Array.from({ length: 180 }, (_, i) => evaluation(i))
   await storage.insertRows(ENGINE_TABLES.evaluations, rows)
   await storage.insertRows(ENGINE_TABLES.status, [rows.at(-1)!])

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
-import { allMigrations } from '../../cli/index.ts'
+import type { Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
 import { createSloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
+import { openMigratedStorage } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
 // GET /api/v1/traces/{traceId} and GET /api/v1/logs over the embedded engine.
@@ -20,8 +20,7 @@ const nsAt = (ms: number, extraNs = 0) => (BigInt(ms) * 1_000_000n + BigInt(extr
 const chTime = (ms: number, extraNs = 0) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}.${(ms % 1000).toString().padStart(3, '0')}${extraNs.toString().padStart(6, '0')}`
 
 beforeAll(async () => {
-  storage = await openStorage(config.storage)
-  await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+  storage = await openMigratedStorage(config)
   api = createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([]), catalog: createSloCatalog({ storage, sloDir: undefined, logger: createLogger('silent') }) })
   const trace = TRACE.toLowerCase()
   await storage.insertRows('otel_traces', [

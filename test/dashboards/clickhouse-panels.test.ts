@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
-import { allMigrations } from '../../cli/index.ts'
+import type { Storage } from '../../storage/index.ts'
 import { generateDashboards, CLICKHOUSE_QUERY_PLUGIN_VERSION } from '../../dashboards/index.ts'
 import { ALL_TEST_SLOS, checkoutAvailability, checkoutLatency, hostile, paymentsErrors } from '../fixtures/slos.ts'
 import { panelTargets } from '../fixtures/dashboard-targets.ts'
 import { expandClickHouseMacros } from '../support/grafana-macros.ts'
+import { openMigratedStorage } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
 // Every SQL query of every generated ClickHouse panel runs against the
@@ -35,8 +35,7 @@ function evaluations(sloId: string) {
 }
 
 beforeAll(async () => {
-  storage = await openStorage(config.storage)
-  await migrate(storage, allMigrations(config), otelTables(config.storage.ttlDays))
+  storage = await openMigratedStorage(config)
   const sloIds = [checkoutAvailability, checkoutLatency, paymentsErrors, hostile].map((s) => s.id)
   await storage.insertRows('cairn_slo_evaluations', sloIds.flatMap(evaluations))
   // Per-minute rollups over the last 3 h: 100 events a minute, 3 bad.
