@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startCairn, type CairnServer } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -48,23 +48,19 @@ afterAll(async () => {
   dir.remove()
 })
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
-
 describe('cairn serve, end to end', () => {
   it('serves the status, history, trace and gauges of ingested spans', async () => {
     const sent = await fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spans()) })
     expect(sent.status).toBe(200)
 
-    const slo = await until(
-      async () => ((await (await fetch(`${cairn.apiUrl}/api/v1/slos/shop-checkout`)).json()) as any),
-      (body) => body.status?.events?.total === 10,
+    // The engine evaluates every second; wait for the evaluation that counts all ten spans.
+    const slo = await vi.waitFor(
+      async () => {
+        const body = (await (await fetch(`${cairn.apiUrl}/api/v1/slos/shop-checkout`)).json()) as any
+        expect(body.status?.events?.total).toBe(10)
+        return body
+      },
+      { timeout: 45_000, interval: 250 },
     )
     expect(slo.status).toMatchObject({ state: 'ok', sli: 0.8, objective: 0.9, events: { total: 10, bad: 2 } })
     expect(slo.status.errorBudget.remainingRatio).toBeCloseTo(-1, 9) // 2 bad against a budget of 1
