@@ -153,7 +153,8 @@ export class Batcher {
       p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined, timerAt: Infinity, since: Date.now() }
       this.pending.set(t.table, p)
     }
-    // Copy: the request's buffer is reused or collected once the request ends.
+    // Copy: a request's rows sit in a buffer grown by doubling; the copy is their
+    // size, so the queue's byte count is the memory it holds.
     p.parts.push(Buffer.from(t.bytes))
     p.rows += t.rows
     p.bytes += t.bytes.length
