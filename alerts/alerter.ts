@@ -12,7 +12,7 @@ import type { AlertNotice } from './notify/notice.ts'
 import { createNotifier, type Notifier } from './notify/notifiers.ts'
 import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type Severity } from './policy.ts'
 import { loadAlertStates, saveAlertStates } from './state-store.ts'
-import { deliveryDue, initialState, stepAlert, type AlertState } from './state.ts'
+import { deliveryDue, initialState, settled, stepAlert, type AlertState } from './state.ts'
 import { configuredWindows } from './rule-config.ts'
 
 // Paging from the engine: after each evaluation of an SLO, the policy decides
@@ -35,6 +35,8 @@ export interface Alerter {
   start(): Promise<void>
   /** The engine's hook after each evaluation of an SLO. */
   onEvaluated(slo: Slo, evaluation: SloEvaluation): Promise<void>
+  /** The engine's hook after each tick: resolves the alerts of SLOs not in `evaluatedIds` (gone) and forgets them once delivered. */
+  onTickDone(evaluatedIds: ReadonlySet<string>, atMs: number): Promise<void>
   /** Windows (seconds) the policy needs beyond the engine's standard ones. */
   extraWindowsSeconds(slo: Slo): number[]
   /** The current state of every alert (for tests and the API). */
@@ -55,6 +57,8 @@ export function globalTargets(config: AlertsConfig): NotifyTarget[] {
 }
 
 const stateKey = (sloId: string, severity: Severity) => `${sloId}/${severity}`
+
+const GONE_REASON = 'the SLO is no longer evaluated (removed from the catalog, or its SLI is no longer computed by cairn)'
 
 export function createAlerter(deps: AlerterDeps): Alerter {
   const { config, storage, logger } = deps
@@ -133,6 +137,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   function onOutcome({ notifier, notices, result, sentAtMs }: DispatchOutcome): void {
     if (!result.ok) return
     const changed: AlertState[] = []
+    const gone = new Set<string>()
     for (const notice of notices) {
       const key = stateKey(notice.sloId, notice.severity)
       const current = states.get(key)
@@ -142,8 +147,11 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       const next = touch({ ...current, delivered: { ...current.delivered, [notifier.key]: sentAtMs }, notified })
       states.set(key, next)
       changed.push(next)
+      if (goneIds.has(next.sloId)) gone.add(next.sloId)
     }
     if (changed.length > 0) void persist(changed)
+    // A gone SLO is forgotten once its last resolve is delivered (the row stays stored).
+    for (const sloId of gone) forgetIfSettled(sloId)
   }
 
   function notice(state: AlertState, validForMs: number, slo?: Slo, evaluation?: SloEvaluation): AlertNotice {
@@ -180,46 +188,61 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     }
   }
 
-  // SLOs that leave the catalog (or stop being computed) are evaluated no
-  // more: at the first evaluation of a new tick, the alerts of SLOs the last
-  // tick did not evaluate resolve, so no page stays open for an SLO that is gone.
-  let tickMs: number | undefined
-  let evaluatedThisTick = new Set<string>()
+  // The targets each SLO last paged through: a gone SLO's resolve goes there.
   const lastTargets = new Map<string, Notifier[]>()
+  // SLOs the last tick did not evaluate whose alerts are still remembered.
+  const goneIds = new Set<string>()
 
-  function onNewTick(at: number): void {
-    if (tickMs !== undefined && at > tickMs) {
-      const seen = evaluatedThisTick
-      const changed: AlertState[] = []
-      for (const [key, state] of states) {
-        if (seen.has(state.sloId)) continue
-        if (state.status === 'firing' || state.status === 'pending') {
-          const next = touch(
-            state.status === 'pending'
-              ? { ...state, status: 'inactive', activeSinceMs: undefined }
-              : { ...state, status: 'resolved', resolvedAtMs: at, delivered: {}, annotations: { ...state.annotations, resolved_reason: 'the SLO is no longer evaluated (removed from the catalog, or its SLI is no longer computed by cairn)' } },
-          )
-          states.set(key, next)
-          changed.push(next)
-          transitions.inc({ severity: next.severity, to: next.status })
-          logger.warn({ slo: state.sloId, severity: state.severity, from: state.status, to: next.status }, 'alert of an SLO no longer evaluated: closed')
-        }
-        const current = states.get(key)!
-        if (current.status === 'resolved') deliver(current, lastTargets.get(current.sloId) ?? notifiersFor(undefined), 0)
+  /** Closes one alert of an SLO that is gone: pending is cancelled, firing resolves with the reason. */
+  function closeGone(state: AlertState, atMs: number): AlertState {
+    const next = touch(
+      state.status === 'pending'
+        ? { ...state, status: 'inactive', activeSinceMs: undefined }
+        : { ...state, status: 'resolved', resolvedAtMs: atMs, delivered: {}, annotations: { ...state.annotations, resolved_reason: GONE_REASON } },
+    )
+    transitions.inc({ severity: next.severity, to: next.status })
+    logger.warn({ slo: state.sloId, severity: state.severity, from: state.status, to: next.status }, 'alert of an SLO no longer evaluated: closed')
+    return next
+  }
+
+  /** Forgets an SLO that is gone once nothing about it is left to deliver. */
+  function forgetIfSettled(sloId: string): void {
+    const keys = SEVERITIES.map((severity) => stateKey(sloId, severity))
+    const remembered = keys.map((key) => states.get(key)).filter((s) => s !== undefined)
+    if (!remembered.every((s) => settled(s, now()))) return
+    for (const key of keys) states.delete(key)
+    goneIds.delete(sloId)
+    lastEvaluatedMs.delete(sloId)
+    lastTargets.delete(sloId)
+  }
+
+  /**
+   * SLOs that leave the catalog (or stop being computed) are evaluated no
+   * more: the engine says after each tick which SLOs it evaluated, and the
+   * alerts of every other SLO resolve, so no page stays open for an SLO that
+   * is gone. Their resolves are retried at every tick like any other.
+   */
+  async function onTickDone(evaluatedIds: ReadonlySet<string>, atMs: number): Promise<void> {
+    const changed: AlertState[] = []
+    for (const [key, state] of states) {
+      if (evaluatedIds.has(state.sloId)) continue
+      goneIds.add(state.sloId)
+      let current = state
+      if (state.status === 'firing' || state.status === 'pending') {
+        current = closeGone(state, atMs)
+        states.set(key, current)
+        changed.push(current)
       }
-      if (changed.length > 0) void persist(changed)
+      if (current.status === 'resolved') deliver(current, lastTargets.get(current.sloId) ?? notifiersFor(undefined), 0)
     }
-    if (tickMs === undefined || at > tickMs) {
-      tickMs = at
-      evaluatedThisTick = new Set()
-    }
+    for (const sloId of goneIds) forgetIfSettled(sloId)
+    if (changed.length > 0) await persist(changed)
   }
 
   async function onEvaluated(slo: Slo, evaluation: SloEvaluation): Promise<void> {
     if (!isComputedSli(slo.sli)) return
     const at = evaluation.evaluatedAtMs
-    onNewTick(at)
-    evaluatedThisTick.add(slo.id)
+    goneIds.delete(slo.id) // back in the catalog
     const policy = alertPolicyFor(slo, windows)
     const conditions = evaluateConditions(policy, evaluation)
     const targets = notifiersFor(slo)
@@ -261,6 +284,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       logger.info({ alerts: states.size, firing: firingNow }, 'alert state loaded')
     },
     onEvaluated,
+    onTickDone,
     extraWindowsSeconds: (slo) => extraWindowsSeconds(slo, windows),
     states: () => [...states.values()],
     flush: async (timeoutMs) => {

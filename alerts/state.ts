@@ -70,3 +70,10 @@ export function deliveryDue(state: AlertState, targetKey: string, resends: boole
   if (state.status !== 'firing') return false
   return last === undefined || (resends && nowMs - last >= resendIntervalMs)
 }
+
+/** Nothing is left to deliver about this alert: it is not active, and its resolve reached every target or was given up. */
+export function settled(state: AlertState, nowMs: number): boolean {
+  if (state.status === 'inactive') return true
+  if (state.status !== 'resolved') return false
+  return state.notified.every((key) => state.delivered[key] !== undefined) || nowMs - (state.resolvedAtMs ?? 0) >= RESOLVE_RETRY_MS
+}

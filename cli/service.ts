@@ -79,6 +79,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         logger: logger.child({ component: 'engine' }),
         registry,
         onEvaluated: alerter!.onEvaluated,
+        onTickDone: alerter!.onTickDone,
         extraWindowsSeconds: alerter!.extraWindowsSeconds,
       })
     : undefined

@@ -29,9 +29,17 @@ export interface EngineDeps {
    * tick stops waiting for a hook after `hookTimeoutMs`.
    */
   onEvaluated?: (slo: Slo, evaluation: SloEvaluation) => Promise<void>
+  /**
+   * Called once per tick after the onEvaluated hooks (also when no SLO was
+   * evaluated), with the ids of every SLO this tick evaluated: an id missing
+   * from the set is gone (removed, or its SLI no longer computed by cairn).
+   * Not called when the tick fails, so an outage never looks like removals.
+   * Guarded like onEvaluated.
+   */
+  onTickDone?: (evaluatedIds: ReadonlySet<string>, atMs: number) => Promise<void>
   /** Burn-rate windows (seconds, whole minutes) an alert policy needs beyond BURN_RATE_WINDOWS. */
   extraWindowsSeconds?: (slo: Slo) => number[]
-  /** How long a tick waits for onEvaluated hooks (default 10 s). */
+  /** How long a tick waits for an onEvaluated or onTickDone hook (default 10 s). */
   hookTimeoutMs?: number
 }
 
@@ -110,24 +118,28 @@ export function createEngine(deps: EngineDeps): Engine {
     })
   }
 
-  async function callHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[]): Promise<void> {
-    const hook = deps.onEvaluated
-    if (!hook) return
+  /** Runs one hook without letting it fail or stall the tick: errors are logged, and it is waited for at most hookTimeoutMs. */
+  async function guarded(name: string, context: Record<string, unknown>, run: () => Promise<void>): Promise<void> {
     const timeoutMs = deps.hookTimeoutMs ?? 10_000
-    await Promise.all(
-      evaluated.map(async ({ slo, evaluation }) => {
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
-        try {
-          const result = await Promise.race([Promise.resolve().then(() => hook(slo, evaluation)), timeout])
-          if (result === 'timeout') logger.warn({ slo: slo.id, timeoutMs }, 'onEvaluated hook is slow: not waiting for it')
-        } catch (err) {
-          logger.error({ err, slo: slo.id }, 'onEvaluated hook failed')
-        } finally {
-          clearTimeout(timer)
-        }
-      }),
-    )
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
+    try {
+      const result = await Promise.race([Promise.resolve().then(run), timeout])
+      if (result === 'timeout') logger.warn({ ...context, timeoutMs }, `${name} hook is slow: not waiting for it`)
+    } catch (err) {
+      logger.error({ err, ...context }, `${name} hook failed`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function callHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[], nowSeconds: number): Promise<void> {
+    const { onEvaluated, onTickDone } = deps
+    if (onEvaluated) await Promise.all(evaluated.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
+    if (onTickDone) {
+      const ids: ReadonlySet<string> = new Set(evaluated.map((e) => e.slo.id))
+      await guarded('onTickDone', {}, () => onTickDone(ids, nowSeconds * 1000))
+    }
   }
 
   async function tick(now = new Date()): Promise<void> {
@@ -158,7 +170,7 @@ export function createEngine(deps: EngineDeps): Engine {
       await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
       gauges.update(evaluated)
       phase('writeMs')
-      await callHooks(evaluated)
+      await callHooks(evaluated, nowSeconds)
       phase('hooksMs')
       await prune()
       logger.debug({ slos: slos.length, ...phases }, 'SLO evaluation tick done')

@@ -7,6 +7,7 @@ import { createMetricsRegistry, type Registry } from '../../instrumentation/inde
 import type { NotifyTarget, Slo, SloEvaluation } from '../../slo-engine/index.ts'
 import { migrate, openStorage, type Storage } from '../../storage/index.ts'
 import { alertsMigrations } from '../../alerts/index.ts'
+import { loadAlertStates } from '../../alerts/state-store.ts'
 import { makeSlo } from '../fixtures/alerts/slos.ts'
 import { pagerdutyReply } from '../fixtures/alerts/pagerduty.ts'
 import { startHttpRecorder, type HttpRecorder, type Reply } from '../support/http-recorder.ts'
@@ -67,6 +68,11 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name)
   const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => (x.labels as Record<string, unknown>)[k] === val))
   return v?.value ?? 0
+}
+
+/** The page alert's state as stored in cairn_alert_state (what a restart reloads). */
+async function storedPage(sloId: string) {
+  return (await loadAlertStates(storage)).find((s) => s.sloId === sloId && s.severity === 'page')
 }
 
 async function tick(r: Rig, slo: Slo, rates: Record<string, number>, advanceMs = MIN): Promise<void> {
@@ -254,30 +260,54 @@ describe('alerter', () => {
     }
   })
 
-  it('resolves the alerts of an SLO that is no longer evaluated (removed from the catalog)', async () => {
+  it('resolves the alerts of an SLO that is no longer evaluated (removed from the catalog), then forgets it', async () => {
     const gone = makeSlo({ name: 'gone', service: 'legacy' })
     const kept = makeSlo({ name: 'kept', service: 'legacy' })
     const r = rig({ pagerdutyRoutingKey: ROUTING_KEY, pagerdutyUrl: `${pd.url}/v2/enqueue`, webhookUrl: `${hook.url}/gone` })
     await r.alerter.start()
     const pd0 = pd.requests.length
-    const evaluateBoth = async (rates: Record<string, number>) => {
+    // What the engine does per tick: every evaluation's hook, then onTickDone with the ids it evaluated.
+    const engineTick = async (evaluated: [Slo, Record<string, number>][]) => {
       r.clock.now += MIN
-      await r.alerter.onEvaluated(gone, evaluation(gone, r.clock.now, rates))
-      await r.alerter.onEvaluated(kept, evaluation(kept, r.clock.now, calm))
+      for (const [slo, rates] of evaluated) await r.alerter.onEvaluated(slo, evaluation(slo, r.clock.now, rates))
+      await r.alerter.onTickDone(new Set(evaluated.map(([slo]) => slo.id)), r.clock.now)
       await r.alerter.flush()
     }
-    await evaluateBoth(burning)
+    await engineTick([[gone, burning], [kept, calm]])
     expect(pd.requests.slice(pd0).map((q) => (q.body as { event_action: string }).event_action)).toEqual(['trigger'])
-    await tick(r, kept, calm) // the first tick without it: the last one still had it
-    await tick(r, kept, calm) // now the last tick did not evaluate it
-    expect(r.alerter.states().find((s) => s.sloId === 'legacy-gone' && s.severity === 'page')).toMatchObject({ status: 'resolved', resolvedAtMs: r.clock.now })
+    await engineTick([[kept, calm]]) // the first tick without it
+    expect(await storedPage('legacy-gone')).toMatchObject({ status: 'resolved', resolvedAtMs: r.clock.now })
     expect(pd.requests.slice(pd0).map((q) => q.body)).toMatchObject([{ event_action: 'trigger' }, { event_action: 'resolve', dedup_key: 'cairn/legacy-gone/page' }])
     const resolved = hook.requests.filter((q) => q.path === '/gone').at(-1)!.body as { status: string; alert: { annotations: Record<string, string> }; evaluation: unknown }
     expect(resolved.status).toBe('resolved')
     expect(resolved.alert.annotations.resolved_reason).toMatch(/^the SLO is no longer evaluated/)
     expect(resolved.evaluation).toBeNull()
-    await tick(r, kept, calm) // said once
+    await engineTick([[kept, calm]]) // said once
     expect(pd.requests.length - pd0).toBe(2)
+    // Delivered everywhere: the alerter no longer holds the gone SLO (the stored row stays).
+    expect(r.alerter.states().filter((s) => s.sloId === 'legacy-gone')).toEqual([])
+    expect(r.alerter.states().filter((s) => s.sloId === 'legacy-kept').map((s) => s.severity).sort()).toEqual(['page', 'ticket'])
+    await r.alerter.stop()
+  })
+
+  it('resolves a firing alert when the last computed SLO is removed (a tick with nothing evaluated)', async () => {
+    const last = makeSlo({ name: 'last', service: 'only' })
+    const r = rig({ webhookUrl: `${hook.url}/last` })
+    await r.alerter.start()
+    await tick(r, last, burning)
+    await r.alerter.onTickDone(new Set([last.id]), r.clock.now)
+    expect(r.alerter.states().find((s) => s.sloId === last.id && s.severity === 'page')!.status).toBe('firing')
+    // The next tick evaluates nothing (no computed SLO is left): onTickDone alone closes the alert.
+    r.clock.now += MIN
+    await r.alerter.onTickDone(new Set(), r.clock.now)
+    await r.alerter.flush()
+    const sent = hook.requests.filter((q) => q.path === '/last').map((q) => q.body as { status: string; alert: { annotations: Record<string, string>; endsAt: string | null } })
+    expect(sent.map((b) => b.status)).toEqual(['firing', 'resolved'])
+    expect(sent[1]!.alert.endsAt).toBe(new Date(r.clock.now).toISOString())
+    expect(sent[1]!.alert.annotations.resolved_reason).toMatch(/^the SLO is no longer evaluated/)
+    expect(await storedPage(last.id)).toMatchObject({ status: 'resolved', resolvedAtMs: r.clock.now })
+    expect(await metric(r.registry, 'cairn_alerts_firing', { severity: 'page' })).toBe(0)
+    expect(r.alerter.states().filter((s) => s.sloId === last.id)).toEqual([])
     await r.alerter.stop()
   })
 

@@ -17,6 +17,7 @@ let storage: Storage
 let engine: Engine
 let registry: Registry
 const hooked: { slo: string; evaluation: SloEvaluation }[] = []
+const ticksDone: { ids: string[]; atMs: number; hooksBefore: number }[] = []
 
 const slo = (name: string, sli: string, extra = '') => `apiVersion: cairn/v1
 kind: SLO
@@ -56,6 +57,9 @@ beforeAll(async () => {
     onEvaluated: async (s, evaluation) => {
       hooked.push({ slo: s.id, evaluation })
       if (s.name === 'latency') throw new Error('a broken hook')
+    },
+    onTickDone: async (ids, atMs) => {
+      ticksDone.push({ ids: [...ids].sort(), atMs, hooksBefore: hooked.length })
     },
   })
   // Matching spans: 1000 two hours ago, 100 with 10 errors at 11:30, 100 with 2 errors at 11:58,
@@ -174,5 +178,23 @@ describe('SLO engine over spans', () => {
     const a = await latest('checkout-availability')
     expect([a.eventsTotal, a.eventsBad]).toEqual([1350, 70])
     expect(a.burnRates['3d']).toBeCloseTo(120 / 1450 / 0.01, 9)
+  })
+
+  it('tells onTickDone after the hooks which SLOs it evaluated: none once no computed SLO is left', async () => {
+    expect(ticksDone[0]).toEqual({ ids: ['checkout-availability', 'checkout-latency', 'checkout-silent'], atMs: Date.parse('2025-01-15T12:00:00Z'), hooksBefore: 3 })
+    // Only a PromQL SLO remains: nothing is evaluated, and the hook still hears of the tick.
+    writeFileSync(join(sloDir, 'checkout.yaml'), `apiVersion: cairn/v1
+kind: SLO
+metadata: { name: prom, service: checkout }
+spec:
+  objective: 99
+  window: 1d
+  sli:
+    promql: { errorRatioQuery: "vector(0)" }
+`)
+    const before = hooked.length
+    await engine.tick(new Date('2025-01-15T12:03:00Z'))
+    expect(hooked.length).toBe(before)
+    expect(ticksDone.at(-1)).toEqual({ ids: [], atMs: Date.parse('2025-01-15T12:03:00Z'), hooksBefore: before })
   })
 })
