@@ -10,7 +10,7 @@ import { createDispatcher, type DispatchOutcome } from './notify/dispatcher.ts'
 import type { FetchLike } from './notify/http.ts'
 import type { AlertNotice } from './notify/notice.ts'
 import { createNotifier, type Notifier } from './notify/notifiers.ts'
-import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type Severity } from './policy.ts'
+import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type PolicyOverrides, type Severity } from './policy.ts'
 import { loadAlertStates, saveAlertStates } from './state-store.ts'
 import { deliveryDue, initialState, settled, stepAlert, type AlertState } from './state.ts'
 import { configuredWindows } from './rule-config.ts'
@@ -28,6 +28,8 @@ export interface AlerterDeps {
   registry: Registry
   fetch?: FetchLike
   now?: () => number
+  /** The alert windows files' overrides, when the caller loaded them already; default: loaded from config.windowsPath. */
+  windows?: PolicyOverrides
 }
 
 export interface Alerter {
@@ -64,7 +66,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   const { config, storage, logger } = deps
   const now = deps.now ?? Date.now
   const resendMs = config.resendIntervalSeconds * 1000
-  const windows = configuredWindows(config)
+  const windows = deps.windows ?? configuredWindows(config)
   const states = new Map<string, AlertState>()
   const lastEvaluatedMs = new Map<string, number>()
   const notifiers = new Map<string, Notifier>()

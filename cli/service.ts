@@ -3,8 +3,8 @@ import type { CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, startTracing, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
-import { createEngine, createSloCatalog, engineMigrations, type Engine, type Slo } from '../slo-engine/index.ts'
-import { alertPolicyFor, alertsMigrations, createAlerter, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
+import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
+import { alertsMigrations, configuredWindows, createAlerter, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { UsageError } from './command.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
@@ -68,9 +68,11 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         retentionDays: config.storage.ttlDays,
       })
     : undefined
+  // The alert windows files, read once: the engine pages, and the API's rules and dashboards show, the same policy.
+  const windows = roles.includes('engine') || roles.includes('api') ? configuredWindows(config.alerts) : new Map()
   // Alerting runs with the engine: it pages from each evaluation.
   const alerter: Alerter | undefined = roles.includes('engine')
-    ? createAlerter({ config: config.alerts, storage, logger: logger.child({ component: 'alerts' }), registry })
+    ? createAlerter({ config: config.alerts, storage, logger: logger.child({ component: 'alerts' }), registry, windows })
     : undefined
   const engine: Engine | undefined = roles.includes('engine')
     ? createEngine({
@@ -91,9 +93,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }) })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
-    const ruleOptions = ruleOptionsFromConfig(config.alerts)
-    const resolvePolicy = (slo: Slo) => alertPolicyFor(slo, ruleOptions.windows)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy, statusCacheMs: config.api.statusCacheMs })
+    const ruleOptions = ruleOptionsFromConfig(config.alerts, windows)
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs })
   }
 
   let http: ListeningServer | undefined

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { dashboardJson, generateDashboards, provisioningYaml, pushDashboards, FLAVOURS, GrafanaError, type Flavour, type GeneratedDashboard } from '../../dashboards/index.ts'
 import { formatSpecError, loadSloFiles, parseDuration, type Slo } from '../../slo-engine/index.ts'
-import { alertPolicyFor, ruleOptionsFromConfig } from '../../alerts/index.ts'
+import { policyResolverFromConfig } from '../../alerts/index.ts'
 import { loadConfig } from '../../config/index.ts'
 import { UsageError, type Command } from '../command.ts'
 
@@ -77,8 +77,7 @@ function parseArgs(args: string[], env: NodeJS.ProcessEnv): Options {
 
 /** Dashboards per flavour, each with its own data source uid; thresholds from the alert policy the service is configured with. */
 function generate(options: Options, slos: Slo[]): GeneratedDashboard[] {
-  const { windows } = ruleOptionsFromConfig(loadConfig().alerts)
-  const resolvePolicy = (slo: Slo) => alertPolicyFor(slo, windows)
+  const resolvePolicy = policyResolverFromConfig(loadConfig().alerts)
   return options.flavours.flatMap((flavour) => generateDashboards(slos, [flavour], { datasourceUid: options.datasourceUids[flavour], resolvePolicy }))
 }
 

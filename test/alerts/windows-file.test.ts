@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { alertPolicyFor, loadWindows, parseWindowsFile, ruleOptionsFromConfig, WindowsFileError } from '../../alerts/index.ts'
+import { alertPolicyFor, loadWindows, parseWindowsFile, policyResolverFromConfig, ruleOptionsFromConfig, WindowsFileError } from '../../alerts/index.ts'
 import { ConfigError, configSchema } from '../../config/index.ts'
 import { makeSlo } from '../fixtures/alerts/slos.ts'
 import { peersPath } from '../support/peers.ts'
@@ -59,5 +59,20 @@ describe('alert windows files (Sloth AlertWindows)', () => {
     const options = ruleOptionsFromConfig(good)
     expect([...options.windows!.keys()].sort((a, b) => a - b)).toEqual([7 * 86400, 30 * 86400])
     expect(options.dashboardUrlTemplate).toBe('https://g/d/{slo}')
+  })
+
+  it("resolves each SLO's policy from CAIRN_ALERT_WINDOWS, as the engine pages (what `cairn dashboards` shows)", () => {
+    const resolve = policyResolverFromConfig(configSchema.parse({ alerts: { windowsPath: peers('examples/windows') } }).alerts)
+    const sevenDay = resolve(makeSlo({ name: 'a', service: 's', window: { kind: 'rolling', seconds: 7 * 86400 } }))
+    expect(sevenDay.source).toBe('windows-file')
+    expect(sevenDay.pairs.map((p) => [p.shortWindowSeconds, p.longWindowSeconds, p.burnRateFactor])).toEqual([
+      [300, 3600, 13.44], // 8 % of 7 days in 1 h
+      [1800, 21600, 3.5],
+      [7200, 86400, 1.4000000000000001],
+      [21600, 259200, 0.98],
+    ])
+    expect(resolve(makeSlo({ name: 'b', service: 's', window: { kind: 'rolling', seconds: 86400 } })).source).not.toBe('windows-file')
+    expect(policyResolverFromConfig(configSchema.parse({ alerts: {} }).alerts)(makeSlo({ name: 'a', service: 's', window: { kind: 'rolling', seconds: 7 * 86400 } })).source).not.toBe('windows-file')
+    expect(() => policyResolverFromConfig(configSchema.parse({ alerts: { windowsPath: '/nonexistent/windows' } }).alerts)).toThrow('alerts.windowsPath (CAIRN_ALERT_WINDOWS)')
   })
 })
