@@ -71,7 +71,7 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
       for (const j of group) {
         const built = builders.get(j.slo.id)!.rows(start, end, counted.counts.get(j.slo.id), computedAt)
         // Minutes whose sums did not change since the last tick are already stored as they are.
-        rows.push(...built.filter((r) => !j.backfill && unchanged(recent, j, r) ? false : true))
+        rows.push(...built.filter((r) => j.backfill || !unchanged(recent, j, r)))
         remember(recent, j, built, now - opts.lookbackSeconds - sliceSecondsOf(j.slo.budgeting) - 60)
       }
       await insertRollups(storage, rows)
@@ -79,16 +79,15 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
   }
   // The state is written when an SLO's definition or epoch changes, and otherwise every few minutes: a
   // computed_to that lags after a restart only makes the first tick recompute a little more.
-  const changed = jobs.filter((j) => {
-    const before = states.get(j.slo.id)
-    return !before || before.sliHash !== j.hash || before.epochSeconds !== j.epochSeconds || now - (before.persistedToSeconds ?? before.computedToSeconds) >= STATE_REFRESH_SECONDS
-  })
+  const changed: string[] = []
   for (const j of jobs) {
     const before = states.get(j.slo.id)
-    const persisted = changed.includes(j) ? now : (before?.persistedToSeconds ?? before?.computedToSeconds ?? now)
+    const persist = !before || before.sliHash !== j.hash || before.epochSeconds !== j.epochSeconds || now - (before.persistedToSeconds ?? before.computedToSeconds) >= STATE_REFRESH_SECONDS
+    if (persist) changed.push(j.slo.id)
+    const persisted = persist ? now : (before.persistedToSeconds ?? before.computedToSeconds)
     states.set(j.slo.id, { sliHash: j.hash, epochSeconds: j.epochSeconds, computedToSeconds: now, persistedToSeconds: persisted })
   }
-  if (changed.length > 0) await saveRollupState(storage, states, changed.map((j) => j.slo.id))
+  if (changed.length > 0) await saveRollupState(storage, states, changed)
   const backfilled = jobs.filter((j) => j.backfill).map((j) => j.slo.id)
   if (backfilled.length > 0) logger.info({ slos: backfilled }, 'SLO rollups backfilled from the stored telemetry')
   return { ready: [...slos], backfilled, unbounded }
@@ -106,9 +105,14 @@ function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions): Jo
   return { slo, hash, fromSeconds: Math.max(from, state.epochSeconds), epochSeconds: state.epochSeconds, backfill: false }
 }
 
-function unchanged(recent: RecentSums, job: Job, row: RollupRow): boolean {
+/** The sums the last tick computed for this minute, if the SLI definition is still the same. */
+function recalled(recent: RecentSums, job: Job, minute: number): RollupRow | undefined {
   const entry = recent.get(job.slo.id)
-  const known = entry?.hash === job.hash ? entry.rows.get(row.minute) : undefined
+  return entry?.hash === job.hash ? entry.rows.get(minute) : undefined
+}
+
+function unchanged(recent: RecentSums, job: Job, row: RollupRow): boolean {
+  const known = recalled(recent, job, row.minute)
   return !!known && known.good === row.good && known.total === row.total && known.cum_good === row.cum_good && known.cum_total === row.cum_total && known.cum_slices === row.cum_slices && known.cum_slices_good === row.cum_slices_good
 }
 
@@ -126,8 +130,7 @@ async function readBases(storage: Storage, jobs: Job[], recent: RecentSums): Pro
   const missing: Job[] = []
   for (const j of jobs) {
     if (j.backfill || j.fromSeconds <= j.epochSeconds) continue
-    const entry = recent.get(j.slo.id)
-    const known = entry?.hash === j.hash ? entry.rows.get(j.fromSeconds - 60) : undefined
+    const known = recalled(recent, j, j.fromSeconds - 60)
     if (known) bases.set(pointKey(j.slo.id, j.fromSeconds - 60), { good: known.cum_good, total: known.cum_total, slices: known.cum_slices, slicesGood: known.cum_slices_good })
     else missing.push(j)
   }
