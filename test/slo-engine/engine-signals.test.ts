@@ -5,9 +5,10 @@ import { Registry } from 'prom-client'
 import { configSchema } from '../../config/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { migrate, openStorage, otelMigrations, type Storage } from '../../storage/index.ts'
-import { createEngine, engineMigrations, readLatestEvaluations, type Engine, type SloEvaluation } from '../../slo-engine/index.ts'
+import { createEngine, engineMigrations, type Engine } from '../../slo-engine/index.ts'
 import { pruneRollups } from '../../slo-engine/rollup/prune.ts'
 import { histogramPoints, logs, spans, sumPoints } from '../fixtures/telemetry.ts'
+import { latestEvaluation } from '../support/evaluations.ts'
 import { tempDir } from '../support/temp.ts'
 
 // Logs, counters (with a reset), histograms (OTLP and remote_write style),
@@ -31,11 +32,7 @@ spec:
 ---
 `
 
-async function latest(id: string): Promise<SloEvaluation> {
-  const e = (await readLatestEvaluations(storage, [id])).get(id)
-  expect(e, id).toBeDefined()
-  return e!
-}
+const latest = (id: string) => latestEvaluation(storage, id)
 
 const ARITY = 9 // digits for toBeCloseTo
 

@@ -5,8 +5,9 @@ import { Registry } from 'prom-client'
 import { configSchema } from '../../config/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { migrate, openStorage, otelMigrations, type Storage } from '../../storage/index.ts'
-import { createEngine, createSloCatalog, engineMigrations, readEvaluationHistory, readLatestEvaluations, type Engine, type Slo, type SloEvaluation } from '../../slo-engine/index.ts'
+import { createEngine, createSloCatalog, engineMigrations, readEvaluationHistory, type Engine, type Slo, type SloEvaluation } from '../../slo-engine/index.ts'
 import { spans } from '../fixtures/telemetry.ts'
+import { latestEvaluation } from '../support/evaluations.ts'
 import { tempDir } from '../support/temp.ts'
 
 const dir = tempDir()
@@ -35,11 +36,7 @@ function writeSlos(...docs: string[]): void {
   writeFileSync(join(sloDir, 'checkout.yaml'), docs.join(''))
 }
 
-async function latest(id: string): Promise<SloEvaluation> {
-  const e = (await readLatestEvaluations(storage, [id])).get(id)
-  expect(e, id).toBeDefined()
-  return e!
-}
+const latest = (id: string) => latestEvaluation(storage, id)
 
 beforeAll(async () => {
   mkdirSync(sloDir)
