@@ -13,6 +13,8 @@ export type Role = 'collector' | 'engine' | 'api'
 export interface ServiceOptions {
   /** How often spans of cairn's own requests are exported (default OTEL_BSP_SCHEDULE_DELAY or 5 s); tests shorten it. */
   traceExportDelayMs?: number
+  /** Where OTEL_* settings are read (default process.env). */
+  env?: Record<string, string | undefined>
 }
 
 export interface RunningService {
@@ -110,7 +112,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     await alerter?.start()
     await engine?.start()
     http = await listen(app, config.host, config.api.port).catch(listenError(config.host, config.api.port, 'CAIRN_HTTP_PORT'))
-    tracing.start(selfTarget(config, otlpPort))
+    tracing.start(selfTarget(config, otlpPort, options.env ?? process.env))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
@@ -138,10 +140,10 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 }
 
 /** Where this process's own spans go: OTEL_EXPORTER_OTLP_ENDPOINT, else its own collector, else nowhere. */
-function selfTarget(config: CairnConfig, otlpPort: number | undefined) {
+function selfTarget(config: CairnConfig, otlpPort: number | undefined, env: Record<string, string | undefined>) {
   return selfTraceTarget({
     setting: config.selfTraces,
-    env: process.env,
+    env,
     collector: otlpPort === undefined ? undefined : { host: config.host, port: otlpPort },
     ingestToken: ingestTokenOf(config.api.tokens),
     tokensConfigured: config.api.tokens.length > 0,
