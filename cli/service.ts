@@ -27,6 +27,9 @@ export interface RunningService {
   stop(): Promise<void>
 }
 
+/** How long stopping waits for the last self-traces to reach the collector. */
+const TRACE_FLUSH_TIMEOUT_MS = 3_000
+
 /** Every schema step of every component, in the order they apply. */
 export function allMigrations(config: CairnConfig): Migration[] {
   return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations]
@@ -127,7 +130,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     (stopping ??= (async () => {
       logger.info('stopping: draining buffers')
       // Spans ended so far go out while this process's collector still takes them.
-      await tracing.flush().catch(() => undefined)
+      await tracing.flush(TRACE_FLUSH_TIMEOUT_MS).catch(() => undefined)
       await collector?.stop()
       await engine?.stop()
       await alerter?.stop()

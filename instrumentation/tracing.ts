@@ -30,8 +30,9 @@ export interface SelfTracing {
   tracer(component: string): Tracer
   /** Starts exporting to `target` (a no-op for `off`). Call once. */
   start(target: SelfTraceTarget): void
-  /** Exports the spans ended so far (before the collector they go to stops). */
-  flush(): Promise<void>
+  /** Exports the spans ended so far, before the collector they go to stops; gives up after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>
+  /** Ends tracing. Spans ended after `flush` are sent to an external target, dropped when they would go to our stopped collector. */
   shutdown(): Promise<void>
 }
 
@@ -44,6 +45,8 @@ export function createSelfTracing(options: SelfTracingOptions): SelfTracing {
     registers: [options.registry],
   })
   let provider: BasicTracerProvider | undefined
+  let ownCollector = false
+  let closing = false
   return {
     tracer: (component) => proxy.getTracer(`cairn.${component}`),
     start(target) {
@@ -52,18 +55,27 @@ export function createSelfTracing(options: SelfTracingOptions): SelfTracing {
         return
       }
       // In `environment` mode the exporter reads the URL, headers and timeouts from OTEL_EXPORTER_OTLP_*; ours add the marker.
-      const exporter = new OTLPTraceExporter({ url: target.kind === 'own-collector' ? target.url : undefined, headers: target.headers })
+      ownCollector = target.kind === 'own-collector'
+      const exporter = new OTLPTraceExporter({ url: ownCollector ? target.url : undefined, headers: target.headers })
       provider = new BasicTracerProvider({
         resource: resource(options.roles),
         // SLOs count requests: every request is recorded, whatever a caller's sampled flag says.
         sampler: new AlwaysOnSampler(),
-        spanProcessors: [new BatchSpanProcessor(countedExporter(exporter, exported, options.logger), { scheduledDelayMillis: options.exportDelayMs })],
+        spanProcessors: [new BatchSpanProcessor(countedExporter(exporter, exported, options.logger, () => closing && ownCollector), { scheduledDelayMillis: options.exportDelayMs })],
       })
       proxy.setDelegate(provider)
       options.logger.info({ target: target.kind, url: target.url }, 'self-traces on')
     },
-    flush: async () => provider?.forceFlush(),
-    shutdown: async () => provider?.shutdown(),
+    async flush(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+      // A collector that cannot store (503) makes the exporter retry: shutdown must not wait for that.
+      await Promise.race([provider?.forceFlush(), timeout]).finally(() => clearTimeout(timer))
+    },
+    async shutdown() {
+      closing = true
+      await provider?.shutdown()
+    },
   }
 }
 
@@ -74,10 +86,12 @@ function resource(roles: readonly string[]) {
 }
 
 /** Counts what the exporter did with each batch and logs failures, at most once a minute. */
-function countedExporter(inner: SpanExporter, counter: Counter<'outcome'>, logger: Logger): SpanExporter {
+function countedExporter(inner: SpanExporter, counter: Counter<'outcome'>, logger: Logger, discard: () => boolean): SpanExporter {
   let lastWarnMs = 0
   return {
     export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
+      // Our collector has stopped: retrying against its closed port would only hold up the exit.
+      if (discard()) return done({ code: ExportResultCode.FAILED })
       inner.export(spans, (result) => {
         const ok = result.code === ExportResultCode.SUCCESS
         counter.inc({ outcome: ok ? 'ok' : 'failed' }, spans.length)
@@ -88,7 +102,8 @@ function countedExporter(inner: SpanExporter, counter: Counter<'outcome'>, logge
         done(result)
       })
     },
-    shutdown: () => inner.shutdown(),
+    // Shutting down waits for exports in flight, retries included, unless they only go to our stopped collector.
+    shutdown: () => (discard() ? (void inner.shutdown().catch(() => undefined), Promise.resolve()) : inner.shutdown()),
     forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
   }
 }
