@@ -3,7 +3,7 @@ import { ProxyTracerProvider, type Span, type Tracer } from '@opentelemetry/api'
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources'
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { Counter } from 'prom-client'
 import type { Logger } from './logger.ts'
 import type { Registry } from './metrics.ts'
@@ -38,11 +38,13 @@ export interface SelfTracing {
 
 export function createSelfTracing(options: SelfTracingOptions): SelfTracing {
   const proxy = new ProxyTracerProvider()
+  const registers = [options.registry]
+  const recorded = new Counter({ name: 'cairn_self_spans_recorded_total', help: "Spans of cairn's own requests recorded (ended)", registers })
   const exported = new Counter({
     name: 'cairn_self_spans_exported_total',
-    help: "Spans of cairn's own requests handed to the trace exporter, by outcome (failed: dropped after the exporter's retries)",
+    help: "Spans of cairn's own requests exported, by outcome (failed: dropped after the exporter's retries). Recorded minus exported: dropped from a full queue, or still queued",
     labelNames: ['outcome'],
-    registers: [options.registry],
+    registers,
   })
   let provider: BasicTracerProvider | undefined
   let ownCollector = false
@@ -57,11 +59,13 @@ export function createSelfTracing(options: SelfTracingOptions): SelfTracing {
       // In `environment` mode the exporter reads the URL, headers and timeouts from OTEL_EXPORTER_OTLP_*; ours add the marker.
       ownCollector = target.kind === 'own-collector'
       const exporter = new OTLPTraceExporter({ url: ownCollector ? target.url : undefined, headers: target.headers })
+      const batches = new BatchSpanProcessor(countedExporter(exporter, exported, options.logger, () => closing && ownCollector), { scheduledDelayMillis: options.exportDelayMs })
       provider = new BasicTracerProvider({
         resource: resource(options.roles),
-        // SLOs count requests: every request is recorded, whatever a caller's sampled flag says.
-        sampler: new AlwaysOnSampler(),
-        spanProcessors: [new BatchSpanProcessor(countedExporter(exporter, exported, options.logger, () => closing && ownCollector), { scheduledDelayMillis: options.exportDelayMs })],
+        // SLOs count requests: every request is recorded, whatever a caller's sampled flag says, unless
+        // OTEL_TRACES_SAMPLER asks otherwise (a ratio sampler keeps SLIs unbiased at a fraction of the cost).
+        ...(process.env.OTEL_TRACES_SAMPLER ? {} : { sampler: new AlwaysOnSampler() }),
+        spanProcessors: [countedProcessor(batches, recorded)],
       })
       proxy.setDelegate(provider)
       options.logger.info({ target: target.kind, url: target.url }, 'self-traces on')
@@ -83,6 +87,18 @@ export function createSelfTracing(options: SelfTracingOptions): SelfTracing {
 function resource(roles: readonly string[]) {
   const ours = resourceFromAttributes({ 'service.name': 'cairn', 'service.instance.id': randomUUID(), 'cairn.roles': roles.join(',') })
   return defaultResource().merge(ours).merge(detectResources({ detectors: [envDetector] }))
+}
+
+function countedProcessor(inner: SpanProcessor, counter: Counter): SpanProcessor {
+  return {
+    onStart: (span, parent) => inner.onStart(span, parent),
+    onEnd(span) {
+      counter.inc()
+      inner.onEnd(span)
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+  }
 }
 
 /** Counts what the exporter did with each batch and logs failures, at most once a minute. */

@@ -37,7 +37,7 @@ afterAll(async () => {
 // Read from the registry, not GET /metrics: that request would be traced too.
 const metric = async (name: string, labels: string) => {
   const text = await service.registry.metrics()
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels))
+  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels))
   return line === undefined ? 0 : Number(line.split(' ').pop())
 }
 const selfExports = () => metric('cairn_collector_requests_total', 'signal="traces",protocol="otlp_json",status="200"')
@@ -80,5 +80,7 @@ describe('self-traces into its own collector', () => {
     ])
     expect(spans.filter((s) => s.path === '/api/v1/slos')).toHaveLength(6)
     expect(await selfExports()).toBeGreaterThanOrEqual(2)
+    // Nothing recorded was dropped or left behind.
+    expect(await metric('cairn_self_spans_recorded_total', '')).toBe(exported)
   })
 })
