@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
-import type { CairnConfig } from '../config/index.ts'
-import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, type Logger, type Registry } from '../instrumentation/index.ts'
+import { ConfigError, type CairnConfig } from '../config/index.ts'
+import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
@@ -56,6 +56,9 @@ export async function openAndMigrate(config: CairnConfig, logger: Logger): Promi
  * role serves /healthz, /readyz and /metrics on the API port.
  */
 export async function startService(config: CairnConfig, roles: readonly Role[], logger = createLogger(config.logLevel), options: ServiceOptions = {}): Promise<RunningService> {
+  const env = options.env ?? process.env
+  const envProblem = config.selfTraces === 'on' ? traceEnvProblem(env) : undefined
+  if (envProblem) throw new ConfigError([envProblem])
   const registry = createMetricsRegistry()
   const tracing = createSelfTracing({ logger: logger.child({ component: 'self-traces' }), registry, roles, exportDelayMs: options.traceExportDelayMs })
   const storage = await openAndMigrate(config, logger)
@@ -115,7 +118,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     await alerter?.start()
     await engine?.start()
     http = await listen(app, config.host, config.api.port).catch(listenError(config.host, config.api.port, 'CAIRN_HTTP_PORT'))
-    tracing.start(selfTarget(config, otlpPort, options.env ?? process.env))
+    tracing.start(selfTarget(config, otlpPort, env))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)

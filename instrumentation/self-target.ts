@@ -49,6 +49,24 @@ export function selfTraceTarget(input: SelfTargetInput): SelfTraceTarget {
   return { kind: 'own-collector', url, headers }
 }
 
+const ENDPOINT_VARS = ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const
+
+/** A set endpoint variable that is not an http(s) URL (the exporter would quietly fall back to localhost:4318). */
+export function traceEnvProblem(env: Env): string | undefined {
+  for (const name of ENDPOINT_VARS) {
+    const value = env[name]?.trim()
+    if (!value) continue
+    let protocol: string | undefined
+    try {
+      protocol = new URL(value).protocol
+    } catch {
+      protocol = undefined
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') return `${name}: expected an http:// or https:// URL (got ${JSON.stringify(value)})`
+  }
+  return undefined
+}
+
 /** The address to reach a server listening on `host`: loopback for the wildcard addresses, brackets for IPv6. */
 export function connectHost(host: string): string {
   const bare = host.replace(/^\[(.*)\]$/, '$1')

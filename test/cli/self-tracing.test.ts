@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startCairn } from '../support/cairn-process.ts'
+import { runCairn, startCairn } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
 
 const dir = tempDir()
@@ -36,5 +36,11 @@ describe('traces of cairn itself', () => {
     // Marked as cairn's own export, so that a cairn collector receiving it records no span for it.
     expect(markers.length).toBeGreaterThan(0)
     expect(markers.every((m) => m === '1')).toBe(true)
+  })
+
+  it('refuses to start with an endpoint that is not a URL, naming the variable', async () => {
+    const run = await runCairn(['serve'], { CAIRN_DATA_DIR: dir.path, CAIRN_HTTP_PORT: '0', CAIRN_OTLP_PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: 'otel:4318' })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toBe('cairn: invalid configuration:\n  OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:// or https:// URL (got "otel:4318")\n')
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { connectHost, ingestTokenOf, selfTraceTarget, SELF_TELEMETRY_HEADER } from '../../instrumentation/index.ts'
+import { connectHost, ingestTokenOf, selfTraceTarget, SELF_TELEMETRY_HEADER, traceEnvProblem } from '../../instrumentation/index.ts'
 
 const collector = { host: '0.0.0.0', port: 4318 }
 const base = { setting: 'on' as const, env: {}, tokensConfigured: false }
@@ -56,5 +56,12 @@ describe('where cairn sends its own traces', () => {
     expect(connectHost('fd00::5')).toBe('[fd00::5]')
     expect(connectHost('10.0.0.7')).toBe('10.0.0.7')
     expect(connectHost('cairn.internal')).toBe('cairn.internal')
+  })
+
+  it('names an endpoint variable that is not an http(s) URL, instead of falling back to localhost', () => {
+    expect(traceEnvProblem({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toBe('OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:// or https:// URL (got "not a url")')
+    expect(traceEnvProblem({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://otel:4317' })).toContain('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+    expect(traceEnvProblem({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' })).toBeUndefined()
+    expect(traceEnvProblem({})).toBeUndefined()
   })
 })
