@@ -19,11 +19,11 @@ interface SloSummary {
 
 describe('the first run', () => {
   it('shows cairn’s own SLOs with SLI values within two minutes', { timeout: 180_000 }, async () => {
+    const launched = Date.now()
     const cairn = await startCairn({ CAIRN_DATA_DIR: dir.path, CAIRN_EVAL_SCHEDULE: '*/5 * * * * *' })
     try {
       const list = async () => ((await (await fetch(`${cairn.apiUrl}/api/v1/slos`)).json()) as { slos: SloSummary[] }).slos
       expect((await list()).map((s) => s.id)).toEqual(['cairn-api-availability', 'cairn-api-latency', 'cairn-collector-accepted'])
-      const started = Date.now()
       const slos = await vi.waitFor(
         async () => {
           // What a newcomer does: look at the API now and then; and something sends telemetry (here an empty export and an undecodable one).
@@ -35,9 +35,10 @@ describe('the first run', () => {
           expect(now.find((s) => s.id === 'cairn-api-availability')?.status.sli).not.toBeNull()
           return now
         },
-        { timeout: 120_000, interval: 2_000 },
+        // Two minutes from the launch, start-up included.
+        { timeout: 120_000 - (Date.now() - launched), interval: 2_000 },
       )
-      expect(Date.now() - started).toBeLessThan(120_000)
+      expect(Date.now() - launched).toBeLessThan(120_000)
       const byId = new Map(slos.map((s) => [s.id, s.status]))
       expect(byId.get('cairn-api-availability')).toMatchObject({ sli: 1, events: { bad: 0 } })
       expect(byId.get('cairn-api-latency')!.events.total).toBeGreaterThan(0)
