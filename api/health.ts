@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Registry } from '../instrumentation/index.ts'
+import { errorBody } from './error-body.ts'
 
 export interface Readiness {
   /** Resolves to undefined when ready, or to the reason the process is not. */
@@ -12,7 +13,7 @@ export function healthRoutes(readiness: Readiness, registry: Registry): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', async (c) => {
     const reason = await readiness.check()
-    return reason === undefined ? c.json({ status: 'ready' }) : c.json({ status: 'not ready', reason }, 503)
+    return reason === undefined ? c.json({ status: 'ready' }) : c.json(errorBody('unavailable', `not ready: ${reason}`), 503)
   })
   app.get('/metrics', async (c) => {
     const body = await registry.metrics()
