@@ -228,7 +228,8 @@ describe('alerter', () => {
       const notifyDown: NotifyTarget[] = [{ type: 'webhook', url: `${down.url}/down` }, { type: 'webhook', url: `${hanging.url}/hang` }]
       const a = makeSlo({ name: 'a', service: 'svc', alerting: { ...base, notify: notifyDown } })
       const b = makeSlo({ name: 'b', service: 'svc', alerting: { ...base, notify: [{ type: 'alertmanager', url: am.url }] } })
-      const r = rig({ retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 60_000 } })
+      // Per-SLO URLs must be on the allow-list (only the global targets by default).
+      const r = rig({ retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 60_000 }, notifyUrlAllowlist: [down.url, hanging.url, am.url] })
       await r.alerter.start()
       const am0 = am.requests.length
       r.clock.now += MIN
