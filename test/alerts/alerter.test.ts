@@ -260,6 +260,26 @@ describe('alerter', () => {
     }
   })
 
+  it('delivers nothing to a per-SLO URL the allow-list does not admit (a spec stored before the list was narrowed), and says so once', async () => {
+    const outside = await startHttpRecorder(() => ({ status: 200 }))
+    try {
+      const base = makeSlo({ name: 'x', service: 'x' }).alerting
+      const slo = makeSlo({ name: 'outside', service: 'svc', alerting: { ...base, notify: [{ type: 'webhook', url: `http://hook:pw@${new URL(outside.url).host}/slo?token=t0ken` }] } })
+      const r = rig({ webhookUrl: `${hook.url}/global` })
+      await r.alerter.start()
+      for (let i = 0; i < 2; i++) await r.alerter.onEvaluated(slo, evaluation(slo, (r.clock.now += MIN), burning))
+      await r.alerter.flush()
+      expect(outside.requests).toHaveLength(0)
+      const refused = r.lines.filter((l) => String(l.msg).startsWith('notification target refused'))
+      expect(refused).toHaveLength(1)
+      expect(refused[0]).toMatchObject({ slo: 'svc-outside', notifier: 'webhook', url: expect.stringContaining('redacted@') })
+      expect(JSON.stringify(r.lines)).not.toMatch(/pw@|t0ken/)
+      await r.alerter.stop()
+    } finally {
+      await outside.close()
+    }
+  })
+
   it('resolves the alerts of an SLO that is no longer evaluated (removed from the catalog), then forgets it', async () => {
     const gone = makeSlo({ name: 'gone', service: 'legacy' })
     const kept = makeSlo({ name: 'kept', service: 'legacy' })
