@@ -95,7 +95,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing())
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
+  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
