@@ -66,7 +66,11 @@ const apiTokenSchema = z
   .object({
     /** Who holds the token, for logs (the token itself is never logged). */
     name: z.string().min(1).optional(),
-    token: z.string().min(16, 'expected a token of at least 16 characters'),
+    token: z
+      .string()
+      .min(16, 'expected a token of at least 16 characters')
+      // The placeholders of deploy/cairn.env.example must not become working credentials.
+      .refine((t) => !t.startsWith('REPLACE-'), 'replace the example token with a random one (e.g. openssl rand -hex 24)'),
     roles: z.array(z.enum(apiRoles, { error: `expected roles among ${apiRoles.join(', ')}` })).min(1, 'expected at least one role'),
   })
   .strict()
