@@ -121,3 +121,12 @@ describe('the notification URL allow-list', () => {
     expect(await files.get('checkout-from-file')).toBeUndefined()
   })
 })
+
+describe('spec errors about secrets', () => {
+  it('name the key without echoing the value', async () => {
+    const res = await call('POST', '/api/v1/slos/validate', spec('      - { type: webhook, url: https://hooks.example.com/global, headers: { X-Token: [secret-in-a-list-0123] } }'))
+    expect(res.body.valid).toBe(false)
+    expect(res.body.errors[0].message).toMatch(/^spec\.alerting\.notify\[0\]\.headers\.X-Token: /)
+    expect(res.text).not.toContain('secret-in-a-list-0123')
+  })
+})
