@@ -8,6 +8,7 @@ import { createSloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { checkoutSpec } from '../fixtures/checkout-spec.ts'
 import { mkdirSync, writeFileSync } from 'node:fs'
 
 // Notification targets in SLO specs through the API: their secrets are never
@@ -24,17 +25,7 @@ const logger = createLogger('silent')
 let storage: Storage
 let api: ReturnType<typeof createApi>
 
-const spec = (notify: string) => `apiVersion: cairn/v1
-kind: SLO
-metadata: { name: availability, service: checkout }
-spec:
-  objective: 99.9
-  window: 30d
-  sli: { spans: { service: checkout, bad: error } }
-  alerting:
-    notify:
-${notify}
-`
+const spec = (notify: string) => checkoutSpec(`    notify:\n${notify}\n`)
 const SECRET_TARGETS = `      - { type: pagerduty, routingKey: inline-routing-key-0123456789 }
       - { type: pagerduty, routingKey: { env: PD_CHECKOUT_KEY } }
       - type: webhook
@@ -96,7 +87,7 @@ describe('the notification URL allow-list', () => {
   })
 
   it('refuses it at PUT with a 400 and stores nothing', async () => {
-    const res = await call('PUT', '/api/v1/slos/checkout-latency', spec(OUTSIDE).replace('name: availability', 'name: latency'))
+    const res = await call('PUT', '/api/v1/slos/checkout-latency', checkoutSpec(`    notify:\n${OUTSIDE}\n`, 'latency'))
     expect(res.status).toBe(400)
     expect(res.body.error.code).toBe('invalid_spec')
     expect(res.body.error.message).toContain('is not an allowed notification URL')
@@ -113,7 +104,7 @@ describe('the notification URL allow-list', () => {
   it('refuses it at file load: the file is reported and its SLO not loaded', async () => {
     const sloDir = join(dir.path, 'slos')
     mkdirSync(sloDir, { recursive: true })
-    writeFileSync(join(sloDir, 'outside.yaml'), spec(OUTSIDE).replace('name: availability', 'name: from-file'))
+    writeFileSync(join(sloDir, 'outside.yaml'), checkoutSpec(`    notify:\n${OUTSIDE}\n`, 'from-file'))
     const files = createSloCatalog({ storage, sloDir, logger, parseOptions })
     const { errors } = await files.syncFiles()
     expect(errors).toHaveLength(1)
