@@ -25,6 +25,8 @@ const DEFAULT_HISTORY_MS = 24 * 3_600_000
 /** The longest SLO window (366d): no step is useful beyond it. */
 const MAX_STEP_SECONDS = 366 * 86_400
 
+const STORAGE_UNAVAILABLE = errorResponse('Storage unavailable; retry after Retry-After')
+
 const idParam = z.object({
   id: z.string().min(1).max(256, 'expected an SLO id of at most 256 characters').openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-availability' }),
 })
@@ -56,7 +58,7 @@ const listSlos = createRoute({
   summary: 'Every SLO with its current status',
   description: 'SLI, error budget, burn rates and alert state of every SLO, file-defined and API-managed, sorted by id.',
   tags: ['slos'],
-  responses: { 200: { description: 'The SLOs', content: { 'application/json': { schema: z.object({ slos: z.array(SloSummarySchema) }) } } } },
+  responses: { 200: { description: 'The SLOs', content: { 'application/json': { schema: z.object({ slos: z.array(SloSummarySchema) }) } } }, 503: STORAGE_UNAVAILABLE },
 })
 
 const getSlo = createRoute({
@@ -65,7 +67,7 @@ const getSlo = createRoute({
   summary: 'One SLO: its spec and status',
   tags: ['slos'],
   request: { params: idParam },
-  responses: { 200: { description: 'The SLO', content: { 'application/json': { schema: SloDetailSchema } } }, 404: errorResponse('No such SLO') },
+  responses: { 200: { description: 'The SLO (notification secrets redacted)', content: { 'application/json': { schema: SloDetailSchema } } }, 404: errorResponse('No such SLO'), 503: STORAGE_UNAVAILABLE },
 })
 
 const getHistory = createRoute({
@@ -103,6 +105,7 @@ const getHistory = createRoute({
     },
     400: errorResponse('A bad parameter'),
     404: errorResponse('No such SLO'),
+    503: STORAGE_UNAVAILABLE,
   },
 })
 

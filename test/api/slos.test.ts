@@ -296,7 +296,8 @@ describe('GET /openapi.json', () => {
     ])
     const history = doc.paths['/api/v1/slos/{id}/history'].get
     expect(history.parameters.map((p: any) => `${p.in}:${p.name}`).sort()).toEqual(['path:id', 'query:from', 'query:step', 'query:to'])
-    expect(Object.keys(history.responses).sort()).toEqual(['200', '400', '404'])
+    expect(Object.keys(history.responses).sort()).toEqual(['200', '400', '404', '503'])
+    expect(Object.keys(doc.paths['/api/v1/logs'].get.responses).sort()).toEqual(['200', '400', '422', '429', '503'])
     expect(Object.keys(doc.paths['/api/v1/slos/{id}'].put.requestBody.content)).toEqual(['application/yaml'])
     expect(doc.components.schemas.Error.properties.error.properties.code.type).toBe('string')
     expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'pending', 'not_computed'])
