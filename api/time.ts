@@ -13,6 +13,12 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 export const MIN_TIME_MS = 0
 export const MAX_TIME_MS = Date.UTC(2100, 0, 1)
 
+/** The calendar date of an RFC 3339 text exists (Date.parse would roll 02-30 over into March). */
+function realDate(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number]
+  return m >= 1 && m <= 12 && d >= 1 && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d
+}
+
 /** Milliseconds since the epoch, or undefined when the text is not a time. */
 export function parseTime(text: string, nowMs: number): number | undefined {
   if (text === 'now') return nowMs
@@ -21,7 +27,7 @@ export function parseTime(text: string, nowMs: number): number | undefined {
     return seconds === undefined ? undefined : nowMs - seconds * 1000
   }
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000)
-  if (RFC3339.test(text)) {
+  if (RFC3339.test(text) && realDate(text)) {
     const ms = Date.parse(text)
     return Number.isNaN(ms) ? undefined : ms
   }

@@ -37,7 +37,7 @@ const getLogs = createRoute({
   tags: ['telemetry'],
   request: {
     query: z.object({
-      service: z.string().min(1, 'expected a service name').optional().openapi({ description: 'service.name of the records', example: 'checkout' }),
+      service: z.string().min(1, 'expected a service name').max(1024, 'expected a service name of at most 1024 characters').optional().openapi({ description: 'service.name of the records', example: 'checkout' }),
       from: timeParam('start of the range, default an hour before `to`'),
       to: timeParam('end of the range, default now'),
       severity: z

@@ -49,6 +49,8 @@ describe('log and trace read parameters', () => {
   it.each([
     ['/api/v1/logs?to=99999999999999', 'query parameter to: expected a time between 1970-01-01T00:00:00.000Z and 2100-01-01T00:00:00.000Z (got "99999999999999")'],
     ['/api/v1/logs?from=now-99999999999d', 'query parameter from: expected a time between 1970-01-01T00:00:00.000Z and 2100-01-01T00:00:00.000Z (got "now-99999999999d")'],
+    ['/api/v1/logs?from=2026-02-30T00:00:00Z', 'query parameter from: expected a time'],
+    ['/api/v1/logs?service=' + 'x'.repeat(1025), 'query parameter service: expected a service name of at most 1024 characters'],
     ['/api/v1/logs?from=yesterday', 'query parameter from: expected a time: RFC 3339, Unix seconds, now, or now-<duration> (e.g. now-7d)'],
     ['/api/v1/logs?limit=100000', 'query parameter limit: expected at most 1000'],
     ['/api/v1/logs?limit=ten', 'query parameter limit: expected a number'],
