@@ -75,8 +75,29 @@ export async function responseText(response: Response, maxBytes = MAX_ERROR_BODY
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text
 }
 
-export async function postJson(url: string, body: unknown, options: PostOptions): Promise<DeliveryResult> {
+/**
+ * `user:password@` of a URL as HTTP Basic authorization (fetch refuses URLs
+ * that carry credentials, and would print them in its error): the request goes
+ * to the URL without them. An Authorization header given explicitly wins.
+ */
+export function credentialsAsHeader(url: string, headers: Record<string, string> = {}): { url: string; headers: Record<string, string> } {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return { url, headers }
+  }
+  if (!u.username && !u.password) return { url, headers }
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')
+  u.username = ''
+  u.password = ''
+  const explicit = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')
+  return { url: u.toString(), headers: explicit ? headers : { ...headers, authorization: `Basic ${basic}` } }
+}
+
+export async function postJson(target: string, body: unknown, options: PostOptions): Promise<DeliveryResult> {
   const { retry } = options
+  const { url, headers } = credentialsAsHeader(target, options.headers)
   const doFetch = options.fetch ?? fetch
   const sleep = options.sleep ?? defaultSleep
   const payload = JSON.stringify(body)
@@ -86,7 +107,7 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     try {
       const response = await doFetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'cairn', ...options.headers },
+        headers: { 'content-type': 'application/json', 'user-agent': 'cairn', ...headers },
         body: payload,
         signal: AbortSignal.timeout(retry.timeoutMs),
         redirect: 'manual',

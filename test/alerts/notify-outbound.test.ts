@@ -95,3 +95,14 @@ describe('outbound HTTP', () => {
     expect(written).toBeLessThan(64 * 1024 * 1024)
   })
 })
+
+describe('credentials in a target URL', () => {
+  it('are sent as HTTP Basic authorization to the URL without them, never in the URL', async () => {
+    const am = await recorder(() => ({ status: 200 }))
+    const port = new URL(am.url).port
+    const result = await send({ type: 'alertmanager', url: `http://cairn:s3cr%40t@127.0.0.1:${port}` })
+    expect(result.ok).toBe(true)
+    expect(am.requests[0]!.path).toBe('/api/v2/alerts')
+    expect(am.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('cairn:s3cr@t').toString('base64')}`)
+  })
+})
