@@ -49,6 +49,8 @@ export const STORAGE_RETRY_AFTER_SECONDS = 5
 
 // TIMEOUT_EXCEEDED: the read ran into its max_execution_time (or the server's).
 const TIMEOUT_EXCEEDED = '159'
+// MEMORY_LIMIT_EXCEEDED: the read's max_memory_usage, or the server's memory, ran out.
+const MEMORY_LIMIT_EXCEEDED = '241'
 // TOO_MANY_ROWS_OR_BYTES: the answer would pass max_result_rows / max_result_bytes.
 const TOO_MANY_ROWS_OR_BYTES = '396'
 
@@ -64,7 +66,9 @@ function storageFailure(err: Error, c: Context, logger: Logger): Response | unde
   const message =
     code === TIMEOUT_EXCEEDED || /^Timeout error/.test(err.message)
       ? 'storage did not answer in time (overloaded, or the read is too wide: narrow the time range); retry later'
-      : 'storage is unavailable; retry later'
+      : code === MEMORY_LIMIT_EXCEEDED
+        ? 'storage ran out of memory for this read (overloaded, or the read is too wide: narrow the time range); retry later'
+        : 'storage is unavailable; retry later'
   return c.json(errorBody('unavailable', message), 503)
 }
 
