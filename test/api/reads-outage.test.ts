@@ -84,6 +84,11 @@ describe('bounded reads', () => {
     expect((fine.body as unknown as { logs: unknown[] }).logs).toHaveLength(300)
   })
 
+  it('answers 503 + Retry-After when a read passes api.reads.maxMemoryBytes, saying so', async () => {
+    const res = await get(apiWith({ maxMemoryBytes: 256 * 1024 }), '/api/v1/logs?service=big&limit=1000')
+    expect(res).toEqual({ status: 503, retryAfter: '5', body: { error: { code: 'unavailable', message: expect.stringMatching(/^storage ran out of memory for this read/) } } })
+  })
+
   it('runs reads read-only: a write through the read path is refused by the engine', async () => {
     const reads = telemetryReads(storage, configSchema.parse({}).api.reads)
     const error = await reads.query('CREATE TABLE should_not_exist (x UInt8) ENGINE = Memory', {}).catch((e: unknown) => e)
