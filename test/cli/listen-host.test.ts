@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
-import { configSchema } from '../../config/index.ts'
+import { ConfigError, configSchema, loadConfig } from '../../config/index.ts'
 import { isLoopback, listenHost } from '../../cli/listen-host.ts'
 import { runCairn, startCairn } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
@@ -38,6 +38,25 @@ describe('listenHost', () => {
   it('refuses CAIRN_AUTH=none beside tokens, and tokens mode without any', () => {
     expect(() => config({ auth: 'none', tokens: TOKEN })).toThrow(/none turns authentication off, but tokens are configured/)
     expect(() => config({ auth: 'tokens' })).toThrow(/tokens needs at least one token/)
+  })
+})
+
+describe('configuration of authentication and notify URLs', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env)
+      return []
+    } catch (err) {
+      return (err as ConfigError).problems
+    }
+  }
+
+  it('names the variable of a bad CAIRN_AUTH or CAIRN_NOTIFY_URL_ALLOWLIST', () => {
+    expect(problems({ CAIRN_AUTH: 'off' })).toEqual(['CAIRN_AUTH: api.auth: expected tokens or none (got "off")'])
+    expect(problems({ CAIRN_NOTIFY_URL_ALLOWLIST: 'https://hooks.example.com/, ftp://x' })).toEqual([
+      'CAIRN_NOTIFY_URL_ALLOWLIST: alerts.notifyUrlAllowlist.1: expected an http:// or https:// URL',
+    ])
+    expect(loadConfig({ CAIRN_NOTIFY_URL_ALLOWLIST: ' https://a.example.com/x/ , http://b.example.com:9093 ' }).alerts.notifyUrlAllowlist).toEqual(['https://a.example.com/x/', 'http://b.example.com:9093'])
   })
 })
 
