@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Batcher, TableRows } from '../batcher.ts'
-import { BackpressureError, WriteFailedError } from '../batcher.ts'
+import { BackpressureError, RowsRefusedError, WriteFailedError } from '../batcher.ts'
 import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts'
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
@@ -71,28 +71,48 @@ export function tableRows(decoded: Decoded): TableRows[] {
   return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view() }))
 }
 
-/** Counts a decoded request, stores it and counts the outcome; refusals and failed writes become 429/503 with Retry-After. */
+/** Why a stored request's items were not stored, by the HTTP status it got. */
+function rejectedReason(err: unknown): string {
+  const status = err instanceof HttpError ? err.status : 500
+  return status === 429 ? 'queue_full' : status === 400 ? 'refused_by_storage' : 'storage_unavailable'
+}
+
+/** Counts a decoded request, stores it and counts the outcome; refusals and failed writes become 429/503 with Retry-After, refused rows 400. */
 export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: Decoded): Promise<void> {
   deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
   if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
   try {
     await store(deps.batcher, tableRows(decoded))
   } catch (err) {
-    deps.metrics.rejected.inc({ ...labels, reason: err instanceof HttpError && err.status === 429 ? 'queue_full' : 'storage_unavailable' }, decoded.accepted)
+    deps.metrics.rejected.inc({ ...labels, reason: rejectedReason(err) }, decoded.accepted)
     throw err
   }
   deps.metrics.accepted.inc(labels, decoded.accepted)
 }
 
-/** Waits for the batcher; maps refusals and failed writes to 429/503 with Retry-After. */
+/**
+ * Waits for the batcher; maps refusals and failed writes to 429/503 with
+ * Retry-After, and rows ClickHouse refused to 400 (retrying them cannot help).
+ * Every table's outcome is awaited first, so the answer says which were stored.
+ */
 export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> {
+  let outcomes: PromiseSettledResult<void>[]
   try {
-    await batcher.submit(rows)
+    outcomes = await Promise.allSettled(batcher.submitPerTable(rows))
   } catch (err) {
     if (err instanceof BackpressureError) throw new HttpError(err.status, err.message, { 'retry-after': String(err.retryAfterSeconds) })
-    if (err instanceof WriteFailedError) throw new HttpError(503, err.message, { 'retry-after': String(err.retryAfterSeconds) })
     throw err
   }
+  const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []))
+  const failed = errors.find((e) => e instanceof WriteFailedError)
+  if (failed) throw new HttpError(503, failed.message, { 'retry-after': String(failed.retryAfterSeconds) })
+  const refused = errors.filter((e): e is RowsRefusedError => e instanceof RowsRefusedError)
+  if (refused.length > 0) {
+    const stored = rows.filter((t) => t.rows > 0 && !refused.some((r) => r.table === t.table)).map((t) => t.table)
+    const also = stored.length > 0 ? ` (the rows for ${stored.join(', ')} were stored)` : ''
+    throw new HttpError(400, `${refused.map((r) => r.message).join('; ')}${also}`)
+  }
+  if (errors.length > 0) throw errors[0]
 }
 
 export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: ReceiverDeps): Route {
