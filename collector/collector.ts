@@ -1,5 +1,5 @@
 import type { CollectorConfig } from '../config/index.ts'
-import type { Storage } from '../storage/index.ts'
+import { StorageBadDataError, type Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
 import type { Authorize } from './auth.ts'
 import { Batcher } from './batcher.ts'
@@ -49,7 +49,9 @@ export function createCollector(deps: CollectorDeps): Collector {
       try {
         await deps.storage.insertRaw(table, insertFormat(table), payload)
       } catch (err) {
-        log.warn({ table, err: (err as Error).message }, 'insert failed')
+        // Refused rows are the sender's problem (the batcher finds whose, and answers them 400); anything else is ours.
+        if (err instanceof StorageBadDataError) log.info({ table, err: err.message }, 'insert refused by ClickHouse; isolating the requests at fault')
+        else log.warn({ table, err: (err as Error).message }, 'insert failed')
         throw err
       }
     },

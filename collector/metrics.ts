@@ -14,6 +14,7 @@ export class CollectorMetrics implements BatcherObserver {
   private readonly batchRows: Histogram<'table'>
   private readonly flushSeconds: Histogram<'table' | 'outcome'>
   private readonly flushes: Counter<'table' | 'trigger'>
+  private readonly refusedRequests: Counter<'table'>
   private readonly queueRows: Gauge
   private readonly queueBytes: Gauge
 
@@ -69,6 +70,12 @@ export class CollectorMetrics implements BatcherObserver {
       labelNames: ['table', 'trigger'],
       registers,
     })
+    this.refusedRequests = new Counter({
+      name: 'cairn_collector_storage_refused_requests_total',
+      help: "Requests whose rows ClickHouse refused (written on their own, apart from the batch's other requests): answered 400",
+      labelNames: ['table'],
+      registers,
+    })
     this.queueRows = new Gauge({ name: 'cairn_collector_queue_rows', help: 'Rows buffered or being written', registers })
     this.queueBytes = new Gauge({ name: 'cairn_collector_queue_bytes', help: 'Bytes buffered or being written', registers })
   }
@@ -80,6 +87,10 @@ export class CollectorMetrics implements BatcherObserver {
 
   flushStarted(table: string, trigger: FlushTrigger): void {
     this.flushes.inc({ table, trigger })
+  }
+
+  refused(table: string): void {
+    this.refusedRequests.inc({ table })
   }
 
   flushed(table: string, rows: number, _bytes: number, seconds: number, ok: boolean): void {
