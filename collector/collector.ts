@@ -57,7 +57,14 @@ export function createCollector(deps: CollectorDeps): Collector {
     },
     metrics,
   )
-  const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize, retentionDays: deps.retentionDays }
+  const receiverDeps = {
+    batcher,
+    metrics,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    authorize: deps.authorize,
+    retentionDays: deps.retentionDays,
+    maxFutureSkewSeconds: deps.config.maxFutureSkewSeconds,
+  }
   const routes = new Map<string, Route>([
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
     ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],

@@ -57,6 +57,8 @@ export const collectorSchema = z
     queueMaxBytes: positiveInt.optional(),
     retryAfterSeconds: positiveInt.default(5),
     writeTimeoutMs: positiveInt.default(30_000),
+    /** Items dated further ahead of the collector's clock are refused; 0 accepts any future time. */
+    maxFutureSkewSeconds: z.coerce.number({ error: 'expected a number of seconds' }).int('expected whole seconds').min(0, 'expected 0 (no limit) or more seconds').default(3600),
   })
   .passthrough()
 

@@ -6,7 +6,7 @@
 
 import type { GroupedRows, ItemColumns } from '../rows/grouped.ts'
 import { walkJson, walkProto, type Json, type JsonKeys, type Resource, type Scope } from './common.ts'
-import { Decoded, type Retention } from './decoded.ts'
+import { Decoded, type TimeBounds } from './decoded.ts'
 import type { ProtoReader } from './proto-reader.ts'
 
 export interface GroupedSignal {
@@ -30,14 +30,14 @@ function enterGroup(signal: GroupedSignal, rows: GroupedRows, resource: Resource
 
 /** A signal's protobuf and OTLP/JSON decoders. */
 export function groupedDecoders(signal: GroupedSignal): {
-  protobuf: (body: Buffer, retention?: Retention) => Decoded
-  json: (doc: Json, retention?: Retention) => Decoded
+  protobuf: (body: Buffer, bounds?: TimeBounds) => Decoded
+  json: (doc: Json, bounds?: TimeBounds) => Decoded
 } {
-  return { protobuf: (body, retention) => decodeGroupedProto(signal, body, retention), json: (doc, retention) => decodeGroupedJson(signal, doc, retention) }
+  return { protobuf: (body, bounds) => decodeGroupedProto(signal, body, bounds), json: (doc, bounds) => decodeGroupedJson(signal, doc, bounds) }
 }
 
-function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+function decodeGroupedProto(signal: GroupedSignal, body: Buffer, bounds?: TimeBounds): Decoded {
+  const out = new Decoded(bounds)
   const rows = out.grouped(signal.table, signal.columns, body.length + 4096)
   walkProto(body, (r, end, resource, scope) => {
     enterGroup(signal, rows, resource, scope)
@@ -48,8 +48,8 @@ function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retention?: Ret
   return out
 }
 
-function decodeGroupedJson(signal: GroupedSignal, doc: Json, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+function decodeGroupedJson(signal: GroupedSignal, doc: Json, bounds?: TimeBounds): Decoded {
+  const out = new Decoded(bounds)
   const rows = out.grouped(signal.table, signal.columns, 64 * 1024)
   walkJson(doc, signal.jsonKeys, (item, path, resource, scope) => {
     enterGroup(signal, rows, resource, scope)

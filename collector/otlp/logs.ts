@@ -85,7 +85,7 @@ function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
     out.reject(refusal)
     return
   }
-  if (out.rejectExpiredNs(lo, hi, 'log record')) {
+  if (out.rejectUntimelyNs(lo, hi, 'log record')) {
     cols.discard()
     return
   }

@@ -15,7 +15,7 @@ import { OTEL_TABLES } from '../../storage/index.ts'
 import { BinaryWriter, stringBytes } from '../rows/binary.ts'
 import { flatRows } from '../rows/flat.ts'
 import { EMPTY_STRING, jsonBool, jsonInt32, jsonObject, jsonStr, walkJson, walkProto, type Json, type JsonObject, type Resource, type Scope } from './common.ts'
-import { Decoded, type Retention } from './decoded.ts'
+import { Decoded, type TimeBounds } from './decoded.ts'
 import { ProtoReader, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 import { PointState, jsonPoint, readPoint, writePointColumns, type Aggregation, type MetricType } from './metric-points.ts'
 
@@ -48,7 +48,7 @@ function writePoint(out: Decoded, type: MetricType, name: string, what: string):
     out.reject(`${name}: ${refusal}`)
     return
   }
-  if (out.rejectExpiredNs(point.timeLo, point.timeHi, what)) return
+  if (out.rejectUntimelyNs(point.timeLo, point.timeHi, what)) return
   const rows = flatRows(out.tables, TABLE[type])
   rows.out.raw(head.buf, 0, head.pos)
   writePointColumns(rows.out, point, type, aggregation)
@@ -58,8 +58,8 @@ function writePoint(out: Decoded, type: MetricType, name: string, what: string):
 
 // ---- protobuf ----
 
-export function decodeMetricsProto(body: Buffer, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+export function decodeMetricsProto(body: Buffer, bounds?: TimeBounds): Decoded {
+  const out = new Decoded(bounds)
   walkProto(body, (r, end, resource, scope) => readMetric(out, r, end, resource, scope))
   return out
 }
@@ -156,8 +156,8 @@ function readAggregation(r: ProtoReader, type: MetricType): number {
 
 const JSON_TYPES: MetricType[] = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']
 
-export function decodeMetricsJson(doc: Json, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+export function decodeMetricsJson(doc: Json, bounds?: TimeBounds): Decoded {
+  const out = new Decoded(bounds)
   walkJson(doc, { resourceGroups: 'resourceMetrics', scopeGroups: 'scopeMetrics', items: 'metrics' }, (item, path, resource, scope) => {
     jsonMetric(out, item, path, resource, scope)
   })

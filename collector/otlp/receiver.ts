@@ -9,13 +9,13 @@ import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
 import { authorizeRequest, type Authorize } from '../auth.ts'
-import { retentionFrom, type Decoded, type Retention } from './decoded.ts'
+import { timeBounds, type Decoded, type TimeBounds } from './decoded.ts'
 import { DecodeError } from './proto-reader.ts'
 import { exportResponse, statusResponse, type Encoding, type Signal } from './response.ts'
 
 export interface OtlpDecoders {
-  protobuf(body: Buffer, retention?: Retention): Decoded
-  json(doc: unknown, retention?: Retention): Decoded
+  protobuf(body: Buffer, bounds?: TimeBounds): Decoded
+  json(doc: unknown, bounds?: TimeBounds): Decoded
 }
 
 /** Days each signal's table keeps its rows (storage.ttlDays; 0 = forever). */
@@ -31,6 +31,8 @@ export interface ReceiverDeps {
   maxBodyBytes: number
   authorize: Authorize | undefined
   retentionDays: RetentionDays | undefined
+  /** Items dated further ahead of now are refused (0: none are). */
+  maxFutureSkewSeconds: number
 }
 
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' }
@@ -45,16 +47,16 @@ function requestEncoding(req: IncomingMessage): Encoding | undefined {
 const PROTOCOL: Record<Encoding, Protocol> = { protobuf: 'otlp_protobuf', json: 'otlp_json' }
 
 /** Decodes a body in the given encoding; undecodable bodies are 400. */
-function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, retention: Retention | undefined): Decoded {
+function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, bounds: TimeBounds | undefined): Decoded {
   try {
-    if (encoding === 'protobuf') return decoders.protobuf(body, retention)
+    if (encoding === 'protobuf') return decoders.protobuf(body, bounds)
     let doc: unknown
     try {
       doc = JSON.parse(body.toString('utf8'))
     } catch (err) {
       throw new DecodeError(body.length === 0 ? 'the body is empty' : `invalid JSON: ${(err as Error).message}`)
     }
-    return decoders.json(doc, retention)
+    return decoders.json(doc, bounds)
   } catch (err) {
     if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'OTLP protobuf'} body: ${err.message}`)
     if (err instanceof RangeError) throw new HttpError(400, `cannot decode the body: ${err.message}`)
@@ -62,9 +64,9 @@ function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, retent
   }
 }
 
-/** The retention of a signal as of now, when its table has one. */
-export function retentionFor(deps: ReceiverDeps, signal: Signal): Retention | undefined {
-  return deps.retentionDays ? retentionFrom(deps.retentionDays[signal]) : undefined
+/** The item times a signal's table accepts as of now: its retention, and the future skew. */
+export function timeBoundsFor(deps: ReceiverDeps, signal: Signal): TimeBounds | undefined {
+  return timeBounds(deps.retentionDays?.[signal] ?? 0, deps.maxFutureSkewSeconds)
 }
 
 export function tableRows(decoded: Decoded): TableRows[] {
@@ -128,7 +130,7 @@ export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: Receiver
     try {
       const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
       deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
-      const decoded = decode(decoders, encoding, body, retentionFor(deps, signal))
+      const decoded = decode(decoders, encoding, body, timeBoundsFor(deps, signal))
       await storeCounted(deps, labels, decoded)
       send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
     } catch (err) {

@@ -109,7 +109,7 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
     out.reject(refusal)
     return
   }
-  if (out.rejectExpiredNs(s.startLo, s.startHi, 'span')) {
+  if (out.rejectUntimelyNs(s.startLo, s.startHi, 'span')) {
     cols.discard()
     return
   }
