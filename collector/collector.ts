@@ -64,6 +64,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     authorize: deps.authorize,
     retentionDays: deps.retentionDays,
     maxFutureSkewSeconds: deps.config.maxFutureSkewSeconds,
+    limits: deps.config.limits,
   }
   const routes = new Map<string, Route>([
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],

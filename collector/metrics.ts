@@ -10,6 +10,7 @@ export class CollectorMetrics implements BatcherObserver {
   readonly accepted: Counter<'signal' | 'protocol'>
   readonly rejected: Counter<'signal' | 'protocol' | 'reason'>
   readonly requests: Counter<'signal' | 'protocol' | 'status'>
+  readonly truncated: Counter<'signal' | 'protocol' | 'what'>
   readonly bytesIn: Counter<'signal' | 'protocol'>
   private readonly batchRows: Histogram<'table'>
   private readonly flushSeconds: Histogram<'table' | 'outcome'>
@@ -36,6 +37,12 @@ export class CollectorMetrics implements BatcherObserver {
       name: 'cairn_collector_items_rejected_total',
       help: 'Items not stored: invalid (partial success), or refused with 429/503 (the sender may retry)',
       labelNames: ['signal', 'protocol', 'reason'],
+      registers,
+    })
+    this.truncated = new Counter({
+      name: 'cairn_collector_truncated_total',
+      help: 'Cuts made to stored items by the collector.limits: what is attributesDropped, keysTruncated, valuesTruncated or bodiesTruncated',
+      labelNames: ['signal', 'protocol', 'what'],
       registers,
     })
     this.requests = new Counter({

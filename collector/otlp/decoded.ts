@@ -1,5 +1,6 @@
 import { BinaryWriter } from '../rows/binary.ts'
 import { GroupedRows, type ItemColumns } from '../rows/grouped.ts'
+import { Limiter, type AttributeLimits } from './limits.ts'
 
 /** The rows of one table from one request, encoded for the insert. */
 export interface TableOutput {
@@ -7,15 +8,29 @@ export interface TableOutput {
   view(): Buffer
 }
 
-/** What decoding one export request produced: rows per table, and the items refused. */
+/** How to decode one request: the item times accepted, and the limits on attributes and bodies. */
+export interface DecodeOptions {
+  bounds?: TimeBounds
+  limits?: AttributeLimits
+}
+
+/** What decoding one export request produced: rows per table, the items refused, and what the limits cut. */
 export class Decoded {
   readonly tables = new Map<string, TableOutput>()
   accepted = 0
   rejected = 0
   private readonly messages: string[] = []
 
+  /** Cuts attributes and bodies to the limits, when there are limits. */
+  readonly limiter: Limiter | undefined
+
   /** `bounds`: items dated outside them are refused (see TimeBounds). */
-  constructor(private readonly bounds?: TimeBounds) {}
+  constructor(
+    private readonly bounds?: TimeBounds,
+    limits?: AttributeLimits,
+  ) {
+    this.limiter = limits ? new Limiter(limits) : undefined
+  }
 
   /** True (and the item refused) when a time given as 64-bit halves is outside the bounds. */
   rejectUntimelyNs(lo: number, hi: number, what: string): boolean {
@@ -44,9 +59,10 @@ export class Decoded {
     if (this.messages.length < 5 && !this.messages.includes(message)) this.messages.push(message)
   }
 
-  /** The partial-success message: the first distinct reasons, then how many more. */
+  /** The partial-success message: the first distinct reasons of refusals, then what the limits cut. */
   get errorMessage(): string {
-    return this.messages.join('; ')
+    const warning = this.limiter?.warning()
+    return warning ? [...this.messages, warning].join('; ') : this.messages.join('; ')
   }
 }
 

@@ -9,13 +9,14 @@ import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
 import { authorizeRequest, type Authorize } from '../auth.ts'
-import { timeBounds, type Decoded, type TimeBounds } from './decoded.ts'
+import { timeBounds, type Decoded, type DecodeOptions, type TimeBounds } from './decoded.ts'
+import type { AttributeLimits, LimitKind } from './limits.ts'
 import { DecodeError } from './proto-reader.ts'
 import { exportResponse, statusResponse, type Encoding, type Signal } from './response.ts'
 
 export interface OtlpDecoders {
-  protobuf(body: Buffer, bounds?: TimeBounds): Decoded
-  json(doc: unknown, bounds?: TimeBounds): Decoded
+  protobuf(body: Buffer, options?: DecodeOptions): Decoded
+  json(doc: unknown, options?: DecodeOptions): Decoded
 }
 
 /** Days each signal's table keeps its rows (storage.ttlDays; 0 = forever). */
@@ -33,6 +34,8 @@ export interface ReceiverDeps {
   retentionDays: RetentionDays | undefined
   /** Items dated further ahead of now are refused (0: none are). */
   maxFutureSkewSeconds: number
+  /** Limits on attributes and log bodies: beyond them items are cut, counted, and the sender warned. */
+  limits: AttributeLimits
 }
 
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' }
@@ -47,16 +50,16 @@ function requestEncoding(req: IncomingMessage): Encoding | undefined {
 const PROTOCOL: Record<Encoding, Protocol> = { protobuf: 'otlp_protobuf', json: 'otlp_json' }
 
 /** Decodes a body in the given encoding; undecodable bodies are 400. */
-function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, bounds: TimeBounds | undefined): Decoded {
+function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, options: DecodeOptions): Decoded {
   try {
-    if (encoding === 'protobuf') return decoders.protobuf(body, bounds)
+    if (encoding === 'protobuf') return decoders.protobuf(body, options)
     let doc: unknown
     try {
       doc = JSON.parse(body.toString('utf8'))
     } catch (err) {
       throw new DecodeError(body.length === 0 ? 'the body is empty' : `invalid JSON: ${(err as Error).message}`)
     }
-    return decoders.json(doc, bounds)
+    return decoders.json(doc, options)
   } catch (err) {
     if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'OTLP protobuf'} body: ${err.message}`)
     if (err instanceof RangeError) throw new HttpError(400, `cannot decode the body: ${err.message}`)
@@ -83,6 +86,8 @@ function rejectedReason(err: unknown): string {
 export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: Decoded): Promise<void> {
   deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
   if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
+  const cut = decoded.limiter?.counts
+  if (cut) for (const what of Object.keys(cut) as LimitKind[]) if (cut[what] > 0) deps.metrics.truncated.inc({ ...labels, what }, cut[what])
   try {
     await store(deps.batcher, tableRows(decoded))
   } catch (err) {
@@ -130,7 +135,7 @@ export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: Receiver
     try {
       const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
       deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
-      const decoded = decode(decoders, encoding, body, timeBoundsFor(deps, signal))
+      const decoded = decode(decoders, encoding, body, { bounds: timeBoundsFor(deps, signal), limits: deps.limits })
       await storeCounted(deps, labels, decoded)
       send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
     } catch (err) {

@@ -27,6 +27,7 @@ import {
   type Json,
 } from './common.ts'
 import { groupedDecoders } from './grouped-signal.ts'
+import { limitAttributes } from './limits.ts'
 import { type Decoded, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
@@ -118,6 +119,7 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
   const kind = KIND_VALUES[s.kind] ?? EMPTY_STRING
   cols.set(C.kind).raw(kind, 0, kind.length)
   if (s.attributesAt >= 0) c[C.attributes]!.endCount(s.attributesAt, s.attributeCount)
+  limitAttributes(out, cols, C.attributes)
   writeDuration(cols.set(C.duration), s.startLo, s.startHi, s.endLo, s.endHi)
   const status = STATUS_VALUES[s.statusCode] ?? EMPTY_STRING
   cols.set(C.statusCode).raw(status, 0, status.length)
