@@ -41,27 +41,25 @@ export class BackpressureError extends Error {
   }
 }
 
-/** The write of a batch holding this request's rows failed or timed out because of storage, not of the rows. */
-export class WriteFailedError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
-  ) {
+/** A failed write of a batch, for the requests whose rows it held. */
+abstract class BatchWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'WriteFailedError'
+    this.name = new.target.name
   }
 }
 
-/** ClickHouse refused this request's own rows (written alone); the other requests of its batch were written. */
-export class RowsRefusedError extends Error {
-  constructor(
-    message: string,
-    readonly table: string,
-    options?: { cause?: unknown },
-  ) {
+/** The write of a batch holding this request's rows failed or timed out because of storage, not of the rows. */
+export class WriteFailedError extends BatchWriteError {
+  constructor(message: string, readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'RowsRefusedError'
+  }
+}
+
+/** ClickHouse refused this request's own rows for `table` (written alone); the other requests of its batch were written. */
+export class RowsRefusedError extends BatchWriteError {
+  constructor(message: string, readonly table: string, options?: { cause?: unknown }) {
+    super(message, options)
   }
 }
 

@@ -19,42 +19,22 @@ export class StorageError extends Error {
   readonly code: number | undefined
   constructor(message: string, options?: StorageErrorOptions) {
     super(message, { cause: options?.cause })
-    this.name = 'StorageError'
+    this.name = new.target.name
     this.code = options?.code
   }
 }
 
 /** Storage cannot be reached or used now; the message says which store and why. */
-export class StorageUnavailableError extends StorageError {
-  constructor(message: string, options?: StorageErrorOptions) {
-    super(message, options)
-    this.name = 'StorageUnavailableError'
-  }
-}
+export class StorageUnavailableError extends StorageError {}
 
 /** The statement did not finish in time (client timeout, or ClickHouse's own). */
-export class StorageTimeoutError extends StorageUnavailableError {
-  constructor(message: string, options?: StorageErrorOptions) {
-    super(message, options)
-    this.name = 'StorageTimeoutError'
-  }
-}
+export class StorageTimeoutError extends StorageUnavailableError {}
 
 /** ClickHouse refused the rows of a write because of what they contain. */
-export class StorageBadDataError extends StorageError {
-  constructor(message: string, options?: StorageErrorOptions) {
-    super(message, options)
-    this.name = 'StorageBadDataError'
-  }
-}
+export class StorageBadDataError extends StorageError {}
 
 /** ClickHouse refused the statement for another reason (syntax, unknown table…): a bug, not an outage. */
-export class StorageQueryError extends StorageError {
-  constructor(message: string, options?: StorageErrorOptions) {
-    super(message, options)
-    this.name = 'StorageQueryError'
-  }
-}
+export class StorageQueryError extends StorageError {}
 
 // ClickHouse error codes (src/Common/ErrorCodes.cpp) by what they say about a failure.
 const TIMEOUT_CODES = new Set([

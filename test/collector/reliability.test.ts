@@ -24,7 +24,8 @@ function flakyStorage(real: Storage) {
         state.inserts++
         if (state.stalled) await state.stalled
         if (state.failing) throw new Error('Connection refused (storage is down)')
-        if (state.failEvery > 0 && state.inserts % state.failEvery === 0) throw new Error('transient failure')
+        // The first insert fails too, so that a failure happens however the load batches the requests.
+        if (state.failEvery > 0 && (state.inserts - 1) % state.failEvery === 0) throw new Error('transient failure')
         return target.insertRaw(table, format, payload)
       }
     },
