@@ -2,9 +2,11 @@
 // distinct days, more partitions than one insert block may touch) fails alone
 // with a 400, while the requests written in the same batch are stored and
 // acknowledged and no later sender is refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { RawInsertFormat, Storage } from '../../storage/index.ts'
+import { compressSync } from 'snappy'
 import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
+import { concat, double, len, uvarint } from './proto-writer.ts'
 
 let h: Harness
 beforeAll(async () => {
@@ -63,7 +65,8 @@ const post = (c: RunningCollector, body: string, signal = 'traces') =>
   fetch(`${c.url}/v1/${signal}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
 const stored = async (service: string) =>
   (await h.storage.query<{ SpanId: string }>('SELECT SpanId FROM otel_traces WHERE ServiceName = {s:String}', { s: service })).map((r) => r.SpanId).sort()
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits until the collector holds `items` items (buffered or being written): every request sent so far has arrived. */
+const queued = (c: RunningCollector, items: number) => vi.waitFor(async () => expect(await metricValue(c.registry, 'cairn_collector_queue_rows')).toBe(items), { timeout: 10_000, interval: 20 })
 
 describe('a request whose rows ClickHouse refuses', () => {
   it('fails alone with a 400; the other requests of its batch are stored and answered 200, and nobody is refused after it', async () => {
@@ -74,11 +77,12 @@ describe('a request whose rows ClickHouse refuses', () => {
       gated.hold()
       const blocker = spansOnDays('iso-blocker', 1)
       const blocked = post(c, blocker.body)
-      await sleep(100)
+      await queued(c, 1)
       const good = Array.from({ length: 4 }, (_, i) => spansOnDays(`iso-good-${i}`, 3, i * 3))
       const poison = spansOnDays('iso-poison', 150)
       const answers = Promise.all([...good.slice(0, 2), poison, ...good.slice(2)].map((r) => post(c, r.body)))
-      await sleep(100)
+      // The queue counts items: 1 + 4 × 3 + 150 spans.
+      await queued(c, 163)
       gated.release()
 
       expect((await blocked).status).toBe(200)
@@ -119,12 +123,12 @@ describe('a request whose rows ClickHouse refuses', () => {
     try {
       gated.hold()
       const blocked = post(c, spansOnDays('pair-blocker', 1).body)
-      await sleep(100)
+      await queued(c, 1)
       // 60 + 60 distinct days: each request is under the 100-partition limit, the two together are not.
       const a = spansOnDays('pair-a', 60, 0)
       const b = spansOnDays('pair-b', 60, 60)
       const answers = Promise.all([post(c, a.body), post(c, b.body)])
-      await sleep(100)
+      await queued(c, 121)
       gated.release()
       expect((await blocked).status).toBe(200)
       expect((await answers).map((r) => r.status)).toEqual([200, 200])
@@ -133,6 +137,28 @@ describe('a request whose rows ClickHouse refuses', () => {
       expect(gated.inserts.filter((i) => !i.ok)).toHaveLength(1)
     } finally {
       gated.release()
+      await c.stop()
+    }
+  })
+})
+
+describe('a remote_write request whose samples ClickHouse refuses', () => {
+  const label = (name: string, value: string) => len(1, concat(len(1, name), len(2, value)))
+  /** A WriteRequest of one series `name` with one sample on each of `days` days. */
+  const writeRequest = (name: string, days: number) =>
+    compressSync(len(1, concat(label('__name__', name), label('job', 'rw-iso'), ...Array.from({ length: days }, (_, d) => len(2, concat(double(1, d), uvarint(2, 1_700_000_000_000 + d * 86_400_000)))))))
+  const write = (c: RunningCollector, body: Buffer) =>
+    fetch(`${c.url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, body })
+
+  it('answers 400 in plain text (Prometheus drops, never retries it) and keeps accepting', async () => {
+    const c = await h.startCollector()
+    try {
+      const refused = await write(c, writeRequest('rw_iso_poison', 150))
+      expect(refused.status).toBe(400)
+      expect(await refused.text()).toMatch(/^ClickHouse refused the rows for otel_metrics_gauge: .*Too many partitions/)
+      expect((await write(c, writeRequest('rw_iso_good', 3))).status).toBe(204)
+      expect(await h.storage.query("SELECT count() AS n FROM otel_metrics_gauge WHERE MetricName = 'rw_iso_good'")).toEqual([{ n: '3' }])
+    } finally {
       await c.stop()
     }
   })

@@ -1,12 +1,13 @@
 // The collector against a ClickHouse server over HTTP (the shim runs one on
 // chDB): TabSeparated inserts through the ingest views, and a server that
 // refuses or stalls, then comes back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { configSchema } from '../../config/index.ts'
 import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../../storage/index.ts'
 import { allMigrations } from '../../cli/index.ts'
 import { createCollector, type Collector } from '../../collector/index.ts'
+import { metricValue } from './harness.ts'
 import { startClickHouseShim, type ClickHouseShim } from '../support/clickhouse-http-shim.ts'
 import { tempDir } from '../support/temp.ts'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts'
@@ -20,6 +21,7 @@ let proxy: TcpProxy
 let storage: Storage
 let collector: Collector
 let url: string
+const registry = createMetricsRegistry()
 
 beforeAll(async () => {
   shim = await startClickHouseShim({ dataDir: dir.path })
@@ -33,7 +35,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     storage,
     logger: createLogger('silent'),
-    registry: createMetricsRegistry(),
+    registry,
   })
   url = `http://127.0.0.1:${await collector.start()}`
 })
@@ -126,14 +128,17 @@ describe('collector on a ClickHouse server', () => {
   })
 })
 
+/** Waits until the collector holds `items` items, buffered or being written. */
+const queuedItems = (items: number) => vi.waitFor(async () => expect(await metricValue(registry, 'cairn_collector_queue_rows')).toBe(items), { timeout: 10_000, interval: 20 })
+
 describe('isolation and outage on a ClickHouse server', () => {
   it('answers 400 to the request whose rows the server refuses, and stores its batch-mates', async () => {
     // The stalled server holds the first insert; the next requests gather into one batch behind it.
     shim.setMode('stall')
     const blocked = post(request('srv-iso-blocker'))
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await queuedItems(1)
     const answers = Promise.all([post(request('srv-iso-good')), post(request('srv-iso-poison', 150)), post(request('srv-iso-good'))])
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await queuedItems(153)
     shim.setMode('up')
     expect((await blocked).status).toBe(200)
     const [a, poison, b] = await answers
