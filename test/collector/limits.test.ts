@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
 import { metricValue, openHarness, type Harness, type RunningCollector } from './harness.ts'
 import * as P from './proto-writer.ts'
+import { BinaryWriter } from '../../collector/rows/binary.ts'
+import { Limiter } from '../../collector/otlp/limits.ts'
 
 let h: Harness
 let c: RunningCollector
@@ -74,5 +76,46 @@ describe('collector.limits', () => {
     const res = await post('metrics', JSON.stringify(doc), 'application/json')
     expect(await res.json()).toEqual({ partialSuccess: { rejectedDataPoints: '0', errorMessage: '1 attributes dropped past 3 per set' } })
     expect(await h.storage.query("SELECT Attributes FROM otel_metrics_gauge WHERE MetricName = 'limits.gauge'")).toEqual([{ Attributes: { a: '1', b: '2', c: '3' } }])
+  })
+})
+
+describe('Limiter on RowBinary values', () => {
+  /** Reads back a Map(String, String) value written at `start`. */
+  function readMap(buf: Buffer, start: number): [number, [string, string][]] {
+    let pos = start
+    const varint = () => {
+      let v = 0
+      let scale = 1
+      for (;;) {
+        const b = buf[pos++]!
+        v += (b & 0x7f) * scale
+        scale *= 128
+        if (b < 0x80) return v
+      }
+    }
+    const string = () => {
+      const n = varint()
+      pos += n
+      return buf.toString('utf8', pos - n, pos)
+    }
+    const count = varint()
+    return [count, Array.from({ length: count }, () => [string(), string()] as [string, string])]
+  }
+
+  it('shrinks a map whose count needed two bytes to one that needs one, after a value written before it', () => {
+    const w = new BinaryWriter(64)
+    w.string('before')
+    const start = w.pos
+    const at = w.beginCount()
+    for (let i = 0; i < 130; i++) {
+      w.string(i === 1 ? 'ключ-длинный' : `k${i}`)
+      w.string(i === 2 ? '€'.repeat(10) : `v${i}`)
+    }
+    w.endCount(at, 130)
+    const limiter = new Limiter({ maxAttributes: 3, maxAttributeKeyBytes: 9, maxAttributeValueBytes: 7, maxLogBodyBytes: 1 })
+    limiter.map(w, start)
+    expect(readMap(w.buf, start)).toEqual([3, [['k0', 'v0'], ['ключ-', 'v1'], ['k2', '€€']]])
+    expect(w.pos).toBe(start + 1 + 3 + 3 + 10 + 3 + 3 + 7) // count, k0 v0, 'ключ-' (9 bytes: the limit) v1, k2 '€€' (6 of the 7 allowed: a € is 3)
+    expect(limiter.counts).toEqual({ attributesDropped: 127, keysTruncated: 1, valuesTruncated: 1, bodiesTruncated: 0 })
   })
 })
