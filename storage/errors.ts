@@ -106,23 +106,22 @@ export function clickhouseErrorCode(err: unknown): number | undefined {
   return m ? Number(m[1]) : undefined
 }
 
-/** `err` as a typed storage error (unchanged when it already is one); `what` names the statement in the message. */
-export function toStorageError(err: unknown, what?: string): StorageError {
+/** `err` as a typed storage error (unchanged when it already is one), with ClickHouse's message. */
+export function toStorageError(err: unknown): StorageError {
   if (err instanceof StorageError) return err
   const raw = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
-  const text = clickhouseText(raw?.message ?? String(err))
-  const message = what ? `${what}: ${text}` : text
+  const message = clickhouseText(raw?.message ?? String(err))
   const code = clickhouseErrorCode(err)
   const options = { cause: err, code }
   if (code !== undefined) {
-    if (code === 252) return TOO_MANY_PARTITIONS.test(text) ? new StorageBadDataError(message, options) : new StorageUnavailableError(message, options)
+    if (code === 252) return TOO_MANY_PARTITIONS.test(message) ? new StorageBadDataError(message, options) : new StorageUnavailableError(message, options)
     if (TIMEOUT_CODES.has(code)) return new StorageTimeoutError(message, options)
     if (UNAVAILABLE_CODES.has(code)) return new StorageUnavailableError(message, options)
     if (BAD_DATA_CODES.has(code)) return new StorageBadDataError(message, options)
     return new StorageQueryError(message, options)
   }
   const errno = raw?.code ?? raw?.cause?.code
-  if ((errno && TIMEOUT_ERRNO.has(errno)) || /^timeout error/i.test(text)) return new StorageTimeoutError(message, options)
+  if ((errno && TIMEOUT_ERRNO.has(errno)) || /^timeout error/i.test(message)) return new StorageTimeoutError(message, options)
   if (errno && NETWORK_CODES.has(errno)) return new StorageUnavailableError(message, options)
   // No ClickHouse code: the request did not get a ClickHouse answer (a proxy,
   // a dropped connection, a closed client). The data is not known to be at fault.
@@ -130,11 +129,11 @@ export function toStorageError(err: unknown, what?: string): StorageError {
 }
 
 /** Runs a storage call, turning whatever it throws into a typed storage error. */
-export async function typed<T>(call: () => Promise<T>, what?: string): Promise<T> {
+export async function typed<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call()
   } catch (err) {
-    throw toStorageError(err, what)
+    throw toStorageError(err)
   }
 }
 

@@ -126,7 +126,7 @@ export class ClickHouseStorage implements Storage {
 
   insertRaw(table: string, format: RawInsertFormat, payload: Buffer): Promise<void> {
     if (payload.length === 0) return Promise.resolve()
-    return typed(() => this.raw.insert(table, format, payload), `inserting into ${table}`)
+    return typed(() => this.raw.insert(table, format, payload))
   }
 
   insertRows(table: string, rows: readonly object[]): Promise<void> {

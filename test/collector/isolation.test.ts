@@ -90,7 +90,7 @@ describe('a request whose rows ClickHouse refuses', () => {
       expect(responses.map((r) => r.status)).toEqual([200, 200, 400, 200, 200])
       const refusal = (await responses[2]!.json()) as { code: number; message: string }
       expect(refusal.code).toBe(3) // gRPC INVALID_ARGUMENT: the sender must not retry
-      expect(refusal.message).toMatch(/^ClickHouse refused the rows for cairn_ingest_traces: .*Too many partitions for single INSERT block/)
+      expect(refusal.message).toMatch(/^ClickHouse refused the rows for cairn_ingest_traces: Too many partitions for single INSERT block \(more than 100\)/)
       for (const [i, r] of good.entries()) expect(await stored(`iso-good-${i}`)).toEqual(r.ids)
       expect(await stored('iso-blocker')).toEqual(blocker.ids)
       expect(await stored('iso-poison')).toEqual([])
@@ -155,7 +155,7 @@ describe('a remote_write request whose samples ClickHouse refuses', () => {
     try {
       const refused = await write(c, writeRequest('rw_iso_poison', 150))
       expect(refused.status).toBe(400)
-      expect(await refused.text()).toMatch(/^ClickHouse refused the rows for otel_metrics_gauge: .*Too many partitions/)
+      expect(await refused.text()).toMatch(/^ClickHouse refused the rows for otel_metrics_gauge: Too many partitions/)
       expect((await write(c, writeRequest('rw_iso_good', 3))).status).toBe(204)
       expect(await h.storage.query("SELECT count() AS n FROM otel_metrics_gauge WHERE MetricName = 'rw_iso_good'")).toEqual([{ n: '3' }])
     } finally {
