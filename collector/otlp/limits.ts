@@ -45,19 +45,27 @@ export class Limiter {
   /** Cuts the complete Map(String, String) value written in `w` from `start` to its end. */
   map(w: BinaryWriter, start: number): void {
     const [count, entriesAt] = readVarint(w.buf, start)
-    const kept = this.entries(w.buf, entriesAt, w.pos, count)
-    if (kept.count === count && kept.end === w.pos) return
-    // The new count takes no more bytes than the old one: entries move left, never right.
-    const countEnd = writeVarint(w.buf, start, kept.count)
-    w.buf.copyWithin(countEnd, entriesAt, kept.end)
-    w.pos = countEnd + (kept.end - entriesAt)
+    // The usual case: too few attributes and too few bytes for any limit to bite.
+    const l = this.limits
+    if (count <= l.maxAttributes && w.pos - entriesAt <= Math.min(l.maxAttributeKeyBytes, l.maxAttributeValueBytes)) return
+    w.pos = this.compactMap(w.buf, start, start)[1]
   }
 
-  /** Cuts map entries (key, value pairs without their count) in `w` from `start`; returns how many are kept. */
+  /** Cuts each map of the complete Array(Map(String, String)) value written in `w` from `start` (span events' or links' attributes). */
+  mapArray(w: BinaryWriter, start: number): void {
+    const [n, mapsAt] = readVarint(w.buf, start)
+    w.pos = this.compactMaps(w.buf, mapsAt, n)
+  }
+
+  /** Cuts `n` Map values written back to back in `w` from `start` (the items of an Array whose count is kept elsewhere). */
+  maps(w: BinaryWriter, start: number, n: number): void {
+    w.pos = this.compactMaps(w.buf, start, n)
+  }
+
+  /** Cuts `count` map entries (key, value pairs without their count) in `w` from `start`; returns how many are kept. */
   entriesOf(w: BinaryWriter, start: number, count: number): number {
-    const kept = this.entries(w.buf, start, w.pos, count)
-    w.pos = kept.end
-    return kept.count
+    w.pos = this.compactEntries(w.buf, start, start, count)[1]
+    return Math.min(count, this.limits.maxAttributes)
   }
 
   /** Cuts the String value written in `w` from `start` to its end to `maxBytes`; true when it was cut. */
@@ -99,24 +107,34 @@ export class Limiter {
   }
 
   private mapBuffer(value: Buffer): Buffer {
-    const [count, entriesAt] = readVarint(value, 0)
-    const kept = this.entries(value, entriesAt, value.length, count)
-    if (kept.count === count && kept.end === value.length) return value
     const copy = Buffer.from(value)
-    const countEnd = writeVarint(copy, 0, kept.count)
-    copy.copyWithin(countEnd, entriesAt, kept.end)
-    return copy.subarray(0, countEnd + (kept.end - entriesAt))
+    const [, end] = this.compactMap(copy, 0, 0)
+    return end === value.length ? value : copy.subarray(0, end)
   }
 
-  /** Compacts `count` key, value pairs in buf[start, end) in place; returns the kept count and where they end. */
-  private entries(buf: Buffer, start: number, end: number, count: number): { count: number; end: number } {
-    const l = this.limits
-    // The usual case: too few attributes and too few bytes for any limit to bite.
-    if (count <= l.maxAttributes && end - start <= Math.min(l.maxAttributeKeyBytes, l.maxAttributeValueBytes)) return { count, end }
+  private compactMaps(buf: Buffer, start: number, n: number): number {
     let read = start
     let write = start
-    let kept = 0
-    for (let i = 0; i < count && read < end; i++) {
+    for (let i = 0; i < n; i++) [read, write] = this.compactMap(buf, read, write)
+    return write
+  }
+
+  /**
+   * Moves the Map value at buf[read…] to buf[write…] (write ≤ read), cut to the
+   * limits; returns where the old value ended and where the new one ends. The
+   * kept count is known before the entries (the first maxAttributes), and takes
+   * no more bytes than the old count: nothing is ever moved right.
+   */
+  private compactMap(buf: Buffer, read: number, write: number): [number, number] {
+    const [count, entriesAt] = readVarint(buf, read)
+    const countEnd = writeVarint(buf, write, Math.min(count, this.limits.maxAttributes))
+    return this.compactEntries(buf, entriesAt, countEnd, count)
+  }
+
+  /** Moves `count` key, value pairs from buf[read…] to buf[write…] (write ≤ read), cut to the limits; returns [old end, new end]. */
+  private compactEntries(buf: Buffer, read: number, write: number, count: number): [number, number] {
+    const l = this.limits
+    for (let i = 0; i < count; i++) {
       const keep = i < l.maxAttributes
       for (const [max, kind] of [
         [l.maxAttributeKeyBytes, 'keysTruncated'],
@@ -136,18 +154,22 @@ export class Limiter {
         buf.copyWithin(write, bytesAt, bytesAt + cut)
         write += cut
       }
-      if (keep) kept++
-      else this.counts.attributesDropped++
+      if (!keep) this.counts.attributesDropped++
     }
-    return { count: kept, end: write }
+    return [read, write]
   }
 }
 
-/** Cuts the current item's attribute Map in column `column`, when the item has one and there are limits. */
-export function limitAttributes(out: { limiter: Limiter | undefined }, cols: ItemColumns, column: number): void {
+/**
+ * Cuts the current item's attribute Map in column `column` (or, with `array`,
+ * each Map of its Array of them), when the item has one and there are limits.
+ */
+export function limitAttributes(out: { limiter: Limiter | undefined }, cols: ItemColumns, column: number, array = false): void {
   const w = cols.columns[column]!
   const start = cols.valueStart(column)
-  if (out.limiter && w.pos > start) out.limiter.map(w, start)
+  if (!out.limiter || w.pos === start) return
+  if (array) out.limiter.mapArray(w, start)
+  else out.limiter.map(w, start)
 }
 
 /** The longest prefix of buf[start, start + maxBytes] that does not split a UTF-8 character. */

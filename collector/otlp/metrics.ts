@@ -49,7 +49,10 @@ function writePoint(out: Decoded, type: MetricType, name: string, what: string):
     return
   }
   if (out.rejectUntimelyNs(point.timeLo, point.timeHi, what)) return
-  if (out.limiter) point.attributes.n = out.limiter.entriesOf(point.attributes.w, 0, point.attributes.n)
+  if (out.limiter) {
+    point.attributes.n = out.limiter.entriesOf(point.attributes.w, 0, point.attributes.n)
+    out.limiter.maps(point.exemplars.attributes.w, 0, point.exemplars.n)
+  }
   const rows = flatRows(out.tables, TABLE[type])
   rows.out.raw(head.buf, 0, head.pos)
   writePointColumns(rows.out, point, type, aggregation)

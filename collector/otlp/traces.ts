@@ -125,6 +125,8 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
   cols.set(C.statusCode).raw(status, 0, status.length)
   if (s.eventCount > 0) for (let i = 0; i < 3; i++) c[C.eventTimes + i]!.endCount(s.eventsAt[i]!, s.eventCount)
   if (s.linkCount > 0) for (let i = 0; i < 4; i++) c[C.linkTraceIds + i]!.endCount(s.linksAt[i]!, s.linkCount)
+  limitAttributes(out, cols, C.eventAttributes, true)
+  limitAttributes(out, cols, C.linkAttributes, true)
   cols.end()
   rows.added()
   out.accepted++

@@ -70,12 +70,37 @@ describe('collector.limits', () => {
     expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'logs', what: 'attributesDropped' })).toBe(1)
   })
 
-  it('cuts metric point attributes', async () => {
-    const point = { timeUnixNano: String(T), asDouble: 1, attributes: [attr('a', '1'), attr('b', '2'), attr('c', '3'), attr('d', '4')] }
+  it('cuts metric point and exemplar attributes', async () => {
+    const four = [attr('a', '1'), attr('b', '2'), attr('c', '3'), attr('d', '4')]
+    const exemplars = [{ timeUnixNano: String(T), asDouble: 1, filteredAttributes: four }, { timeUnixNano: String(T), asDouble: 2, filteredAttributes: [attr('long', 'x'.repeat(20))] }]
+    const point = { timeUnixNano: String(T), asDouble: 1, attributes: four, exemplars }
     const doc = { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'limits.gauge', gauge: { dataPoints: [point] } }] }] }] }
     const res = await post('metrics', JSON.stringify(doc), 'application/json')
-    expect(await res.json()).toEqual({ partialSuccess: { rejectedDataPoints: '0', errorMessage: '1 attributes dropped past 3 per set' } })
-    expect(await h.storage.query("SELECT Attributes FROM otel_metrics_gauge WHERE MetricName = 'limits.gauge'")).toEqual([{ Attributes: { a: '1', b: '2', c: '3' } }])
+    expect(await res.json()).toEqual({ partialSuccess: { rejectedDataPoints: '0', errorMessage: '2 attributes dropped past 3 per set; 1 attribute values cut to 10 bytes' } })
+    expect(await h.storage.query("SELECT Attributes, Exemplars.FilteredAttributes AS ex, Exemplars.Value AS v FROM otel_metrics_gauge WHERE MetricName = 'limits.gauge'")).toEqual([
+      { Attributes: { a: '1', b: '2', c: '3' }, ex: [{ a: '1', b: '2', c: '3' }, { long: 'x'.repeat(10) }], v: [1, 2] },
+    ])
+  })
+
+  it('cuts span event and link attributes, each event and link on its own', async () => {
+    const span = {
+      traceId: '6bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00000000000000e2',
+      name: 'op',
+      startTimeUnixNano: String(T),
+      endTimeUnixNano: String(T + 1000n),
+      events: [
+        { timeUnixNano: String(T), name: 'first', attributes: [attr('a', '1'), attr('b', '2'), attr('c', '3'), attr('d', '4')] },
+        { timeUnixNano: String(T), name: 'second', attributes: [attr('e', 'y'.repeat(30))] },
+      ],
+      links: [{ traceId: '6bf92f3577b34da6a3ce929d0e0e4736', spanId: '00000000000000e1', attributes: [attr('link.key.long', 'v')] }],
+    }
+    const res = await post('traces', JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }), 'application/json')
+    expect(await res.json()).toEqual({
+      partialSuccess: { rejectedSpans: '0', errorMessage: '1 attributes dropped past 3 per set; 1 attribute keys cut to 8 bytes; 1 attribute values cut to 10 bytes' },
+    })
+    const rows = await h.storage.query("SELECT Events.Name AS names, Events.Attributes AS events, Links.Attributes AS links FROM otel_traces WHERE SpanId = '00000000000000e2'")
+    expect(rows).toEqual([{ names: ['first', 'second'], events: [{ a: '1', b: '2', c: '3' }, { e: 'y'.repeat(10) }], links: [{ 'link.key': 'v' }] }])
   })
 })
 
