@@ -21,6 +21,15 @@ afterAll(async () => {
 
 const T = 1714557600000000000n
 const attr = (key: string, value: string) => ({ key, value: { stringValue: value } })
+/** An OTLP/JSON span with its own span id and `fields` (attributes, events, links). */
+const jsonSpan = (spanId: string, fields: object) => ({
+  traceId: '6bf92f3577b34da6a3ce929d0e0e4736',
+  spanId,
+  name: 'op',
+  startTimeUnixNano: String(T),
+  endTimeUnixNano: String(T + 1000n),
+  ...fields,
+})
 const post = (signal: string, body: Buffer | string, type: string) => fetch(`${c.url}/v1/${signal}`, { method: 'POST', headers: { 'content-type': type }, body })
 
 describe('collector.limits', () => {
@@ -30,15 +39,10 @@ describe('collector.limits', () => {
   })
 
   it('cuts span and resource attributes from OTLP/JSON, keeps the service name, and warns the sender', async () => {
-    const span = {
-      traceId: '6bf92f3577b34da6a3ce929d0e0e4736',
-      spanId: '00000000000000e1',
-      name: 'op',
-      startTimeUnixNano: String(T),
-      endTimeUnixNano: String(T + 1000n),
+    const span = jsonSpan('00000000000000e1', {
       // a key of 12 bytes, a value of 1 + 6×2 bytes (cut inside the é that straddles byte 10), two attributes too many
       attributes: [attr('very.long.key', 'v'), attr('utf8', 'aéééééé'), attr('short', 'ok'), attr('four', '4'), attr('five', '5')],
-    }
+    })
     const resource = { attributes: [attr('r1', '1'), attr('r2', '2'), attr('r3', '3'), attr('service.name', 'limits-json')] }
     const res = await post('traces', JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ spans: [span] }] }] }), 'application/json')
     expect(res.status).toBe(200)
@@ -83,18 +87,13 @@ describe('collector.limits', () => {
   })
 
   it('cuts span event and link attributes, each event and link on its own', async () => {
-    const span = {
-      traceId: '6bf92f3577b34da6a3ce929d0e0e4736',
-      spanId: '00000000000000e2',
-      name: 'op',
-      startTimeUnixNano: String(T),
-      endTimeUnixNano: String(T + 1000n),
+    const span = jsonSpan('00000000000000e2', {
       events: [
         { timeUnixNano: String(T), name: 'first', attributes: [attr('a', '1'), attr('b', '2'), attr('c', '3'), attr('d', '4')] },
         { timeUnixNano: String(T), name: 'second', attributes: [attr('e', 'y'.repeat(30))] },
       ],
       links: [{ traceId: '6bf92f3577b34da6a3ce929d0e0e4736', spanId: '00000000000000e1', attributes: [attr('link.key.long', 'v')] }],
-    }
+    })
     const res = await post('traces', JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }), 'application/json')
     expect(await res.json()).toEqual({
       partialSuccess: { rejectedSpans: '0', errorMessage: '1 attributes dropped past 3 per set; 1 attribute keys cut to 8 bytes; 1 attribute values cut to 10 bytes' },
