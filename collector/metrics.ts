@@ -41,7 +41,7 @@ export class CollectorMetrics implements BatcherObserver {
     })
     this.truncated = new Counter({
       name: 'cairn_collector_truncated_total',
-      help: 'Cuts made to stored items by the collector.limits: what is attributesDropped, keysTruncated, valuesTruncated or bodiesTruncated',
+      help: 'Cuts made to stored items by the collector.limits: what is attributes_dropped, keys_truncated, values_truncated or bodies_truncated',
       labelNames: ['signal', 'protocol', 'what'],
       registers,
     })

@@ -25,19 +25,19 @@ export interface AttributeLimits {
   maxLogBodyBytes: number
 }
 
-/** What was cut from one request. */
+/** What was cut from one request (keys: the `what` label of cairn_collector_truncated_total). */
 export interface LimitCounts {
-  attributesDropped: number
-  keysTruncated: number
-  valuesTruncated: number
-  bodiesTruncated: number
+  attributes_dropped: number
+  keys_truncated: number
+  values_truncated: number
+  bodies_truncated: number
 }
 
 export type LimitKind = keyof LimitCounts
 
 /** Applies the limits to one request's values and counts the cuts; one per request. */
 export class Limiter {
-  readonly counts: LimitCounts = { attributesDropped: 0, keysTruncated: 0, valuesTruncated: 0, bodiesTruncated: 0 }
+  readonly counts: LimitCounts = { attributes_dropped: 0, keys_truncated: 0, values_truncated: 0, bodies_truncated: 0 }
   private readonly heads = new WeakSet<object>()
 
   constructor(readonly limits: AttributeLimits) {}
@@ -81,7 +81,7 @@ export class Limiter {
 
   /** Cuts a log record's body (a String value in `w` from `start`). */
   logBody(w: BinaryWriter, start: number): void {
-    if (this.string(w, start, this.limits.maxLogBodyBytes)) this.counts.bodiesTruncated++
+    if (this.string(w, start, this.limits.maxLogBodyBytes)) this.counts.bodies_truncated++
   }
 
   /** Cuts a resource's and a scope's attributes, once per object however many items share them. */
@@ -98,10 +98,10 @@ export class Limiter {
     const c = this.counts
     const l = this.limits
     const parts = [
-      c.attributesDropped > 0 && `${c.attributesDropped} attributes dropped past ${l.maxAttributes} per set`,
-      c.keysTruncated > 0 && `${c.keysTruncated} attribute keys cut to ${l.maxAttributeKeyBytes} bytes`,
-      c.valuesTruncated > 0 && `${c.valuesTruncated} attribute values cut to ${l.maxAttributeValueBytes} bytes`,
-      c.bodiesTruncated > 0 && `${c.bodiesTruncated} log bodies cut to ${l.maxLogBodyBytes} bytes`,
+      c.attributes_dropped > 0 && `${c.attributes_dropped} attributes dropped past ${l.maxAttributes} per set`,
+      c.keys_truncated > 0 && `${c.keys_truncated} attribute keys cut to ${l.maxAttributeKeyBytes} bytes`,
+      c.values_truncated > 0 && `${c.values_truncated} attribute values cut to ${l.maxAttributeValueBytes} bytes`,
+      c.bodies_truncated > 0 && `${c.bodies_truncated} log bodies cut to ${l.maxLogBodyBytes} bytes`,
     ].filter((p): p is string => typeof p === 'string')
     return parts.join('; ')
   }
@@ -137,8 +137,8 @@ export class Limiter {
     for (let i = 0; i < count; i++) {
       const keep = i < l.maxAttributes
       for (const [max, kind] of [
-        [l.maxAttributeKeyBytes, 'keysTruncated'],
-        [l.maxAttributeValueBytes, 'valuesTruncated'],
+        [l.maxAttributeKeyBytes, 'keys_truncated'],
+        [l.maxAttributeValueBytes, 'values_truncated'],
       ] as const) {
         const at = read
         const [length, bytesAt] = readVarint(buf, at)
@@ -154,7 +154,7 @@ export class Limiter {
         buf.copyWithin(write, bytesAt, bytesAt + cut)
         write += cut
       }
-      if (!keep) this.counts.attributesDropped++
+      if (!keep) this.counts.attributes_dropped++
     }
     return [read, write]
   }

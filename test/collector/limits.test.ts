@@ -53,7 +53,7 @@ describe('collector.limits', () => {
       "SELECT SpanAttributes, ResourceAttributes, ServiceName FROM otel_traces WHERE SpanId = '00000000000000e1'",
     )
     expect(row).toEqual({ SpanAttributes: { 'very.lon': 'v', utf8: 'aéééé', short: 'ok' }, ResourceAttributes: { r1: '1', r2: '2', r3: '3' }, ServiceName: 'limits-json' })
-    expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'traces', protocol: 'otlp_json', what: 'attributesDropped' })).toBe(3)
+    expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'traces', protocol: 'otlp_json', what: 'attributes_dropped' })).toBe(3)
   })
 
   it('cuts log bodies and log attributes from protobuf as sent, beside records within the limits', async () => {
@@ -70,8 +70,8 @@ describe('collector.limits', () => {
       { Body: 'x'.repeat(16), LogAttributes: { a: 'a', b: 'b', c: 'c' } },
       { Body: 'short body', LogAttributes: { k: 'v' } },
     ])
-    expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'logs', what: 'bodiesTruncated' })).toBe(1)
-    expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'logs', what: 'attributesDropped' })).toBe(1)
+    expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'logs', what: 'bodies_truncated' })).toBe(1)
+    expect(await metricValue(c.registry, 'cairn_collector_truncated_total', { signal: 'logs', what: 'attributes_dropped' })).toBe(1)
   })
 
   it('cuts metric point and exemplar attributes', async () => {
@@ -140,6 +140,6 @@ describe('Limiter on RowBinary values', () => {
     limiter.map(w, start)
     expect(readMap(w.buf, start)).toEqual([3, [['k0', 'v0'], ['ключ-', 'v1'], ['k2', '€€']]])
     expect(w.pos).toBe(start + 1 + 3 + 3 + 10 + 3 + 3 + 7) // count, k0 v0, 'ключ-' (9 bytes: the limit) v1, k2 '€€' (6 of the 7 allowed: a € is 3)
-    expect(limiter.counts).toEqual({ attributesDropped: 127, keysTruncated: 1, valuesTruncated: 1, bodiesTruncated: 0 })
+    expect(limiter.counts).toEqual({ attributes_dropped: 127, keys_truncated: 1, values_truncated: 1, bodies_truncated: 0 })
   })
 })
