@@ -48,11 +48,11 @@ export function validationHook(result: { success: boolean; error?: z.ZodError; t
 export const STORAGE_RETRY_AFTER_SECONDS = 5
 
 // TIMEOUT_EXCEEDED: the read ran into its max_execution_time (or the server's).
-const TIMEOUT_EXCEEDED = '159'
+const TIMEOUT_EXCEEDED = 159
 // MEMORY_LIMIT_EXCEEDED: the read's max_memory_usage, or the server's memory, ran out.
-const MEMORY_LIMIT_EXCEEDED = '241'
+const MEMORY_LIMIT_EXCEEDED = 241
 // TOO_MANY_ROWS_OR_BYTES: the answer would pass max_result_rows / max_result_bytes.
-const TOO_MANY_ROWS_OR_BYTES = '396'
+const TOO_MANY_ROWS_OR_BYTES = 396
 
 /** A storage failure as an answer: 503 + Retry-After when it may pass, 422 when the read itself is too big; undefined otherwise. */
 function storageFailure(err: Error, c: Context, logger: Logger): Response | undefined {

@@ -22,6 +22,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_TTL_LOGS_DAYS', key: 'storage.ttlDays.logs', description: 'days to keep log records, 0 = forever (default 30)' },
   { name: 'CAIRN_TTL_METRICS_DAYS', key: 'storage.ttlDays.metrics', description: 'days to keep metric points, 0 = forever (default 90)' },
   { name: 'CAIRN_OTLP_PORT', key: 'collector.port', description: 'OTLP/HTTP and remote_write port (default 4318)' },
+  { name: 'CAIRN_MAX_FUTURE_SKEW_SECONDS', key: 'collector.maxFutureSkewSeconds', description: 'items dated more than this many seconds ahead of the clock are refused, 0 = no limit (default 3600)' },
   { name: 'CAIRN_HTTP_PORT', key: 'api.port', description: 'API, health and /metrics port (default 8080)' },
   { name: 'CAIRN_API_TOKENS', key: 'api.tokens', description: 'bearer tokens as role[+role]:token,… with roles ingest, read, admin (default none: open)' },
   { name: 'CAIRN_AUTH', key: 'api.auth', description: 'none: no authentication, on any address (warned); default: tokens, and loopback only while none is configured' },

@@ -45,6 +45,18 @@ export const storageSchema = z
   })
   .strict()
 
+const byteCount = z.coerce.number({ error: 'expected a number of bytes' }).int('expected whole bytes').min(1, 'expected at least 1 byte')
+
+// What one item may carry (collector/otlp/limits.ts): beyond it, it is cut and counted.
+const limitsSchema = z
+  .object({
+    maxAttributes: positiveInt.default(128),
+    maxAttributeKeyBytes: byteCount.default(256),
+    maxAttributeValueBytes: byteCount.default(16 * 1024),
+    maxLogBodyBytes: byteCount.default(256 * 1024),
+  })
+  .strict()
+
 // Batching keys left unset take defaults tuned for the storage mode (collector/config.ts).
 export const collectorSchema = z
   .object({
@@ -57,6 +69,9 @@ export const collectorSchema = z
     queueMaxBytes: positiveInt.optional(),
     retryAfterSeconds: positiveInt.default(5),
     writeTimeoutMs: positiveInt.default(30_000),
+    /** Items dated further ahead of the collector's clock are refused; 0 accepts any future time. */
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
+    maxFutureSkewSeconds: z.coerce.number({ error: 'expected a number of seconds' }).int('expected whole seconds').min(0, 'expected 0 (no limit) or more seconds').default(3600),
   })
   .passthrough()
 

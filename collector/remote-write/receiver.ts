@@ -11,7 +11,7 @@ import { authorizeRequest } from '../auth.ts'
 import { HttpError, mediaType, readBody } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
 import { ProtoReader, DecodeError } from '../otlp/proto-reader.ts'
-import { retentionFor, storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
+import { timeBoundsFor, storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
 import { MetadataCache, mapWriteRequest } from './mapping.ts'
 
 const labels = { signal: 'metrics', protocol: 'prometheus_remote_write' } as const
@@ -47,7 +47,7 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
       const body = await unsnappy(raw, deps.maxBodyBytes)
       let decoded
       try {
-        decoded = mapWriteRequest(body, cache, retentionFor(deps, 'metrics'))
+        decoded = mapWriteRequest(body, cache, timeBoundsFor(deps, 'metrics'))
       } catch (err) {
         if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the WriteRequest: ${err.message}`)
         throw err
