@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { isStorageUnavailable, type Storage } from '../../storage/index.ts'
+import { clickhouseErrorCode, isStorageUnavailable, type Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
 import { telemetryReads } from '../../api/reads.ts'
 import { createSloCatalog } from '../../slo-engine/index.ts'
@@ -92,7 +92,7 @@ describe('bounded reads', () => {
   it('runs reads read-only: a write through the read path is refused by the engine', async () => {
     const reads = telemetryReads(storage, configSchema.parse({}).api.reads)
     const error = await reads.query('CREATE TABLE should_not_exist (x UInt8) ENGINE = Memory', {}).catch((e: unknown) => e)
-    expect((error as { type?: string }).type).toBe('READONLY')
+    expect(clickhouseErrorCode(error)).toBe(164) // READONLY
     expect(await storage.query('EXISTS TABLE should_not_exist')).toEqual([{ result: 0 }])
   })
 
@@ -101,7 +101,7 @@ describe('bounded reads', () => {
     const started = Date.now()
     const error = await reads.query('SELECT count() FROM numbers(100000000000) WHERE sleepEachRow(0) = 0', {}).catch((e: unknown) => e)
     expect(Date.now() - started).toBeLessThan(5000)
-    expect((error as { type?: string }).type).toBe('TIMEOUT_EXCEEDED')
+    expect(clickhouseErrorCode(error)).toBe(159) // TIMEOUT_EXCEEDED
     expect(isStorageUnavailable(error)).toBe(true)
   })
 

@@ -150,12 +150,12 @@ describe('a remote_write request whose samples ClickHouse refuses', () => {
   const write = (c: RunningCollector, body: Buffer) =>
     fetch(`${c.url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, body })
 
-  it('answers 400 in plain text (Prometheus drops, never retries it) and keeps accepting', async () => {
+  it('answers 400 in the one JSON error shape (Prometheus drops, never retries it) and keeps accepting', async () => {
     const c = await h.startCollector()
     try {
       const refused = await write(c, writeRequest('rw_iso_poison', 150))
       expect(refused.status).toBe(400)
-      expect(await refused.text()).toMatch(/^ClickHouse refused the rows for otel_metrics_gauge: Too many partitions/)
+      expect(await refused.json()).toEqual({ error: { code: expect.any(String), message: expect.stringMatching(/^ClickHouse refused the rows for otel_metrics_gauge: Too many partitions/) } })
       expect((await write(c, writeRequest('rw_iso_good', 3))).status).toBe(204)
       expect(await h.storage.query("SELECT count() AS n FROM otel_metrics_gauge WHERE MetricName = 'rw_iso_good'")).toEqual([{ n: '3' }])
     } finally {
