@@ -10,6 +10,8 @@ import { traceRoutes } from './routes/traces.ts'
 import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
+import { alertRoutes } from './routes/alerts.ts'
+import { trendRoutes } from './routes/trends.ts'
 import type { RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog } from '../slo-engine/index.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
@@ -54,6 +56,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))
   app.route(`${API_PREFIX}/logs`, logRoutes(deps.storage))
+  app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))
+  app.route(`${API_PREFIX}/trends`, trendRoutes(deps.storage))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

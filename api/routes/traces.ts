@@ -2,9 +2,41 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { OTEL_TABLES, type Storage } from '../../storage/index.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
 import { SpanSchema, toSpan, type SpanRow } from '../schemas/telemetry.ts'
+import { iso, parseTime, timeParam } from '../time.ts'
 
 /** Spans of one trace are bounded: a runaway trace must not take the API down. */
 export const MAX_TRACE_SPANS = 10_000
+
+/** The columns toSpan reads, for every span query. */
+const SPAN_COLUMNS = `toString(toUnixTimestamp64Nano(Timestamp)) AS startNs, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
+         ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, toString(Duration) AS Duration, StatusCode, StatusMessage,
+         arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS eventTimesNs, Events.Name AS eventNames, Events.Attributes AS eventAttributes,
+         Links.TraceId AS linkTraceIds, Links.SpanId AS linkSpanIds, Links.TraceState AS linkTraceStates, Links.Attributes AS linkAttributes`
+
+export const MAX_SPAN_SEARCH = 100
+
+const searchSpans = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Recent spans of a service, errors or slow ones',
+  description: 'Spans from otel_traces, newest first: of one service, optionally one span name, with status Error and/or at least a duration. What a span SLI counts as bad, for looking at examples.',
+  tags: ['telemetry'],
+  request: {
+    query: z.object({
+      service: z.string().min(1, 'expected a service name').openapi({ description: 'service.name of the spans', example: 'checkout' }),
+      spanName: z.string().min(1).optional().openapi({ description: 'only spans of this name' }),
+      status: z.enum(['error']).optional().openapi({ description: 'error: only spans with status Error' }),
+      minDurationMs: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').optional().openapi({ description: 'only spans lasting at least this long' }),
+      from: timeParam('start of the range, default an hour before `to`'),
+      to: timeParam('end of the range, default now'),
+      limit: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').max(MAX_SPAN_SEARCH, `expected at most ${MAX_SPAN_SEARCH}`).default(20),
+    }),
+  },
+  responses: {
+    200: { description: 'The spans', content: { 'application/json': { schema: z.object({ from: z.string(), to: z.string(), spans: z.array(SpanSchema) }).openapi('SpanSearch') } } },
+    400: errorResponse('A bad parameter'),
+  },
+})
 
 const TraceSchema = z
   .object({
@@ -47,10 +79,7 @@ export function traceRoutes(storage: Storage) {
     )
     if (!bounds || Number(bounds.n) === 0) throw new ApiError(404, 'not_found', `no spans stored for trace ${traceId}`)
     const rows = await storage.query<SpanRow>(
-      `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS startNs, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
-         ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, toString(Duration) AS Duration, StatusCode, StatusMessage,
-         arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS eventTimesNs, Events.Name AS eventNames, Events.Attributes AS eventAttributes,
-         Links.TraceId AS linkTraceIds, Links.SpanId AS linkSpanIds, Links.TraceState AS linkTraceStates, Links.Attributes AS linkAttributes
+      `SELECT ${SPAN_COLUMNS}
        FROM ${OTEL_TABLES.traces}
        WHERE TraceId = {traceId:String} AND Timestamp >= toDateTime64({start:UInt32}, 9) AND Timestamp < toDateTime64({end:UInt32} + 1, 9)
        ORDER BY Timestamp, SpanId LIMIT {limit:UInt32}`,
@@ -59,6 +88,22 @@ export function traceRoutes(storage: Storage) {
     if (rows.length === 0) throw new ApiError(404, 'not_found', `no spans stored for trace ${traceId}`)
     const spans = rows.slice(0, MAX_TRACE_SPANS).map(toSpan)
     return c.json({ traceId, spanCount: spans.length, truncated: rows.length > MAX_TRACE_SPANS, spans }, 200)
+  })
+  app.openapi(searchSpans, async (c) => {
+    const q = c.req.valid('query')
+    const now = Date.now()
+    const toMs = q.to === undefined ? now : parseTime(q.to, now)!
+    const fromMs = q.from === undefined ? toMs - 3_600_000 : parseTime(q.from, now)!
+    if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+    const conditions = ['ServiceName = {service:String}', 'Timestamp >= fromUnixTimestamp64Milli({from:Int64})', 'Timestamp <= fromUnixTimestamp64Milli({to:Int64})']
+    if (q.spanName !== undefined) conditions.push('SpanName = {spanName:String}')
+    if (q.status === 'error') conditions.push("StatusCode = 'Error'")
+    if (q.minDurationMs !== undefined) conditions.push('Duration >= {minNs:UInt64}')
+    const rows = await storage.query<SpanRow>(
+      `SELECT ${SPAN_COLUMNS} FROM ${OTEL_TABLES.traces} WHERE ${conditions.join(' AND ')} ORDER BY Timestamp DESC LIMIT {limit:UInt32}`,
+      { service: q.service, spanName: q.spanName ?? '', from: Math.floor(fromMs), to: Math.floor(toMs), minNs: Math.round((q.minDurationMs ?? 0) * 1e6), limit: q.limit },
+    )
+    return c.json({ from: iso(fromMs), to: iso(toMs), spans: rows.map(toSpan) }, 200)
   })
   return app
 }
