@@ -15,6 +15,7 @@ import { trendRoutes } from './routes/trends.ts'
 import type { RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog } from '../slo-engine/index.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
+import { uiRoutes } from '../ui/index.ts'
 
 export interface ApiDeps {
   storage: Storage
@@ -58,6 +59,9 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route(`${API_PREFIX}/logs`, logRoutes(deps.storage))
   app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))
   app.route(`${API_PREFIX}/trends`, trendRoutes(deps.storage))
+
+  // The web UI's pages (/, /slos/{id}, /validate, /ui/assets/*): open shells whose data calls go through the API above.
+  app.route('/', uiRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
