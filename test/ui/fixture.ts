@@ -57,10 +57,11 @@ export const LATEST = {
 
 function row(id: keyof typeof LATEST, atMs: number, scale = 1) {
   const l = LATEST[id]
-  const consumed = l.budgetTotal * (1 - (1 - (1 - l.remaining) * scale))
+  // scale 1 is the latest evaluation, exactly; earlier ones had spent that share of it
+  const remaining = scale === 1 ? l.remaining : 1 - (1 - l.remaining) * scale
   return {
     slo_id: id, evaluated_at: chTime(atMs), status: 'ok', objective: l.objective, sli: l.sli, events_total: l.total, events_bad: l.bad * scale,
-    budget_total: l.budgetTotal, budget_consumed: consumed, budget_remaining: 1 - consumed / l.budgetTotal, burn_rates: l.burn,
+    budget_total: l.budgetTotal, budget_consumed: l.budgetTotal * (1 - remaining), budget_remaining: remaining, burn_rates: l.burn,
   }
 }
 
