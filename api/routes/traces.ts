@@ -98,7 +98,8 @@ export function traceRoutes(storage: Storage) {
     const conditions = ['ServiceName = {service:String}', 'Timestamp >= fromUnixTimestamp64Milli({from:Int64})', 'Timestamp <= fromUnixTimestamp64Milli({to:Int64})']
     if (q.spanName !== undefined) conditions.push('SpanName = {spanName:String}')
     if (q.status === 'error') conditions.push("StatusCode = 'Error'")
-    if (q.minDurationMs !== undefined) conditions.push('Duration >= {minNs:UInt64}')
+    // Qualified: the select list turns Duration into a string of the same name.
+    if (q.minDurationMs !== undefined) conditions.push(`${OTEL_TABLES.traces}.Duration >= {minNs:UInt64}`)
     const rows = await storage.query<SpanRow>(
       `SELECT ${SPAN_COLUMNS} FROM ${OTEL_TABLES.traces} WHERE ${conditions.join(' AND ')} ORDER BY Timestamp DESC LIMIT {limit:UInt32}`,
       { service: q.service, spanName: q.spanName ?? '', from: Math.floor(fromMs), to: Math.floor(toMs), minNs: Math.round((q.minDurationMs ?? 0) * 1e6), limit: q.limit },

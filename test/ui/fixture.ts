@@ -116,7 +116,7 @@ export async function startUiFixture(options: { tokens?: ApiToken[] } = {}): Pro
   const storage = await openMigratedStorage(configSchema.parse({ storage: { dataDir: join(dir.path, 'data') } }))
   let server: ListeningServer | undefined
   try {
-    const logger = createLogger('silent')
+    const logger = createLogger(process.env.CAIRN_UI_FIXTURE_LOG ? 'error' : 'silent')
     const catalog = await seedCatalog(storage, sloDir, SPECS, logger)
     await seedEvaluations(storage)
     await seedTelemetry(storage)

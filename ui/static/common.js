@@ -47,6 +47,7 @@ const cairn = (() => {
       if (res.status === 401) {
         const had = Boolean(token())
         sessionStorage.removeItem(TOKEN_KEY)
+        refreshTokenButton()
         const entered = await askForToken(had ? 'That token was refused. Enter a valid token.' : 'This cairn requires a token (one of CAIRN_API_TOKENS with the read role).')
         if (!entered) throw new ApiError(401, 'unauthorized', 'a token is required')
         refreshTokenButton()
