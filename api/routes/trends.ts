@@ -13,7 +13,7 @@ const budgetTrends = createRoute({
   method: 'get',
   path: '/budget',
   summary: 'Remaining error budget of every SLO over time, a few points each',
-  description: 'For sparklines: per SLO id, the remaining budget ratio at the last evaluation of each step (null for a step without data), oldest first.',
+  description: 'For sparklines: per SLO id, the remaining budget ratio at the last evaluation of each step (null for a step without data), oldest first. Steps are whole hours (at least one), starting at the hour of `from`; `points` is an upper bound.',
   tags: ['slos'],
   request: {
     query: z.object({
@@ -39,8 +39,7 @@ export function trendRoutes(storage: Storage) {
     const toMs = q.to === undefined ? now : parseTime(q.to, now)!
     const fromMs = q.from === undefined ? toMs - 7 * 86_400_000 : parseTime(q.from, now)!
     if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
-    const stepSeconds = Math.max(1, Math.ceil((toMs - fromMs) / 1000 / q.points))
-    const trends = await readBudgetTrends(storage, { fromMs, toMs, stepSeconds })
+    const { stepSeconds, trends } = await readBudgetTrends(storage, { fromMs, toMs, stepSeconds: (toMs - fromMs) / 1000 / q.points })
     return c.json({ from: iso(fromMs), to: iso(toMs), stepSeconds, slos: Object.fromEntries(trends) }, 200)
   })
   return app

@@ -316,6 +316,7 @@
       whatIf()
       refresh()
       alertHistory()
+      performance.mark('cairn:ready')
       document.body.dataset.ready = 'true'
       await examples().catch((e) => { document.getElementById('examples-section').hidden = false; document.getElementById('examples').textContent = `Could not load examples: ${e.message}` })
     } catch (e) {
