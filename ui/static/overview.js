@@ -172,6 +172,7 @@
       // The sparklines come last: the table is drawn without waiting for them.
       const trends = api('/api/v1/trends/budget?from=now-7d&points=56')
       const [list, policies] = await Promise.all([api('/api/v1/slos'), api('/api/v1/alerts/policies')])
+      performance.mark('cairn:data')
       rows = list.slos
       fillChoices()
       applyUrl()

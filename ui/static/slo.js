@@ -309,6 +309,7 @@
       const detail = await api(`/api/v1/slos/${encodeURIComponent(id)}`)
       const win = windowSeconds(detail.slo.window)
       const [alerts, history] = await Promise.all([api(`/api/v1/alerts/${encodeURIComponent(id)}`), api(`/api/v1/slos/${encodeURIComponent(id)}/history?from=now-${win}s`.replace(/now-(\d+)s/, (_, s) => `now-${durationText(Number(s))}`))])
+      performance.mark('cairn:data')
       state = { detail, alerts, history, whatIf: null }
       document.title = `${detail.slo.displayName || id} · cairn`
       header()
