@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { parseDuration } from '../slo-engine/index.ts'
+import { ApiError } from './errors.ts'
 
 // Times in query parameters, as Prometheus' HTTP API and Grafana take them:
 // RFC 3339 (`2026-01-31T12:00:00Z`), Unix seconds with an optional fraction
@@ -39,3 +40,15 @@ export function parseStepSeconds(text: string): number | undefined {
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString()
+
+/**
+ * The range of `from`/`to` query parameters (already validated by timeParam),
+ * resolved against one `now`: `to` defaults to now, `from` to `defaultMs`
+ * before `to`. A 400 when from is not before to.
+ */
+export function resolveRange(q: { from?: string; to?: string }, defaultMs: number, nowMs = Date.now()): { fromMs: number; toMs: number } {
+  const toMs = q.to === undefined ? nowMs : parseTime(q.to, nowMs)!
+  const fromMs = q.from === undefined ? toMs - defaultMs : parseTime(q.from, nowMs)!
+  if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+  return { fromMs, toMs }
+}

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { OTEL_TABLES, type Storage } from '../../storage/index.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
 import { SpanSchema, toSpan, type SpanRow } from '../schemas/telemetry.ts'
-import { iso, parseTime, timeParam } from '../time.ts'
+import { iso, resolveRange, timeParam } from '../time.ts'
 
 /** Spans of one trace are bounded: a runaway trace must not take the API down. */
 export const MAX_TRACE_SPANS = 10_000
@@ -91,10 +91,7 @@ export function traceRoutes(storage: Storage) {
   })
   app.openapi(searchSpans, async (c) => {
     const q = c.req.valid('query')
-    const now = Date.now()
-    const toMs = q.to === undefined ? now : parseTime(q.to, now)!
-    const fromMs = q.from === undefined ? toMs - 3_600_000 : parseTime(q.from, now)!
-    if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+    const { fromMs, toMs } = resolveRange(q, 3_600_000)
     const conditions = ['ServiceName = {service:String}', 'Timestamp >= fromUnixTimestamp64Milli({from:Int64})', 'Timestamp <= fromUnixTimestamp64Milli({to:Int64})']
     if (q.spanName !== undefined) conditions.push('SpanName = {spanName:String}')
     if (q.status === 'error') conditions.push("StatusCode = 'Error'")

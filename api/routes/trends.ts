@@ -1,8 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { readBudgetTrends } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
-import { ApiError, errorResponse, validationHook } from '../errors.ts'
-import { iso, parseTime, timeParam } from '../time.ts'
+import { errorResponse, validationHook } from '../errors.ts'
+import { iso, resolveRange, timeParam } from '../time.ts'
 
 // GET /api/v1/trends/budget: every SLO's remaining budget at a few points, in
 // one answer, for sparklines (the history route gives one SLO in detail).
@@ -35,10 +35,7 @@ export function trendRoutes(storage: Storage) {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.openapi(budgetTrends, async (c) => {
     const q = c.req.valid('query')
-    const now = Date.now()
-    const toMs = q.to === undefined ? now : parseTime(q.to, now)!
-    const fromMs = q.from === undefined ? toMs - 7 * 86_400_000 : parseTime(q.from, now)!
-    if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+    const { fromMs, toMs } = resolveRange(q, 7 * 86_400_000)
     const { stepSeconds, trends } = await readBudgetTrends(storage, { fromMs, toMs, stepSeconds: (toMs - fromMs) / 1000 / q.points })
     return c.json({ from: iso(fromMs), to: iso(toMs), stepSeconds, slos: Object.fromEntries(trends) }, 200)
   })

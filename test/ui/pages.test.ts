@@ -36,6 +36,16 @@ describe.skipIf(!CHROMIUM)('web UI', () => {
     return page
   }
 
+  /** What Tab reaches in `presses` presses: each focused element's id, band, link target or tag name. */
+  async function tabThrough(page: Page, presses: number): Promise<Set<string>> {
+    const reached = new Set<string>()
+    for (let i = 0; i < presses; i++) {
+      await page.keyboard.press('Tab')
+      reached.add(await page.evaluate<string>("(a => a.id || a.getAttribute('data-band') || a.getAttribute('href') || a.tagName)(document.activeElement)"))
+    }
+    return reached
+  }
+
   const rowIds = (page: Page) => page.locator('#slos tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))
   const cells = (page: Page, id: string) => page.locator(`#slos tr[data-id="${id}"] > *`).allTextContents()
 
@@ -83,11 +93,7 @@ describe.skipIf(!CHROMIUM)('web UI', () => {
 
     it('is usable from the keyboard: tabbing reaches the bands, the filters and the SLO links', async () => {
       const page = await open('/')
-      const reached = new Set<string>()
-      for (let i = 0; i < 30; i++) {
-        await page.keyboard.press('Tab')
-        reached.add(await page.evaluate<string>("(a => a.id || a.getAttribute('data-band') || a.getAttribute('href') || a.tagName)(document.activeElement)"))
-      }
+      const reached = await tabThrough(page, 30)
       for (const control of ['exhausted', 'healthy', 'f-service', 'f-label', 'f-state', 'f-sort', 'f-reset', '/slos/auth-login']) expect(reached).toContain(control)
       // Enter on a focused band filters; Enter on a focused link opens the SLO.
       await page.focus('button[data-band="healthy"]')
@@ -173,12 +179,33 @@ describe.skipIf(!CHROMIUM)('web UI', () => {
 
     it('reaches the what-if input and the downloads from the keyboard', async () => {
       const page = await open('/slos/checkout-availability')
-      const reached = new Set<string>()
-      for (let i = 0; i < 40; i++) {
-        await page.keyboard.press('Tab')
-        reached.add(await page.evaluate<string>("document.activeElement?.id || document.activeElement?.tagName || ''"))
-      }
+      const reached = await tabThrough(page, 40)
       for (const control of ['whatif-objective', 'whatif-reset', 'download-dashboard', 'download-rules', 'spec-yaml']) expect(reached).toContain(control)
+      await page.close()
+    })
+
+    it('shows an evaluation error with its reason, and the forecast, once the status carries them', async () => {
+      // Fields other changes add to the status (an `error` state with a reason;
+      // budgetExhaustedAt): the real answers, with those fields put in.
+      const page = await browser.newPage()
+      await page.route('**/api/v1/slos', async (route) => {
+        const body = (await (await route.fetch()).json()) as { slos: { id: string; status: Record<string, unknown> }[] }
+        for (const s of body.slos) if (s.id === 'search-latency') Object.assign(s.status, { state: 'error', reason: 'ClickHouse timed out after 30 s' })
+        await route.fulfill({ json: body })
+      })
+      await page.route('**/api/v1/slos/checkout-availability', async (route) => {
+        const body = (await (await route.fetch()).json()) as { status: Record<string, unknown> }
+        body.status.budgetExhaustedAt = '2026-12-24T18:00:00Z'
+        await route.fulfill({ json: body })
+      })
+      await page.goto(`${fixture.baseUrl}/`)
+      await page.waitForSelector('body[data-ready]')
+      expect((await cells(page, 'search-latency'))[0]).toContain('error: ClickHouse timed out after 30 s')
+      expect((await cells(page, 'search-latency'))[3]).toContain('error')
+      expect(await page.locator('[data-count="error"]').innerText()).toBe('1')
+      await page.goto(`${fixture.baseUrl}/slos/checkout-availability`)
+      await page.waitForSelector('body[data-ready]')
+      expect(await page.locator('#notices').innerText()).toContain('At the current burn rate the budget runs out on 24 Dec 2026, 18:00.')
       await page.close()
     })
 

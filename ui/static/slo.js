@@ -306,9 +306,12 @@
 
   async function load() {
     try {
+      const alertsCall = api(`/api/v1/alerts/${encodeURIComponent(id)}`)
+      alertsCall.catch(() => {}) // awaited below; a failure is reported there
       const detail = await api(`/api/v1/slos/${encodeURIComponent(id)}`)
-      const win = windowSeconds(detail.slo.window)
-      const [alerts, history] = await Promise.all([api(`/api/v1/alerts/${encodeURIComponent(id)}`), api(`/api/v1/slos/${encodeURIComponent(id)}/history?from=now-${win}s`.replace(/now-(\d+)s/, (_, s) => `now-${durationText(Number(s))}`))])
+      // The history's range is the SLO's window, known from its spec.
+      const history = await api(`/api/v1/slos/${encodeURIComponent(id)}/history?from=now-${durationText(windowSeconds(detail.slo.window))}`)
+      const alerts = await alertsCall
       performance.mark('cairn:data')
       state = { detail, alerts, history, whatIf: null }
       document.title = `${detail.slo.displayName || id} · cairn`
