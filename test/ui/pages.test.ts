@@ -140,7 +140,7 @@ describe.skipIf(!CHROMIUM)('web UI', () => {
       expect(await page.locator('#alert-changes tbody tr').first().innerText()).toMatch(/^page\s+firing/)
       await page.waitForSelector('#examples-table')
       expect(await page.locator('#examples-table tbody tr').count()).toBe(3)
-      expect(await page.locator('#examples-table').innerText()).toContain('POST /checkout')
+      expect(await page.locator('#examples-table tbody tr').first().innerText()).toMatch(/POST \/checkout\s+120\.0 ms\s+Error: payment gateway timeout\s+ababab\w+00/)
       expect(await page.locator('#spec-source').innerText()).toMatch(/checkout\.yaml, line 1, column 1 \(cairn format\)/)
       expect(await page.locator('#spec-yaml').innerText()).toContain('objectivePercent: 99.9')
       // The Grafana dashboard is downloaded through the API (with the token when there is one).

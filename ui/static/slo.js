@@ -239,12 +239,12 @@
       if (sli.bad.kind === 'error') q.set('status', 'error')
       else q.set('minDurationMs', String(sli.bad.thresholdNs / 1e6))
       note = `Spans of ${service} in the last day ${sli.bad.kind === 'error' ? 'with status Error' : `lasting at least ${sli.bad.thresholdNs / 1e6} ms`} (the SLI's attribute filters are not applied here).`
-      items = (await api(`/api/v1/traces?${q}`)).spans.map((s) => el('tr', {}, el('th', { scope: 'row' }, time(s.startTime || s.timestamp)), el('td', {}, s.name || s.spanName), el('td', { class: 'num' }, `${(Number(s.durationNs) / 1e6).toFixed(1)} ms`), el('td', {}, (s.status && (s.status.code || s.status)) || ''), el('td', { class: 'mono' }, s.traceId)))
+      items = (await api(`/api/v1/traces?${q}`)).spans.map((s) => el('tr', {}, el('th', { scope: 'row' }, time(s.startTime)), el('td', {}, s.name), el('td', { class: 'num' }, `${(Number(s.durationNs) / 1e6).toFixed(1)} ms`), el('td', {}, s.status.message ? `${s.status.code}: ${s.status.message}` : s.status.code), el('td', { class: 'mono' }, s.traceId)))
     } else if (sli.kind === 'logs') {
       const q = new URLSearchParams({ service, from: 'now-1d', limit: '10' })
       if (sli.bad.kind === 'severity') q.set('severity', String(sli.bad.atLeast))
       note = sli.bad.kind === 'severity' ? `Log records of ${service} in the last day at severity ${sli.bad.atLeast} or above.` : `The latest log records of ${service} (the SLI's match is not applied here).`
-      items = (await api(`/api/v1/logs?${q}`)).logs.map((r) => el('tr', {}, el('th', { scope: 'row' }, time(r.timestamp || r.time)), el('td', {}, r.severityText || String(r.severityNumber ?? '')), el('td', {}, String(r.body ?? '')), el('td', { class: 'mono' }, r.traceId || '')))
+      items = (await api(`/api/v1/logs?${q}`)).logs.map((r) => el('tr', {}, el('th', { scope: 'row' }, time(r.time)), el('td', {}, r.severityText || String(r.severityNumber)), el('td', {}, r.body), el('td', { class: 'mono' }, r.traceId)))
     } else return
     section.hidden = false
     const head = sli.kind === 'spans' ? ['time', 'span', 'duration', 'status', 'trace id'] : ['time', 'severity', 'body', 'trace id']
