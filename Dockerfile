@@ -11,6 +11,7 @@ COPY slo-engine ./slo-engine
 COPY alerts ./alerts
 COPY dashboards ./dashboards
 COPY api ./api
+COPY ui ./ui
 COPY cli ./cli
 COPY instrumentation ./instrumentation
 USER node

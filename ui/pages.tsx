@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Assets } from './assets.ts'
 import { Layout } from './layout.tsx'
 

@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Hono, type Context } from 'hono'
 import { ASSET_PREFIX, loadAssets } from './assets.ts'
 import { OverviewPage, SloPage, ValidatePage } from './pages.tsx'
