@@ -10,10 +10,13 @@ import { traceRoutes } from './routes/traces.ts'
 import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
+import { alertRoutes } from './routes/alerts.ts'
+import { trendRoutes } from './routes/trends.ts'
 import type { RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
 import { telemetryReads } from './reads.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
+import { uiRoutes } from '../ui/index.ts'
 
 export interface ApiDeps {
   storage: Storage
@@ -60,6 +63,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   const reads = telemetryReads(deps.storage, deps.reads)
   app.route(`${API_PREFIX}/traces`, traceRoutes(reads))
   app.route(`${API_PREFIX}/logs`, logRoutes(reads))
+  app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))
+  app.route(`${API_PREFIX}/trends`, trendRoutes(deps.storage))
+
+  // The web UI's pages (/, /slos/{id}, /validate, /ui/assets/*): open shells whose data calls go through the API above.
+  app.route('/', uiRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
