@@ -5,18 +5,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Batcher, TableRows } from '../batcher.ts'
 import { BackpressureError, WriteFailedError } from '../batcher.ts'
-import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts'
+import type { Isolation, Reservation } from '../../isolation/index.ts'
+import { HttpError, contentEncoding, mediaType, readBody, type BodyLimits } from '../http/body.ts'
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
 import { authorizeRequest, type Authorize } from '../auth.ts'
-import { retentionFrom, type Decoded, type Retention } from './decoded.ts'
-import { DecodeError } from './proto-reader.ts'
+import { retentionFrom, type Retention } from './decoded.ts'
+import { decodeOtlp, type DecodedRows } from './offload.ts'
 import { exportResponse, statusResponse, type Encoding, type Signal } from './response.ts'
-
-export interface OtlpDecoders {
-  protobuf(body: Buffer, retention?: Retention): Decoded
-  json(doc: unknown, retention?: Retention): Decoded
-}
 
 /** Days each signal's table keeps its rows (storage.ttlDays; 0 = forever). */
 export interface RetentionDays {
@@ -28,7 +24,9 @@ export interface RetentionDays {
 export interface ReceiverDeps {
   batcher: Batcher
   metrics: CollectorMetrics
-  maxBodyBytes: number
+  body: BodyLimits
+  /** The process's body budget and parse workers, shared with the API. */
+  isolation: Isolation
   authorize: Authorize | undefined
   retentionDays: RetentionDays | undefined
 }
@@ -44,35 +42,17 @@ function requestEncoding(req: IncomingMessage): Encoding | undefined {
 
 const PROTOCOL: Record<Encoding, Protocol> = { protobuf: 'otlp_protobuf', json: 'otlp_json' }
 
-/** Decodes a body in the given encoding; undecodable bodies are 400. */
-function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, retention: Retention | undefined): Decoded {
-  try {
-    if (encoding === 'protobuf') return decoders.protobuf(body, retention)
-    let doc: unknown
-    try {
-      doc = JSON.parse(body.toString('utf8'))
-    } catch (err) {
-      throw new DecodeError(body.length === 0 ? 'the body is empty' : `invalid JSON: ${(err as Error).message}`)
-    }
-    return decoders.json(doc, retention)
-  } catch (err) {
-    if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'OTLP protobuf'} body: ${err.message}`)
-    if (err instanceof RangeError) throw new HttpError(400, `cannot decode the body: ${err.message}`)
-    throw err
-  }
-}
-
 /** The retention of a signal as of now, when its table has one. */
 export function retentionFor(deps: ReceiverDeps, signal: Signal): Retention | undefined {
   return deps.retentionDays ? retentionFrom(deps.retentionDays[signal]) : undefined
 }
 
-export function tableRows(decoded: Decoded): TableRows[] {
+export function tableRows(decoded: DecodedRows): TableRows[] {
   return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view() }))
 }
 
 /** Counts a decoded request, stores it and counts the outcome; refusals and failed writes become 429/503 with Retry-After. */
-export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: Decoded): Promise<void> {
+export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: DecodedRows): Promise<void> {
   deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
   if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
   try {
@@ -95,7 +75,20 @@ export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> 
   }
 }
 
-export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: ReceiverDeps): Route {
+/**
+ * Reads a body within the limits and the process's budget, and hands it to
+ * `use`; the body's bytes stay reserved until `use` has decoded it.
+ */
+export async function withBody<T>(deps: ReceiverDeps, req: IncomingMessage, encoding: 'gzip' | 'identity', use: (body: Buffer, reservation: Reservation) => Promise<T>): Promise<T> {
+  const reservation = deps.isolation.budget.reserve()
+  try {
+    return await use(await readBody(req, deps.body, encoding, reservation), reservation)
+  } finally {
+    reservation.release()
+  }
+}
+
+export function otlpRoute(signal: Signal, deps: ReceiverDeps): Route {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authorizeRequest(deps.authorize, req)
     const encoding = requestEncoding(req)
@@ -106,9 +99,10 @@ export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: Receiver
     const labels = { signal, protocol }
     let status = 200
     try {
-      const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
-      deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
-      const decoded = decode(decoders, encoding, body, retentionFor(deps, signal))
+      const decoded = await withBody(deps, req, contentEncoding(req), (body) => {
+        deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
+        return decodeOtlp(deps.isolation, signal, encoding, body, retentionFor(deps, signal))
+      })
       await storeCounted(deps, labels, decoded)
       send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
     } catch (err) {
