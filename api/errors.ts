@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'conflict'
   | 'payload_too_large'
+  | 'too_many_requests'
   | 'unsupported_media_type'
   | 'unavailable'
   | 'internal'

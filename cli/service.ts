@@ -6,6 +6,7 @@ import { collectorMigrations, createCollector, type Collector } from '../collect
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { UsageError } from './command.ts'
+import { createIsolation } from '../isolation/index.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
@@ -56,6 +57,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     logger.warn('no API tokens configured (CAIRN_API_TOKENS): the API and the collector accept every request without authentication')
   }
 
+  // One body budget and one set of parse workers for every request of the process, collector and API.
+  const isolation = createIsolation(config.limits)
   const collector: Collector | undefined = roles.includes('collector')
     ? createCollector({
         config: config.collector,
@@ -66,6 +69,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         // Senders need a token with the ingest role once tokens are configured.
         authorize: auth.enabled ? (header) => auth.authorize(header, 'ingest') : undefined,
         retentionDays: config.storage.ttlDays,
+        isolation,
       })
     : undefined
   // The alert windows files, read once: the engine pages, and the API's rules and dashboards show, the same policy.
@@ -94,7 +98,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }) })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
     const ruleOptions = ruleOptionsFromConfig(config.alerts, windows)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs })
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, isolation })
   }
 
   let http: ListeningServer | undefined
@@ -108,6 +112,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
     await alerter?.stop().catch(() => undefined)
+    await isolation.pool.close()
     await storage.close().catch(() => undefined)
     throw err
   }
@@ -121,6 +126,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       await engine?.stop()
       await alerter?.stop()
       await http!.close()
+      await isolation.pool.close()
       await storage.close()
       await tracing?.shutdown().catch(() => undefined)
       logger.info('stopped')
