@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { BudgetExhaustedError, WorkerCrashedError, type Isolation } from '../isolation/index.ts'
-import { SPEC_LIMITS, SPEC_PARSE_TASK, parseSloDocuments, specSizeProblem, textPosition, type ParsedSpecs } from '../slo-engine/index.ts'
+import { SPEC_LIMITS, SPEC_PARSE_TASK, checkAndParseSpecs, type CheckedSpecs, type ParsedSpecs } from '../slo-engine/index.ts'
 import { ApiError, errorBody } from './errors.ts'
 
 /** SLO specs are small; a bigger body is a mistake or an attack (the same limit as a spec file). */
@@ -29,19 +29,25 @@ export async function readSpecBody(c: Context): Promise<string> {
     throw new ApiError(400, 'bad_request', 'the body is not UTF-8 text')
   }
   if (text.trim() === '') throw new ApiError(400, 'bad_request', 'the body is empty: send the SLO spec as YAML')
-  const tooLarge = specSizeProblem(text)
-  if (tooLarge) {
-    const { line, column } = textPosition(text, tooLarge.offset)
-    throw new ApiError(413, 'payload_too_large', `${line}:${column}: ${tooLarge.message}`, [{ file: 'body', line, column, message: tooLarge.message }])
-  }
   return text
 }
 
-/** Parses spec text, in a parse worker when it is large, so that no body holds the process. */
+/**
+ * Checks spec text against the size limits (413 beyond; nesting too deep is
+ * an invalid spec, 400, with its position) and parses it, in a parse worker
+ * when it is large, so that no body holds the process.
+ */
 export async function parseSpecBody(isolation: Isolation, text: string, file: string): Promise<ParsedSpecs> {
-  if (text.length < SPEC_OFFLOAD_CHARS) return parseSloDocuments(text, file)
+  const checked = text.length < SPEC_OFFLOAD_CHARS ? checkAndParseSpecs(text, file) : await offThread(isolation, text, file)
+  if ('parsed' in checked) return checked.parsed
+  const { kind, line, column, message } = checked.overLimit
+  const [status, code] = kind === 'size' ? ([413, 'payload_too_large'] as const) : ([400, 'invalid_spec'] as const)
+  throw new ApiError(status, code, `${line}:${column}: ${message}`, [{ file, line, column, message }])
+}
+
+async function offThread(isolation: Isolation, text: string, file: string): Promise<CheckedSpecs> {
   try {
-    return await isolation.pool.run<ParsedSpecs>(SPEC_PARSE_TASK.module, SPEC_PARSE_TASK.fn, { text, file })
+    return await isolation.pool.run<CheckedSpecs>(SPEC_PARSE_TASK.module, SPEC_PARSE_TASK.fn, { text, file })
   } catch (err) {
     if (err instanceof WorkerCrashedError) throw new ApiError(413, 'payload_too_large', 'the spec needs more memory to parse than a parse worker may use: split it')
     throw err

@@ -1,11 +1,28 @@
-// Spec parsing as a parse-worker task (isolation/pool.ts): the API parses
-// large bodies off the main thread. Slo is plain data, so the result crosses
-// threads as it is.
+// Spec parsing as a parse-worker task (isolation/pool.ts): the API checks the
+// size limits of large bodies and parses them off the main thread (even the
+// lexer's pass over 200 KB takes a few hundred ms on a busy machine). Slo is
+// plain data, so the result crosses threads as it is.
 
 import { parseSloDocuments, type ParsedSpecs, type SpecParseOptions } from './parse.ts'
+import { specSizeProblem, textPosition, type SpecLimitExceeded } from './yaml-limits.ts'
 
-export function parseSpecsTask(input: { text: string; file: string; options?: SpecParseOptions }): { value: ParsedSpecs } {
-  return { value: parseSloDocuments(input.text, input.file, input.options) }
+/** A spec over a limit, with where: the API answers it as 413 (size) or 400 (depth) instead of parsing. */
+export interface SpecOverLimit extends SpecLimitExceeded {
+  line: number
+  column: number
+}
+
+export type CheckedSpecs = { overLimit: SpecOverLimit } | { parsed: ParsedSpecs }
+
+/** The limits first, then the parse. */
+export function checkAndParseSpecs(text: string, file: string, options?: SpecParseOptions): CheckedSpecs {
+  const problem = specSizeProblem(text)
+  if (problem) return { overLimit: { ...problem, ...textPosition(text, problem.offset) } }
+  return { parsed: parseSloDocuments(text, file, options) }
+}
+
+export function parseSpecsTask(input: { text: string; file: string; options?: SpecParseOptions }): { value: CheckedSpecs } {
+  return { value: checkAndParseSpecs(input.text, input.file, input.options) }
 }
 
 /** Where the task is, for WorkerPool.run. */

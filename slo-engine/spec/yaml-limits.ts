@@ -21,6 +21,8 @@ export const SPEC_LIMITS = {
 
 /** A spec over a size limit: the API answers 413, a file load reports it at its position. */
 export interface SpecLimitExceeded {
+  /** Too large (bytes, nodes: the API answers 413), or nested too deep (an invalid spec: 400). */
+  kind: 'size' | 'depth'
   /** 0-based offset into the text where the limit was crossed. */
   offset: number
   message: string
@@ -61,7 +63,7 @@ class BlockDepth {
 export function specSizeProblem(text: string): SpecLimitExceeded | undefined {
   const bytes = Buffer.byteLength(text, 'utf8')
   if (bytes > SPEC_LIMITS.maxBytes) {
-    return { offset: 0, message: `the spec is ${bytes} bytes, over the limit of ${SPEC_LIMITS.maxBytes}: split it into several files or bodies` }
+    return { kind: 'size', offset: 0, message: `the spec is ${bytes} bytes, over the limit of ${SPEC_LIMITS.maxBytes}: split it into several files or bodies` }
   }
   let offset = 0
   let lineStart = 0
@@ -72,10 +74,10 @@ export function specSizeProblem(text: string): SpecLimitExceeded | undefined {
   const block = new BlockDepth()
   for (const token of new Lexer().lex(text)) {
     if (startsNode(token)) {
-      if (++nodes > SPEC_LIMITS.maxNodes) return { offset, message: `the spec has more than ${SPEC_LIMITS.maxNodes} YAML nodes: split it into several files or bodies` }
+      if (++nodes > SPEC_LIMITS.maxNodes) return { kind: 'size', offset, message: `the spec has more than ${SPEC_LIMITS.maxNodes} YAML nodes: split it into several files or bodies` }
       const depth = flow > 0 ? flowBase + flow : block.at(offset - lineStart)
       if (flow === 0 && FLOW_START.has(token)) flowBase = depth
-      if (depth > SPEC_LIMITS.maxDepth) return { offset, message: `mappings and sequences nest deeper than ${SPEC_LIMITS.maxDepth} levels` }
+      if (depth > SPEC_LIMITS.maxDepth) return { kind: 'depth', offset, message: `mappings and sequences nest deeper than ${SPEC_LIMITS.maxDepth} levels` }
     }
     if (CONTROL.has(token)) continue
     if (FLOW_START.has(token)) flow++
