@@ -33,7 +33,7 @@ export class Reservation {
   /** Holds `total` bytes in all (no-op when it already holds as many); throws BudgetExhaustedError when the budget cannot. */
   growTo(total: number): void {
     if (total <= this.held || this.released) return
-    this.budget.take(total - this.held)
+    this.budget.take(total - this.held, this.held)
     this.held = total
   }
 
@@ -64,9 +64,10 @@ export class ByteBudget {
   }
 
   /** @internal via Reservation */
-  take(bytes: number): void {
-    // One request alone may always use the whole budget: its own size limit bounds it.
-    if (this.used > 0 && this.used + bytes > this.limitBytes) throw new BudgetExhaustedError(bytes, this.limitBytes, this.retryAfterSeconds)
+  take(bytes: number, heldByCaller: number): void {
+    // A request alone may always go over: its own size limit bounds it, and refusing it would refuse it forever.
+    const others = this.used - heldByCaller
+    if (others > 0 && this.used + bytes > this.limitBytes) throw new BudgetExhaustedError(bytes, this.limitBytes, this.retryAfterSeconds)
     this.used += bytes
     if (this.used > this.peak) this.peak = this.used
   }

@@ -12,7 +12,7 @@ export const SPEC_LIMITS = {
   /** Bytes of one spec file or API body (UTF-8). */
   maxBytes: 256 * 1024,
   /** YAML nodes (scalars, mappings, sequences, aliases) in one file or body. */
-  maxNodes: 20_000,
+  maxNodes: 10_000,
   /** Nesting of mappings and sequences, block or flow. */
   maxDepth: 32,
   /** Aliases one document may expand (the `yaml` package's maxAliasCount). */
