@@ -66,14 +66,14 @@ export const collectorSchema = z
 export const limitsSchema = z
   .object({
     /** Request-body bytes held at once, decompressed, across all requests: beyond, 429 + Retry-After. */
-    inflightBodyBytes: positiveInt.default(256 * 1024 * 1024),
+    inflightBodyBytes: positiveInt.default(128 * 1024 * 1024),
     retryAfterSeconds: positiveInt.default(1),
     /** Parse worker threads; 0: the cores, at most 2. */
     parseWorkers: z.coerce.number({ error: 'expected a number of workers' }).int().min(0, 'expected 0 (automatic) or more').default(0),
     /** Heap of each parse worker, MiB: a body that needs more is refused (413), the worker replaced. */
     parseWorkerHeapMb: positiveInt.default(384),
     /** Bodies of at least this many bytes (decompressed) are parsed in a worker thread. */
-    offloadBytes: positiveInt.default(256 * 1024),
+    offloadBytes: positiveInt.default(64 * 1024),
   })
   .strict()
 

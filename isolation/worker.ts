@@ -1,8 +1,17 @@
 // A parse worker: runs pure tasks (a named export of a module) for the pool,
 // one at a time, and hands back their result and the buffers to transfer.
 
+import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import type { TaskReply, TaskRequest } from './pool.ts'
+
+// The lowest CPU priority for this thread (on Linux, nice values are per thread): on a busy
+// machine the main thread, which answers /healthz and every small request, wins the cores.
+try {
+  setPriority(19)
+} catch {
+  // Not permitted here: parse at the normal priority.
+}
 
 const modules = new Map<string, Promise<Record<string, unknown>>>()
 

@@ -4,7 +4,7 @@
 // its whole duration. The rows come back as transferred buffers, not copies.
 
 import { TaskError, WorkerCrashedError, ownArrayBuffer, type Isolation } from '../../isolation/index.ts'
-import { HttpError } from '../http/body.ts'
+import { HttpError, joinParts, type Body } from '../http/body.ts'
 import { decodeOtlpBody } from './decode-body.ts'
 import type { Retention, TableOutput } from './decoded.ts'
 import type { Encoding, Signal } from './response.ts'
@@ -22,6 +22,8 @@ interface Packed {
   accepted: number
   rejected: number
   errorMessage: string
+  /** Anything else a task hands back beside the rows. */
+  [extra: string]: unknown
 }
 
 export function pack(d: DecodedRows): { value: Packed; transfer: ArrayBuffer[] } {
@@ -31,12 +33,12 @@ export function pack(d: DecodedRows): { value: Packed; transfer: ArrayBuffer[] }
 
 function unpack(p: Packed): DecodedRows {
   const tables = new Map<string, TableOutput>(p.tables.map(([table, rows, bytes]) => [table, { rows, view: () => Buffer.from(bytes) }]))
-  return { tables, accepted: p.accepted, rejected: p.rejected, errorMessage: p.errorMessage }
+  return { ...p, tables }
 }
 
 /** Task run in a worker: decode an OTLP body. */
-export function decodeOtlpTask(input: { signal: Signal; encoding: Encoding; body: ArrayBuffer; retention?: Retention }) {
-  return pack(decodeOtlpBody(input.signal, input.encoding, Buffer.from(input.body), input.retention))
+export function decodeOtlpTask(input: { signal: Signal; encoding: Encoding; parts: ArrayBuffer[]; retention?: Retention }) {
+  return pack(decodeOtlpBody(input.signal, input.encoding, joinParts(input.parts), input.retention))
 }
 
 /** A worker's failure as the HTTP answer it calls for. */
@@ -48,17 +50,25 @@ export function workerFailure(err: unknown): unknown {
   return err
 }
 
-/** Runs `task` of this module's sibling `module` in a worker when the body is large, else `inline` here. */
-export async function offloaded<T>(isolation: Isolation, body: Buffer, inline: () => T, module: string, task: string, input: Record<string, unknown>): Promise<T | DecodedRows> {
-  if (body.length < isolation.offloadBytes) return inline()
-  const buffer = ownArrayBuffer(body)
+/**
+ * Runs `task` of `module` in a worker on the body's parts (moved, not copied)
+ * when the body is at least `size` bytes (default: its length), else `inline` here.
+ */
+export async function offloaded<T extends DecodedRows>(
+  isolation: Isolation,
+  body: Body,
+  inline: (body: Buffer) => DecodedRows | Promise<DecodedRows>,
+  task: { module: string; fn: string; input: Record<string, unknown>; size?: number },
+): Promise<T> {
+  if ((task.size ?? body.length) < isolation.offloadBytes) return (await inline(body.whole())) as T
+  const parts = body.transferables()
   try {
-    return unpack(await isolation.pool.run<Packed>(module, task, { ...input, body: buffer }, [buffer]))
+    return unpack(await isolation.pool.run<Packed>(task.module, task.fn, { ...task.input, parts }, parts)) as T
   } catch (err) {
     throw workerFailure(err)
   }
 }
 
-export function decodeOtlp(isolation: Isolation, signal: Signal, encoding: Encoding, body: Buffer, retention: Retention | undefined): Promise<DecodedRows> {
-  return offloaded(isolation, body, () => decodeOtlpBody(signal, encoding, body, retention), import.meta.url, 'decodeOtlpTask', { signal, encoding, retention })
+export function decodeOtlp(isolation: Isolation, signal: Signal, encoding: Encoding, body: Body, retention: Retention | undefined): Promise<DecodedRows> {
+  return offloaded(isolation, body, (whole) => decodeOtlpBody(signal, encoding, whole, retention), { module: import.meta.url, fn: 'decodeOtlpTask', input: { signal, encoding, retention } })
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Batcher, TableRows } from '../batcher.ts'
 import { BackpressureError, WriteFailedError } from '../batcher.ts'
 import type { Isolation, Reservation } from '../../isolation/index.ts'
-import { HttpError, contentEncoding, mediaType, readBody, type BodyLimits } from '../http/body.ts'
+import { HttpError, contentEncoding, mediaType, readBody, type Body, type BodyLimits } from '../http/body.ts'
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
 import { authorizeRequest, type Authorize } from '../auth.ts'
@@ -79,7 +79,7 @@ export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> 
  * Reads a body within the limits and the process's budget, and hands it to
  * `use`; the body's bytes stay reserved until `use` has decoded it.
  */
-export async function withBody<T>(deps: ReceiverDeps, req: IncomingMessage, encoding: 'gzip' | 'identity', use: (body: Buffer, reservation: Reservation) => Promise<T>): Promise<T> {
+export async function withBody<T>(deps: ReceiverDeps, req: IncomingMessage, encoding: 'gzip' | 'identity', use: (body: Body, reservation: Reservation) => Promise<T>): Promise<T> {
   const reservation = deps.isolation.budget.reserve()
   try {
     return await use(await readBody(req, deps.body, encoding, reservation), reservation)

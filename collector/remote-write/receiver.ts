@@ -5,39 +5,14 @@
 // and would otherwise drop the samples).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { uncompress } from 'snappy'
 import { authorizeRequest } from '../auth.ts'
-import type { Reservation } from '../../isolation/index.ts'
-import { BudgetExhaustedError } from '../../isolation/index.ts'
-import { HttpError, budgetRefusal, mediaType } from '../http/body.ts'
+import { HttpError, mediaType } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
-import { ProtoReader } from '../otlp/proto-reader.ts'
 import { retentionFor, storeCounted, withBody, type ReceiverDeps } from '../otlp/receiver.ts'
 import { decodeRemoteWrite } from './decode-task.ts'
 import { MetadataCache } from './mapping.ts'
 
 const labels = { signal: 'metrics', protocol: 'prometheus_remote_write' } as const
-
-async function unsnappy(body: Buffer, maxBytes: number, reservation: Reservation): Promise<Buffer> {
-  // The block format starts with the uncompressed length: refuse oversize before inflating.
-  let declared: number
-  try {
-    declared = new ProtoReader(body).varint32()
-  } catch {
-    throw new HttpError(400, 'the body is not snappy-compressed (block format)')
-  }
-  if (declared > maxBytes) throw new HttpError(413, `the decompressed body would be ${declared} bytes, over the limit of ${maxBytes} (collector.maxBodyBytes)`)
-  try {
-    reservation.growTo(body.length + declared)
-  } catch (err) {
-    throw err instanceof BudgetExhaustedError ? budgetRefusal(err) : err
-  }
-  try {
-    return (await uncompress(body, { asBuffer: true })) as Buffer
-  } catch (err) {
-    throw new HttpError(400, `the body is not valid snappy (block format): ${(err as Error).message}`)
-  }
-}
 
 export function remoteWriteRoute(deps: ReceiverDeps): Route {
   const cache = new MetadataCache()
@@ -49,9 +24,9 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
       if (type !== 'application/x-protobuf' && type !== '') throw new HttpError(415, `unsupported Content-Type "${type}"; remote_write sends application/x-protobuf`)
       const encoding = (req.headers['content-encoding'] ?? '').toLowerCase()
       if (encoding !== 'snappy') throw new HttpError(415, `unsupported Content-Encoding "${encoding}"; remote_write bodies are snappy-compressed`)
-      const decoded = await withBody(deps, req, 'identity', async (raw, reservation) => {
+      const decoded = await withBody(deps, req, 'identity', (raw, reservation) => {
         deps.metrics.bytesIn.inc(labels, raw.length)
-        return decodeRemoteWrite(deps.isolation, await unsnappy(raw, deps.body.maxBytes, reservation), cache, retentionFor(deps, 'metrics'))
+        return decodeRemoteWrite(deps.isolation, raw, { cache, retention: retentionFor(deps, 'metrics'), maxBytes: deps.body.maxBytes, reservation })
       })
       await storeCounted(deps, labels, decoded)
       res.writeHead(204)
