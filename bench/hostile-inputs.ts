@@ -159,7 +159,8 @@ export const HOSTILE_INPUTS: readonly HostileInput[] = [
   t({ name: 'otlp-unsupported-encoding', what: 'Content-Encoding br', target: 'collector', method: 'POST', path: '/v1/traces', headers: { ...JSON_HEADERS, 'content-encoding': 'br' }, body: () => Buffer.from('{}'), expect: [415] }),
   t({ name: 'otlp-bad-gzip', what: 'a gzip header followed by garbage', target: 'collector', method: 'POST', path: '/v1/traces', headers: GZIP_JSON_HEADERS, body: () => Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(4096, 0xff)]), expect: [400] }),
   t({ name: 'otlp-gzip-bomb-1gib', what: '1 GiB of zeros in 1 MiB of gzip', target: 'collector', method: 'POST', path: '/v1/traces', headers: GZIP_JSON_HEADERS, body: () => gzipSync(Buffer.alloc(1024 * MiB), { level: 9 }), expect: [413] }),
-  t({ name: 'otlp-oversized-body', what: 'a 65 MiB body, over collector.maxBodyBytes', target: 'collector', method: 'POST', path: '/v1/traces', headers: PROTO_HEADERS, body: () => Buffer.alloc(65 * MiB), expect: [413] }),
+  // Refused on its declared length before a byte is read (the sender may keep writing into a closed connection: 1 KiB is sent).
+  t({ name: 'otlp-oversized-body', what: 'a body declaring 65 MiB, over collector.maxBodyBytes', target: 'collector', method: 'POST', path: '/v1/traces', headers: { ...PROTO_HEADERS, 'content-length': String(65 * MiB) }, body: () => Buffer.alloc(1024), expect: [413] }),
   t({ name: 'otlp-slowloris', what: 'a 1 MiB body declared, sent 10 bytes every 500 ms', target: 'collector', method: 'POST', path: '/v1/traces', headers: { ...PROTO_HEADERS, 'content-length': String(MiB) }, body: () => Buffer.alloc(100), slow: { chunks: 10, intervalMs: 500 }, expect: [408] }),
   t({ name: 'otlp-get-method', what: 'GET on a receiver', target: 'collector', method: 'GET', path: '/v1/traces', expect: [405] }),
   // ---- OTLP protobuf ----

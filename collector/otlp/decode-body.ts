@@ -36,38 +36,51 @@ export const JSON_LIMITS = {
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 
-/** One pass over the bytes, outside strings: nesting depth and values (containers and separators). */
-export function jsonShapeProblem(body: Buffer): HttpError | undefined {
+/**
+ * One pass over the bytes, outside strings: nesting depth and values
+ * (containers and separators). Takes the body in pieces, so that a body
+ * refused here is never joined into one buffer.
+ */
+export function jsonShapeProblem(parts: readonly Buffer[]): HttpError | undefined {
   let depth = 0
   let values = 0
   let inString = false
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!
-    if (inString) {
-      if (c === BACKSLASH) i++
-      else if (c === QUOTE) inString = false
-      continue
+  let escaped = false
+  let at = 0
+  for (const body of parts) {
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i]!
+      if (inString) {
+        if (escaped) escaped = false
+        else if (c === BACKSLASH) escaped = true
+        else if (c === QUOTE) inString = false
+        continue
+      }
+      if (c === QUOTE) inString = true
+      else if (c === 0x7b || c === 0x5b) {
+        values++
+        if (++depth > JSON_LIMITS.maxDepth) return new HttpError(400, `cannot decode the OTLP/JSON body: it nests deeper than ${JSON_LIMITS.maxDepth} levels (at byte ${at + i})`)
+      } else if (c === 0x7d || c === 0x5d) depth--
+      else if (c === 0x2c) values++
+      if (values > JSON_LIMITS.maxValues) {
+        return new HttpError(413, `the OTLP/JSON body holds more than ${JSON_LIMITS.maxValues} JSON values: send fewer items per request, or protobuf`)
+      }
     }
-    if (c === QUOTE) inString = true
-    else if (c === 0x7b || c === 0x5b) {
-      values++
-      if (++depth > JSON_LIMITS.maxDepth) return new HttpError(400, `cannot decode the OTLP/JSON body: it nests deeper than ${JSON_LIMITS.maxDepth} levels (at byte ${i})`)
-    } else if (c === 0x7d || c === 0x5d) depth--
-    else if (c === 0x2c) values++
-    if (values > JSON_LIMITS.maxValues) {
-      return new HttpError(413, `the OTLP/JSON body holds more than ${JSON_LIMITS.maxValues} JSON values: send fewer items per request, or protobuf`)
-    }
+    at += body.length
   }
   return undefined
 }
 
-/** Decodes a body in the given encoding; undecodable bodies are 400. */
-export function decodeOtlpBody(signal: Signal, encoding: Encoding, body: Buffer, retention: Retention | undefined): Decoded {
+/** Decodes a body, whole or in pieces, in the given encoding; undecodable bodies are 400. */
+export function decodeOtlpBody(signal: Signal, encoding: Encoding, parts: readonly Buffer[], retention: Retention | undefined): Decoded {
   const decoders = DECODERS[signal]
+  if (encoding === 'json') {
+    const shape = jsonShapeProblem(parts)
+    if (shape) throw shape
+  }
+  const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
   try {
     if (encoding === 'protobuf') return decoders.protobuf(body, retention)
-    const shape = jsonShapeProblem(body)
-    if (shape) throw shape
     let doc: unknown
     try {
       doc = JSON.parse(body.toString('utf8'))

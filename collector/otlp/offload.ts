@@ -4,7 +4,7 @@
 // its whole duration. The rows come back as transferred buffers, not copies.
 
 import { TaskError, WorkerCrashedError, ownArrayBuffer, type Isolation } from '../../isolation/index.ts'
-import { HttpError, joinParts, type Body } from '../http/body.ts'
+import { HttpError, type Body } from '../http/body.ts'
 import { decodeOtlpBody } from './decode-body.ts'
 import type { Retention, TableOutput } from './decoded.ts'
 import type { Encoding, Signal } from './response.ts'
@@ -38,7 +38,7 @@ function unpack(p: Packed): DecodedRows {
 
 /** Task run in a worker: decode an OTLP body. */
 export function decodeOtlpTask(input: { signal: Signal; encoding: Encoding; parts: ArrayBuffer[]; retention?: Retention }) {
-  return pack(decodeOtlpBody(input.signal, input.encoding, joinParts(input.parts), input.retention))
+  return pack(decodeOtlpBody(input.signal, input.encoding, input.parts.map((p) => Buffer.from(p)), input.retention))
 }
 
 /** A worker's failure as the HTTP answer it calls for. */
@@ -70,5 +70,5 @@ export async function offloaded<T extends DecodedRows>(
 }
 
 export function decodeOtlp(isolation: Isolation, signal: Signal, encoding: Encoding, body: Body, retention: Retention | undefined): Promise<DecodedRows> {
-  return offloaded(isolation, body, (whole) => decodeOtlpBody(signal, encoding, whole, retention), { module: import.meta.url, fn: 'decodeOtlpTask', input: { signal, encoding, retention } })
+  return offloaded(isolation, body, (whole) => decodeOtlpBody(signal, encoding, [whole], retention), { module: import.meta.url, fn: 'decodeOtlpTask', input: { signal, encoding, retention } })
 }
