@@ -9,6 +9,7 @@ import { compressSync } from 'snappy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LIMIT_DEFAULTS, createIsolation, type Isolation } from '../../isolation/index.ts'
 import { normalTraces } from '../../bench/hostile-inputs.ts'
+import { concat, len, uvarint } from '../collector/proto-writer.ts'
 import { openHarness, type Harness, type RunningCollector } from '../collector/harness.ts'
 
 const MiB = 1024 * 1024
@@ -82,4 +83,38 @@ describe('the body budget', () => {
     expect(res.status).toBe(200)
     expect(Buffer.from(await res.arrayBuffer()).length).toBe(0) // no partial success: every span accepted
   }, 30_000)
+})
+
+describe('remote_write in a parse worker', () => {
+  it('types a series by metadata sent in an earlier request, and keeps the metadata a worker-decoded request carried', async () => {
+    // Every body goes to the worker: offloadBytes 1.
+    const offloading = createIsolation({ ...LIMIT_DEFAULTS, offloadBytes: 1 })
+    const rw = await h.startCollector({ isolation: offloading })
+    try {
+      const t = Date.now()
+      const metadata = (family: string) => len(3, concat(uvarint(1, 1), len(2, family), len(4, 'Jobs done.')))
+      const sample = concat(Buffer.from([0x09]), Buffer.from(new Float64Array([5]).buffer), uvarint(2, t))
+      const series = (name: string) => len(1, concat(len(1, concat(len(1, '__name__'), len(2, name))), len(1, concat(len(1, 'job'), len(2, 'worker'))), len(2, sample)))
+      const send = (body: Buffer) => fetch(`${rw.url}/api/v1/write`, { method: 'POST', headers: { ...PROTO, 'content-encoding': 'snappy' }, body: compressSync(body) })
+      // A counter named without _total is a gauge unless metadata says otherwise.
+      expect((await send(metadata('worker_jobs_a'))).status).toBe(204)
+      expect((await send(series('worker_jobs_a'))).status).toBe(204)
+      // Metadata and its series in one request, then a later request of the same family.
+      expect((await send(concat(metadata('worker_jobs_b'), series('worker_jobs_b')))).status).toBe(204)
+      expect((await send(series('worker_jobs_b'))).status).toBe(204)
+      expect((await send(series('worker_jobs_c'))).status).toBe(204)
+      const rows = await h.storage.query<{ MetricName: string; n: string }>(
+        `SELECT MetricName, toString(count()) AS n FROM otel_metrics_sum WHERE MetricName LIKE 'worker\\_jobs\\_%' GROUP BY MetricName ORDER BY MetricName`,
+      )
+      expect(rows).toEqual([
+        { MetricName: 'worker_jobs_a', n: '1' },
+        { MetricName: 'worker_jobs_b', n: '2' },
+      ])
+      const gauges = await h.storage.query<{ MetricName: string }>(`SELECT MetricName FROM otel_metrics_gauge WHERE MetricName LIKE 'worker\\_jobs\\_%'`)
+      expect(gauges).toEqual([{ MetricName: 'worker_jobs_c' }])
+    } finally {
+      await rw.stop()
+      await offloading.pool.close()
+    }
+  }, 60_000)
 })
