@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Hono, MiddlewareHandler } from 'hono'
-import type { ApiRole } from '../config/index.ts'
+import type { ApiReadLimits, ApiRole } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { createIsolation, type Isolation } from '../isolation/index.ts'
@@ -12,7 +12,8 @@ import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
 import type { RuleOptions } from '../alerts/index.ts'
-import type { SloCatalog } from '../slo-engine/index.ts'
+import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
+import { telemetryReads } from './reads.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
 
 export interface ApiDeps {
@@ -28,6 +29,10 @@ export interface ApiDeps {
   ruleOptions?: RuleOptions
   /** The process's body budget and parse workers, shared with the collector; an API alone gets its own. */
   isolation?: Isolation
+  /** Bounds of log and trace reads (api.reads); default the config's defaults. */
+  reads?: ApiReadLimits
+  /** Checks of validate beyond the spec itself (the notification URL allow-list). */
+  parseOptions?: SpecParseOptions
 }
 
 export const API_PREFIX = '/api/v1'
@@ -52,11 +57,12 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, isolation: deps.isolation ?? createIsolation() }))
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions, isolation: deps.isolation ?? createIsolation() }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
-  app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))
-  app.route(`${API_PREFIX}/logs`, logRoutes(deps.storage))
+  const reads = telemetryReads(deps.storage, deps.reads)
+  app.route(`${API_PREFIX}/traces`, traceRoutes(reads))
+  app.route(`${API_PREFIX}/logs`, logRoutes(reads))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

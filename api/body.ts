@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { BudgetExhaustedError, WorkerCrashedError, type Isolation } from '../isolation/index.ts'
-import { SPEC_LIMITS, SPEC_PARSE_TASK, checkAndParseSpecs, type CheckedSpecs, type ParsedSpecs } from '../slo-engine/index.ts'
+import { SPEC_LIMITS, SPEC_PARSE_TASK, checkAndParseSpecs, notifyUrlsChecked, type CheckedSpecs, type ParsedSpecs, type SpecParseOptions } from '../slo-engine/index.ts'
 import { ApiError, errorBody } from './errors.ts'
 
 /** SLO specs are small; a bigger body is a mistake or an attack (the same limit as a spec file). */
@@ -37,17 +37,18 @@ export async function readSpecBody(c: Context): Promise<string> {
  * an invalid spec, 400, with its position) and parses it, in a parse worker
  * when it is large, so that no body holds the process.
  */
-export async function parseSpecBody(isolation: Isolation, text: string, file: string): Promise<ParsedSpecs> {
-  const checked = text.length < SPEC_OFFLOAD_CHARS ? checkAndParseSpecs(text, file) : await offThread(isolation, text, file)
-  if ('parsed' in checked) return checked.parsed
+export async function parseSpecBody(isolation: Isolation, text: string, file: string, options: SpecParseOptions = {}): Promise<ParsedSpecs> {
+  const inline = text.length < SPEC_OFFLOAD_CHARS
+  const checked = inline ? checkAndParseSpecs(text, file, options) : await offThread(isolation, text, file, options)
+  if ('parsed' in checked) return inline ? checked.parsed : notifyUrlsChecked(checked.parsed, options.checkNotifyUrl)
   const { kind, line, column, message } = checked.overLimit
   const [status, code] = kind === 'size' ? ([413, 'payload_too_large'] as const) : ([400, 'invalid_spec'] as const)
   throw new ApiError(status, code, `${line}:${column}: ${message}`, [{ file, line, column, message }])
 }
 
-async function offThread(isolation: Isolation, text: string, file: string): Promise<CheckedSpecs> {
+async function offThread(isolation: Isolation, text: string, file: string, { checkNotifyUrl: _mainThreadOnly, ...options }: SpecParseOptions): Promise<CheckedSpecs> {
   try {
-    return await isolation.pool.run<CheckedSpecs>(SPEC_PARSE_TASK.module, SPEC_PARSE_TASK.fn, { text, file })
+    return await isolation.pool.run<CheckedSpecs>(SPEC_PARSE_TASK.module, SPEC_PARSE_TASK.fn, { text, file, options })
   } catch (err) {
     if (err instanceof WorkerCrashedError) throw new ApiError(413, 'payload_too_large', 'the spec needs more memory to parse than a parse worker may use: split it')
     throw err

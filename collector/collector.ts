@@ -1,6 +1,6 @@
 import type { CollectorConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
-import type { Logger, Registry } from '../instrumentation/index.ts'
+import { noopTracer, type Logger, type Registry, type Tracer } from '../instrumentation/index.ts'
 import type { Authorize } from './auth.ts'
 import { createIsolation, type Isolation } from '../isolation/index.ts'
 import { Batcher } from './batcher.ts'
@@ -23,6 +23,8 @@ export interface CollectorDeps {
   retentionDays?: RetentionDays
   /** The process's body budget and parse workers, shared with the API; a collector alone gets its own. */
   isolation?: Isolation
+  /** Records a span per request (except cairn's own trace exports); none without. */
+  tracer?: Tracer
 }
 
 export interface Collector {
@@ -70,7 +72,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     ['/v1/metrics', otlpRoute('metrics', receiverDeps)],
     ['/api/v1/write', remoteWriteRoute(receiverDeps)],
   ])
-  const server = new ReceiverServer(routes, log)
+  const server = new ReceiverServer(routes, log, deps.tracer ?? noopTracer())
 
   return {
     start: () => server.listen(deps.config.port, deps.host),

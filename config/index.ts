@@ -11,6 +11,8 @@ export {
   type LimitsConfig,
   type ApiRole,
   type ApiToken,
+  type ApiReadLimits,
+  authModes,
   apiRoles,
   type EngineConfig,
   type AlertsConfig,

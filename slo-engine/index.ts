@@ -9,6 +9,7 @@ export {
   SPEC_LIMITS,
   SPEC_PARSE_TASK,
   checkAndParseSpecs,
+  notifyUrlsChecked,
   type CheckedSpecs,
   type ParsedSpecs,
   type SpecError,

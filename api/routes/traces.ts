@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { OTEL_TABLES, type Storage } from '../../storage/index.ts'
+import { OTEL_TABLES } from '../../storage/index.ts'
+import type { TelemetryReads } from '../reads.ts'
 import { ApiError, errorResponse, validationHook } from '../errors.ts'
 import { SpanSchema, toSpan, type SpanRow } from '../schemas/telemetry.ts'
 
@@ -10,7 +11,7 @@ const TraceSchema = z
   .object({
     traceId: z.string(),
     spanCount: z.number().int(),
-    truncated: z.boolean().openapi({ description: `true when the trace has more than ${MAX_TRACE_SPANS} spans and only the first are returned` }),
+    truncated: z.boolean().openapi({ description: `true when the trace has more than ${MAX_TRACE_SPANS} spans, or spans longer than api.reads.maxRangeDays, and only the first are returned` }),
     spans: z.array(SpanSchema),
   })
   .openapi('Trace')
@@ -33,20 +34,26 @@ const getTrace = createRoute({
     200: { description: 'The trace', content: { 'application/json': { schema: TraceSchema } } },
     400: errorResponse('Not a trace id'),
     404: errorResponse('No span of that trace is stored'),
+    422: errorResponse('The answer would be larger than api.reads.maxResultBytes'),
+    429: errorResponse('Too many log and trace reads at once; retry after Retry-After'),
+    503: errorResponse('Storage unavailable or the read timed out; retry after Retry-After'),
   },
 })
 
-export function traceRoutes(storage: Storage) {
+export function traceRoutes(reads: TelemetryReads) {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.openapi(getTrace, async (c) => {
     const traceId = c.req.valid('param').traceId.toLowerCase()
     // The trace-id index table gives the time range, so the span read touches only its partitions.
-    const [bounds] = await storage.query<{ n: string; start: string; end: string }>(
+    const [bounds] = await reads.query<{ n: string; start: string; end: string }>(
       `SELECT count() AS n, toUnixTimestamp(min(Start)) AS start, toUnixTimestamp(max(End)) AS end FROM ${OTEL_TABLES.traceIdTs} WHERE TraceId = {traceId:String}`,
       { traceId },
     )
     if (!bounds || Number(bounds.n) === 0) throw new ApiError(404, 'not_found', `no spans stored for trace ${traceId}`)
-    const rows = await storage.query<SpanRow>(
+    // A trace whose spans stretch over more than the longest read allowed (clock skew, bogus timestamps) is read from its start only.
+    const start = Number(bounds.start)
+    const end = Math.min(Number(bounds.end), start + Math.floor(reads.maxRangeMs / 1000))
+    const rows = await reads.query<SpanRow>(
       `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS startNs, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
          ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, toString(Duration) AS Duration, StatusCode, StatusMessage,
          arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS eventTimesNs, Events.Name AS eventNames, Events.Attributes AS eventAttributes,
@@ -54,11 +61,12 @@ export function traceRoutes(storage: Storage) {
        FROM ${OTEL_TABLES.traces}
        WHERE TraceId = {traceId:String} AND Timestamp >= toDateTime64({start:UInt32}, 9) AND Timestamp < toDateTime64({end:UInt32} + 1, 9)
        ORDER BY Timestamp, SpanId LIMIT {limit:UInt32}`,
-      { traceId, start: Number(bounds.start), end: Number(bounds.end), limit: MAX_TRACE_SPANS + 1 },
+      { traceId, start, end, limit: MAX_TRACE_SPANS + 1 },
     )
     if (rows.length === 0) throw new ApiError(404, 'not_found', `no spans stored for trace ${traceId}`)
     const spans = rows.slice(0, MAX_TRACE_SPANS).map(toSpan)
-    return c.json({ traceId, spanCount: spans.length, truncated: rows.length > MAX_TRACE_SPANS, spans }, 200)
+    const clipped = end < Number(bounds.end)
+    return c.json({ traceId, spanCount: spans.length, truncated: rows.length > MAX_TRACE_SPANS || clipped, spans }, 200)
   })
   return app
 }

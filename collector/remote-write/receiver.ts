@@ -1,10 +1,11 @@
 // POST /api/v1/write: Prometheus remote_write 1.0. 204 once the samples are
-// written; 400 with a plain-text message for a body that is not a snappy
+// written; 400 with cairn's JSON error (api/error-body.ts) for a body that is not a snappy
 // WriteRequest; 503 with Retry-After when the queue is full or storage is down
 // (503, not 429: Prometheus retries 5xx always but 429 only when configured to,
 // and would otherwise drop the samples).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { errorJson } from '../../api/index.ts'
 import { authorizeRequest } from '../auth.ts'
 import { HttpError, mediaType } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
@@ -42,7 +43,7 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
   }
   return {
     handler,
-    renderError: (_req, err) => ({ contentType: 'text/plain; charset=utf-8', body: Buffer.from(`${err.message}\n`) }),
+    renderError: (_req, err) => ({ contentType: 'application/json', body: errorJson(err.status, err.message) }),
   }
 }
 

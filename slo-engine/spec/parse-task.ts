@@ -21,8 +21,30 @@ export function checkAndParseSpecs(text: string, file: string, options?: SpecPar
   return { parsed: parseSloDocuments(text, file, options) }
 }
 
-export function parseSpecsTask(input: { text: string; file: string; options?: SpecParseOptions }): { value: CheckedSpecs } {
+/** Options a worker can take: functions do not cross threads (see notifyUrlsChecked). */
+export type WorkerParseOptions = Omit<SpecParseOptions, 'checkNotifyUrl'>
+
+export function parseSpecsTask(input: { text: string; file: string; options?: WorkerParseOptions }): { value: CheckedSpecs } {
   return { value: checkAndParseSpecs(input.text, input.file, input.options) }
+}
+
+/**
+ * The notification-URL check for specs parsed in a worker, which cannot take
+ * the check (a function): SLOs naming a refused URL are refused, with the
+ * error at the SLO (the document is not at hand to point at the URL itself).
+ */
+export function notifyUrlsChecked(parsed: ParsedSpecs, check: SpecParseOptions['checkNotifyUrl']): ParsedSpecs {
+  if (!check) return parsed
+  const errors = [...parsed.errors]
+  const slos = parsed.slos.filter((slo) => {
+    const refusals = (slo.alerting?.notify ?? []).flatMap((target, i) => {
+      const why = target.url === undefined ? undefined : check(target.url)
+      return why === undefined ? [] : [`spec.alerting.notify[${i}].url: ${why}`]
+    })
+    for (const message of refusals) errors.push({ file: slo.source.file, line: slo.source.line, column: slo.source.column, message })
+    return refusals.length === 0
+  })
+  return { slos, errors }
 }
 
 /** Where the task is, for WorkerPool.run. */

@@ -83,7 +83,7 @@ describe('separate cairn processes on one server', () => {
       shim.setMode('refuse')
       const down = await fetch(`${api.apiUrl}/readyz`)
       expect(down.status).toBe(503)
-      expect(((await down.json()) as { reason: string }).reason).toMatch(/^storage unreachable/)
+      expect(((await down.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/^not ready: storage unreachable/) })
       shim.setMode('up')
       expect((await fetch(`${api.apiUrl}/readyz`)).status).toBe(200)
     } finally {
