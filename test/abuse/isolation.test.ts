@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { ByteBudget, BudgetExhaustedError, TaskError, WorkerCrashedError, WorkerPool } from '../../isolation/index.ts'
 import { parseSloDocuments, SPEC_LIMITS, checkAndParseSpecs } from '../../slo-engine/index.ts'
 import { sloSpec } from '../../bench/hostile-inputs.ts'
+import { parseSpecBody } from '../../api/body.ts'
+import { ApiError } from '../../api/errors.ts'
+import { LIMIT_DEFAULTS, createIsolation } from '../../isolation/index.ts'
 
 const TASKS = new URL('../fixtures/pool-tasks.ts', import.meta.url).href
 
@@ -117,4 +120,40 @@ describe('SLO spec YAML limits', () => {
     expect(errors).toEqual([])
     expect(slos.map((s) => s.id)).toEqual(['abuse-fine'])
   })
+})
+
+describe('spec bodies parsed in a parse worker', () => {
+  const notified = (name: string, url: string) => `${sloSpec(name)}\n  alerting:\n    notify:\n      - { type: webhook, url: ${url} }\n`
+  const options = { checkNotifyUrl: (url: string) => (url.startsWith('https://hooks.example.com/') ? undefined : `${url} is not in the allow-list`) }
+
+  it('gives the same SLOs as inline, and still applies the notification-URL check', async () => {
+    const isolation = createIsolation(LIMIT_DEFAULTS)
+    try {
+      // Over 16 KiB: parsed in a worker.
+      const specs = Array.from({ length: 60 }, (_, i) => notified(`s${i}`, i === 7 ? 'http://evil.example/x' : 'https://hooks.example.com/ok'))
+      const text = specs.join('---\n')
+      expect(text.length).toBeGreaterThan(16 * 1024)
+      const inWorker = await parseSpecBody(isolation, text, 'body', options)
+      expect(inWorker.slos).toHaveLength(59)
+      expect(inWorker.errors).toEqual([expect.objectContaining({ file: 'body', message: expect.stringMatching(/notify\[0\]\.url: http:\/\/evil\.example\/x is not in the allow-list/) })])
+      const inline = parseSloDocuments(text, 'body', options)
+      expect(inWorker.slos).toEqual(inline.slos)
+    } finally {
+      await isolation.pool.close()
+    }
+  }, 60_000)
+
+  it('answers a body over the size limits with 413 and one nested too deep with 400, each with its position', async () => {
+    const isolation = createIsolation(LIMIT_DEFAULTS)
+    try {
+      const big = Array.from({ length: 20_000 }, (_, i) => `k${i}: v`).join('\n')
+      const tooLarge = await parseSpecBody(isolation, big, 'body').catch((e: unknown) => e)
+      expect(tooLarge).toBeInstanceOf(ApiError)
+      expect(tooLarge).toMatchObject({ status: 413, code: 'payload_too_large', message: expect.stringMatching(/^5001:1: the spec has more than 10000 YAML nodes/) })
+      const deep = await parseSpecBody(isolation, `x: ${'['.repeat(20_000)}`, 'body').catch((e: unknown) => e)
+      expect(deep).toMatchObject({ status: 400, code: 'invalid_spec', message: expect.stringMatching(/^1:\d+: mappings and sequences nest deeper than 32 levels/) })
+    } finally {
+      await isolation.pool.close()
+    }
+  }, 60_000)
 })
