@@ -32,7 +32,8 @@ export function staleAlertRule(slo: Slo, staleAfterSeconds: number): AlertingRul
   const last = `${SLO_GAUGES.lastEvaluation}${sel(slo)}`
   return {
     alert: STALE_ALERT,
-    expr: `(time() - max(${last}) > ${staleAfterSeconds})\nor\nabsent_over_time(${last}[${after}])\n`,
+    // Both sides carry exactly {slo}, so `or` yields one series, never two.
+    expr: `(time() - max by (slo) (${last}) > ${staleAfterSeconds})\nor\nabsent_over_time(${last}[${after}])\n`,
     labels: healthLabels(slo, 'page'),
     annotations: sortedLabels({
       summary: `${sloTitle(slo)}: cairn's SLO figures are stale`,
@@ -47,7 +48,7 @@ export function noDataAlertRule(slo: Slo): AlertingRule | undefined {
   const after = formatPromDuration(noData.afterSeconds)
   return {
     alert: NO_DATA_ALERT,
-    expr: `max(${SLO_GAUGES.recentEvents}${sel(slo)}) == 0\nand on()\nmax(${SLO_GAUGES.eventsTotal}${sel(slo)}) > 0\n`,
+    expr: `max by (slo) (${SLO_GAUGES.recentEvents}${sel(slo)}) == 0\nand\nmax by (slo) (${SLO_GAUGES.eventsTotal}${sel(slo)}) > 0\n`,
     // The gauge counts the last 5 minutes: it reads 0 five minutes after the last event.
     ...forClause(noData.afterSeconds - RECENT_SECONDS),
     labels: healthLabels(slo, noData.severity),

@@ -119,7 +119,18 @@ describe('alerter', () => {
 
     const amAlert = (am.requests[am0]!.body as Record<string, unknown>[])[0]!
     expect(am.requests[am0]!.path).toBe('/api/v2/alerts')
-    expect(amAlert.labels).toEqual({ alertname: 'CheckoutBudgetBurn', service: 'checkout', severity: 'page', slo: 'checkout-availability', team: 'payments' })
+    // The labels of the generated rule's alert (Sloth's included), so Alertmanager sees one alert from either.
+    expect(amAlert.labels).toEqual({
+      alertname: 'CheckoutBudgetBurn',
+      service: 'checkout',
+      severity: 'page',
+      slo: 'checkout-availability',
+      sloth_id: 'checkout-availability',
+      sloth_service: 'checkout',
+      sloth_severity: 'page',
+      sloth_slo: 'availability',
+      team: 'payments',
+    })
     expect(amAlert.startsAt).toBe(new Date(firedAt).toISOString())
     // Valid for four resend intervals, so Alertmanager keeps it while cairn is up.
     expect(amAlert.endsAt).toBe(new Date(firedAt + 4 * 120_000).toISOString())
