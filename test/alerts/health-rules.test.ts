@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { alertPolicyFor, generatePrometheusRules } from '../../alerts/index.ts'
+import { alertPolicyFor, generatePrometheusRules, scheduleIntervalSeconds } from '../../alerts/index.ts'
 import { parseSloDocuments } from '../../slo-engine/index.ts'
 import { labelledComputedSlo } from '../fixtures/alerts/slos.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
@@ -145,6 +145,21 @@ spec:
       { interval: '1m', input_series: ticks('0x10 0+1x20'), alert_rule_test: [{ eval_time: '20m', alertname: 'CairnEngineTicksFailing', exp_alerts: [{ exp_labels: failing.labels, exp_annotations: failing.annotations }] }] },
       { interval: '1m', input_series: ticks('0x10 1x20'), alert_rule_test: [{ eval_time: '20m', alertname: 'CairnEngineTicksFailing', exp_alerts: [] }] },
     ])
+  })
+})
+
+describe('the engine schedule sets the staleness threshold', () => {
+  it('reads the tick interval from the cron schedule, and stale means three of them', () => {
+    expect([['* * * * *', 60], ['*/5 * * * *', 300], ['*/30 * * * * *', 30], ['0,10,40 * * * *', 1800], ['0 * * * *', 3600]].map(([s]) => [s, scheduleIntervalSeconds(s as string)])).toEqual([
+      ['* * * * *', 60],
+      ['*/5 * * * *', 300],
+      ['*/30 * * * * *', 30],
+      ['0,10,40 * * * *', 1800],
+      ['0 * * * *', 3600],
+    ])
+    const stale = (parse(generatePrometheusRules([slo], { evaluationIntervalSeconds: 300 })).groups as { rules: Rule[] }[]).flatMap((g) => g.rules).find((r) => r.alert === 'CairnSloEvaluationStale')!
+    expect(stale.expr).toContain('> 900)')
+    expect(stale.expr).toContain('[15m])')
   })
 })
 
