@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { configSchema } from '../../config/index.ts'
+import { createEngine, type Engine } from '../../slo-engine/index.ts'
+import { migrate, openStorage, otelMigrations, type Storage } from '../../storage/index.ts'
+import { engineMigrations } from '../../slo-engine/index.ts'
+import { sumPoints } from '../fixtures/telemetry.ts'
+import { latestEvaluation } from '../support/evaluations.ts'
+import { tempDir } from '../support/temp.ts'
+
+// Counters and remote_write histograms right at the edges, each against
+// hand-computed numbers: invalid points never enter the sums, a series
+// silent for longer than the prefetch keeps its increase, a series first seen
+// with its start inside what is read counts its first increase, every `le`
+// spelling matches, and a threshold that is no bucket bound is "no data".
+
+const dir = tempDir('cairn-edges-')
+const sloDir = join(dir.path, 'slos')
+const config = configSchema.parse({ storage: { dataDir: join(dir.path, 'data'), ttlDays: { traces: 0, logs: 0, metrics: 0 } }, engine: { sloDir } })
+let storage: Storage
+let engine: Engine
+const lines: Record<string, unknown>[] = []
+
+const doc = (name: string, objective: number, sli: string) => `apiVersion: cairn/v1
+kind: SLO
+metadata: { name: ${name}, service: edge }
+spec:
+  objective: ${objective}
+  window: 1d
+  sli:
+    ${sli}
+---
+`
+const histogram = (name: string, threshold: string) => doc(name, 90, `histogram: { metric: rw_latency_seconds, service: edge, threshold: ${threshold} }`)
+
+const S = '2025-03-10T09:00:00Z' // start time of the OTLP cumulative series
+const at = (hhmmss: string) => `2025-03-10T${hhmmss}Z`
+
+beforeAll(async () => {
+  mkdirSync(sloDir)
+  storage = await openStorage(config.storage)
+  await migrate(storage, [...otelMigrations(config.storage.ttlDays), ...engineMigrations])
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l))
+      cb()
+    },
+  })
+  engine = createEngine({ config: config.engine, storage, logger: pino({ level: 'warn' }, stream), registry: new Registry() })
+  writeFileSync(
+    join(sloDir, 'edges.yaml'),
+    [
+      doc('requests', 99, "metrics: { total: { metric: edge_requests_total, service: edge }, bad: { metric: edge_requests_total, service: edge, attributes: { code: { re: '5..' } } } }"),
+      histogram('tiny', '1e-05'),
+      histogram('quarter', '0.25'),
+      histogram('one', '1'),
+      histogram('between', '0.5'),
+    ].join(''),
+  )
+  const a = { attributes: { code: '200' }, start: S, metric: 'edge_requests_total', service: 'edge' }
+  // Series A's only point before a two-hour gap.
+  await storage.insertRows('otel_metrics_sum', sumPoints([{ ...a, at: at('10:00:00'), value: 100 }]))
+  await engine.tick(new Date(at('10:05:00')))
+  await engine.tick(new Date(at('11:58:00')))
+  const b = { attributes: { code: '500' }, start: at('11:59:30'), metric: 'edge_requests_total', service: 'edge' }
+  const c = { attributes: { code: '503' }, temporality: 1 as const, metric: 'edge_requests_total', service: 'edge' }
+  const d = { attributes: { code: '200', pod: 'rw' }, metric: 'edge_requests_total', service: 'edge' } // remote_write: no start time
+  const bucket = (le: string, first: number, second: number) => [
+    { at: at('12:00:00'), value: first, metric: 'rw_latency_seconds_bucket', service: 'edge', attributes: { le } },
+    { at: at('12:02:00'), value: second, metric: 'rw_latency_seconds_bucket', service: 'edge', attributes: { le } },
+  ]
+  await storage.insertRows(
+    'otel_metrics_sum',
+    sumPoints([
+      // A, after 2 hours of silence (longer than the 1-hour prefetch): +60.
+      { ...a, at: at('12:00:00'), value: 160 },
+      { ...a, at: at('12:01:00'), value: NaN }, // never counted
+      { ...a, at: at('12:02:00'), value: 150 }, // lower, same start time: not a reset, counts nothing
+      { ...a, at: at('12:03:00'), value: 170 }, // only the rise above 160 counts: +10
+      { ...a, at: at('12:04:00'), value: 0, flags: 1 }, // "no recorded value": never counted
+      // B: started at 11:59:30, inside what is read: its first value counts (+4); a negative value is dropped; then +2.
+      { ...b, at: at('12:01:00'), value: 4 },
+      { ...b, at: at('12:03:00'), value: -1 },
+      { ...b, at: at('12:04:00'), value: 6 },
+      // C, delta: 3; NaN, infinite and negative deltas dropped.
+      { ...c, at: at('12:02:00'), value: 3 },
+      { ...c, at: at('12:02:30'), value: NaN },
+      { ...c, at: at('12:02:40'), value: Infinity },
+      { ...c, at: at('12:03:00'), value: -5 },
+      // D, remote_write: first seen mid-life (0), +10, a drop is a reset (+5), +10.
+      { ...d, at: at('12:00:00'), value: 1000 },
+      { ...d, at: at('12:01:00'), value: 1010 },
+      { ...d, at: at('12:02:00'), value: 5 },
+      { ...d, at: at('12:03:00'), value: 15 },
+      // A remote_write histogram, `le` as clients spell it: +3, +20, +30, +40 of 40 observations.
+      ...bucket('1e-05', 10, 13),
+      ...bucket('0.25', 50, 70),
+      ...bucket('1.0', 80, 110),
+      ...bucket('+Inf', 100, 140),
+      { at: at('12:00:00'), value: 100, metric: 'rw_latency_seconds_count', service: 'edge' },
+      { at: at('12:02:00'), value: 140, metric: 'rw_latency_seconds_count', service: 'edge' },
+    ]),
+  )
+  await engine.tick(new Date(at('12:05:00')))
+}, 120_000)
+
+afterAll(async () => {
+  await storage?.close()
+  dir.remove()
+})
+
+describe('counters at the edges', () => {
+  it('count only valid increases: the gap, the first increase, no NaN, negative, flagged or non-reset drop', async () => {
+    const e = await latestEvaluation(storage, 'edge-requests')
+    // 12:00–12:05: A 60 + 10, B 4 + 2, C 3, D 10 + 5 + 10 = 104 events; bad (5xx) B 6 + C 3 = 9.
+    expect(e.burnRates['5m']).toBeCloseTo(9 / 104 / 0.01, 9)
+    // The day: A's 100 at 10:00 (its series started at 09:00, inside what the first tick read) as well.
+    expect([e.eventsTotal, e.eventsBad]).toEqual([204, 9])
+    expect(e.sli).toBeCloseTo(195 / 204, 12)
+  })
+})
+
+describe('remote_write histograms at the edges', () => {
+  it.each([
+    ['tiny', '1e-05', 3],
+    ['quarter', '0.25', 20],
+    ['one', '1.0', 30],
+  ])('threshold %s matches le="%s": %i of 40 observations good', async (name, _le, good) => {
+    const e = await latestEvaluation(storage, `edge-${name}`)
+    expect([e.eventsTotal, e.eventsBad]).toEqual([40, 40 - good])
+    expect(e.sli).toBeCloseTo(good / 40, 12)
+  })
+
+  it('a threshold that is no bucket bound is no data with a warning, never SLI 0', async () => {
+    const e = await latestEvaluation(storage, 'edge-between')
+    expect(e.status).toBe('no_data')
+    expect(e.sli).toBeNull()
+    expect(e.burnRates).toEqual({})
+    expect(lines.find((l) => l.slo === 'edge-between')).toMatchObject({ msg: 'histogram points without the SLO threshold as a bucket bound were left out' })
+  })
+})
