@@ -8,7 +8,7 @@ import { configSchema } from '../../config/index.ts'
 import { createEngine, type Engine } from '../../slo-engine/index.ts'
 import { migrate, openStorage, otelMigrations, type Storage } from '../../storage/index.ts'
 import { engineMigrations } from '../../slo-engine/index.ts'
-import { sumPoints } from '../fixtures/telemetry.ts'
+import { spans, sumPoints } from '../fixtures/telemetry.ts'
 import { latestEvaluation } from '../support/evaluations.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -35,6 +35,16 @@ spec:
     ${sli}
 ---
 `
+const cal = (name: string, budgeting: string) => `apiVersion: cairn/v1
+kind: SLO
+metadata: { name: ${name}, service: kolkata }
+spec:
+  objective: 99
+  window: { calendar: day, timeZone: Asia/Kolkata }
+  budgeting: ${budgeting}
+  sli: { spans: { service: kolkata, bad: error } }
+---
+`
 const histogram = (name: string, threshold: string) => doc(name, 90, `histogram: { metric: rw_latency_seconds, service: edge, threshold: ${threshold} }`)
 
 const S = '2025-03-10T09:00:00Z' // start time of the OTLP cumulative series
@@ -59,9 +69,18 @@ beforeAll(async () => {
       histogram('quarter', '0.25'),
       histogram('one', '1'),
       histogram('between', '0.5'),
+      cal('day-slices', "{ timeslices: { slice: 1d, target: 95 } }"),
+      cal('day-events', 'occurrences'),
     ].join(''),
   )
   const a = { attributes: { code: '200' }, start: S, metric: 'edge_requests_total', service: 'edge' }
+  // 10 March in Kolkata (UTC+5:30) is 18:30 UTC on the 9th to 18:30 UTC on the 10th.
+  await storage.insertRows('otel_traces', [
+    ...spans('2025-03-09T19:00:00Z', 100, { service: 'kolkata', errors: 10 }), // 00:30 local
+    ...spans('2025-03-10T17:00:00Z', 100, { service: 'kolkata' }), // 22:30 local
+    ...spans('2025-03-10T18:29:30Z', 10, { service: 'kolkata' }).map((r) => ({ ...r, Timestamp: '2025-03-10 18:29:30.000000000' })), // 23:59:30 local: the last minute
+    ...spans('2025-03-10T18:31:00Z', 100, { service: 'kolkata', errors: 100 }), // 00:01 on the 11th: not the 10th's
+  ])
   // Series A's only point before a two-hour gap.
   await storage.insertRows('otel_metrics_sum', sumPoints([{ ...a, at: at('10:00:00'), value: 100 }]))
   await engine.tick(new Date(at('10:05:00')))
@@ -141,5 +160,20 @@ describe('remote_write histograms at the edges', () => {
     expect(e.sli).toBeNull()
     expect(e.burnRates).toEqual({})
     expect(lines.find((l) => l.slo === 'edge-between')).toMatchObject({ msg: 'histogram points without the SLO threshold as a bucket bound were left out' })
+  })
+})
+
+describe('calendar windows at the edges', () => {
+  it('at the first instant of a local day, evaluates the day that just ended, its last minute and its local-day slice included', async () => {
+    await engine.tick(new Date('2025-03-10T18:30:00Z'))
+    // Occurrences: 210 spans of the local day, 10 bad; the 11th's spans are not in it.
+    const events = await latestEvaluation(storage, 'kolkata-day-events')
+    expect(events.evaluatedAtMs).toBe(Date.parse('2025-03-10T18:30:00Z'))
+    expect([events.eventsTotal, events.eventsBad]).toEqual([210, 10])
+    expect(events.burnRates.window).toBeCloseTo(10 / 210 / 0.01, 9)
+    // Timeslices: one 1d slice holding the local day, 200 of 210 good = 95.2% ≥ 95%: a good slice.
+    // (UTC-aligned slices would have split it at 00:00 UTC, into 90% and 100%.)
+    const slices = await latestEvaluation(storage, 'kolkata-day-slices')
+    expect([slices.eventsTotal, slices.eventsBad, slices.sli]).toEqual([1, 0, 1])
   })
 })
