@@ -1,5 +1,5 @@
-import { ConfigError, type AlertsConfig } from '../config/index.ts'
-import type { Slo } from '../slo-engine/index.ts'
+import { ConfigError, type AlertsConfig, type EngineConfig } from '../config/index.ts'
+import { parseDuration, type Slo } from '../slo-engine/index.ts'
 import { alertPolicyFor, type AlertPolicy, type PolicyOverrides } from './policy.ts'
 import type { RuleOptions } from './rules/generate.ts'
 import { WindowsFileError } from './windows-file.ts'
@@ -35,12 +35,12 @@ export function policyResolverFromConfig(config: AlertsConfig): (slo: Slo) => Al
 export function ruleOptionsFromConfig(
   config: AlertsConfig,
   windows: PolicyOverrides = configuredWindows(config),
-  schedule?: string,
-): Pick<RuleOptions, 'windows' | 'dashboardUrlTemplate' | 'evaluationIntervalSeconds'> {
+  engine?: Pick<EngineConfig, 'schedule' | 'settle'>,
+): Pick<RuleOptions, 'windows' | 'dashboardUrlTemplate' | 'evaluationIntervalSeconds' | 'settleSeconds'> {
   return {
     windows,
     ...(config.dashboardUrl && { dashboardUrlTemplate: config.dashboardUrl }),
-    ...(schedule && { evaluationIntervalSeconds: scheduleIntervalSeconds(schedule) }),
+    ...(engine && { evaluationIntervalSeconds: scheduleIntervalSeconds(engine.schedule), settleSeconds: parseDuration(engine.settle) ?? 0 }),
   }
 }
 

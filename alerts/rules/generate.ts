@@ -26,8 +26,10 @@ export interface RuleOptions {
   extraLabels?: Record<string, string>
   /** Dashboard link in the annotations of alerts over cairn's gauges; `{slo}`, `{service}`, `{name}` are replaced. */
   dashboardUrlTemplate?: string
-  /** Seconds between two engine ticks (its schedule; default 60): evaluations older than three of them are stale. */
+  /** Seconds between two engine ticks (its schedule; default 60): evaluations older than three of them (plus the settle delay) are stale. */
   evaluationIntervalSeconds?: number
+  /** The engine's settle delay (CAIRN_EVAL_SETTLE): evaluations are that much behind the clock by design. */
+  settleSeconds?: number
 }
 
 const DEFAULT_INTERVAL_SECONDS = 60
@@ -66,7 +68,7 @@ export function sloRuleGroups(input: Slo, options: RuleOptions = {}): RuleGroup[
   } else if (isComputedSli(slo.sli)) {
     recordings(cairnSliRecordingRules(slo, windows, period, extra), cairnBurnExprs(slo, currentWindow))
     if (!options.disableAlerts) {
-      const health: AlertingRule[] = [staleAlertRule(slo, 3 * intervalOf(options)), ...[noDataAlertRule(slo)].filter((r) => r !== undefined)]
+      const health: AlertingRule[] = [staleAlertRule(slo, 3 * intervalOf(options) + (options.settleSeconds ?? 0)), ...[noDataAlertRule(slo)].filter((r) => r !== undefined)]
       groups.push({ name: `cairn-slo-alerts-${slo.id}`, rules: [...cairnAlertRules(slo, policy, options.dashboardUrlTemplate), ...health] })
     }
   }

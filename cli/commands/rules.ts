@@ -88,7 +88,7 @@ export const rulesCommand: Command = {
   async run(args) {
     const a = parseRulesArgs(args)
     const config = loadConfig()
-    const fromConfig = ruleOptionsFromConfig(config.alerts, undefined, config.engine.schedule)
+    const fromConfig = ruleOptionsFromConfig(config.alerts, undefined, config.engine)
     let windows = fromConfig.windows
     try {
       if (a.windows.length > 0) windows = loadWindows(a.windows)
@@ -110,6 +110,7 @@ export const rulesCommand: Command = {
       extraLabels: a.extraLabels,
       dashboardUrlTemplate: a.dashboardUrl ?? fromConfig.dashboardUrlTemplate,
       evaluationIntervalSeconds: fromConfig.evaluationIntervalSeconds,
+      settleSeconds: fromConfig.settleSeconds,
     }
     const text = generatePrometheusRules(slos, options)
     for (const slo of slos.filter((s) => s.sli.kind === 'external')) {

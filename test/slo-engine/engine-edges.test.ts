@@ -71,6 +71,7 @@ beforeAll(async () => {
       histogram('between', '0.5'),
       cal('day-slices', "{ timeslices: { slice: 1d, target: 95 } }"),
       cal('day-events', 'occurrences'),
+      doc('settle', 99, 'spans: { service: settle, bad: error }').replace('service: edge', 'service: settling'),
     ].join(''),
   )
   const a = { attributes: { code: '200' }, start: S, metric: 'edge_requests_total', service: 'edge' }
@@ -175,5 +176,23 @@ describe('calendar windows at the edges', () => {
     // (UTC-aligned slices would have split it at 00:00 UTC, into 90% and 100%.)
     const slices = await latestEvaluation(storage, 'kolkata-day-slices')
     expect([slices.eventsTotal, slices.eventsBad, slices.sli]).toEqual([1, 0, 1])
+  })
+})
+
+describe('the settle delay', () => {
+  it('a scheduled tick evaluates only minutes that ended at least CAIRN_EVAL_SETTLE ago, not the minute still arriving', async () => {
+    const t0 = Date.now()
+    await storage.insertRows('otel_traces', [
+      ...spans(new Date(t0 - 150_000).toISOString(), 20, { service: 'settle', errors: 2 }), // settled
+      ...spans(new Date(t0 - 10_000).toISOString(), 30, { service: 'settle', errors: 30 }).map((r, i) => ({ ...r, TraceId: `late${i}` })), // still arriving
+    ])
+    const scheduled = createEngine({ config: { ...config.engine, schedule: '0 0 1 1 *', settle: '1m' }, storage, logger: pino({ level: 'silent' }), registry: new Registry() })
+    await scheduled.start() // runs once at start, then on the schedule (next January)
+    await scheduled.stop()
+    const e = await latestEvaluation(storage, 'settling-settle')
+    // The last minute evaluated ended at least a minute before the tick.
+    expect(e.evaluatedAtMs).toBeLessThanOrEqual(Date.now() - 60_000)
+    expect(e.evaluatedAtMs).toBeGreaterThan(t0 - 120_000 - 1000)
+    expect([e.eventsTotal, e.eventsBad]).toEqual([20, 2])
   })
 })
