@@ -93,7 +93,17 @@ describe('from spans to a page and its resolve', () => {
     // 50% errors against a 1% budget: burn rate 50 in every window, above every factor.
     await sendSpans(100, 50, at)
     const page = await waitForAlert('firing', 'page')
-    expect(page.labels).toEqual({ alertname: 'CheckoutBudgetBurn', service: 'checkout', severity: 'page', slo: 'checkout-availability', team: 'payments' })
+    expect(page.labels).toEqual({
+      alertname: 'CheckoutBudgetBurn',
+      service: 'checkout',
+      severity: 'page',
+      slo: 'checkout-availability',
+      sloth_id: 'checkout-availability',
+      sloth_service: 'checkout',
+      sloth_severity: 'page',
+      sloth_slo: 'availability',
+      team: 'payments',
+    })
     expect(page.annotations.summary).toBe('checkout-availability: error budget burning 50× too fast (page)')
     expect(page.annotations.burn_rates).toBe('5m=50× 30m=50× 1h=50× 2h=50× 6h=50× 1d=50× 3d=50×')
     expect(page.annotations.runbook_url).toBe('https://runbooks.example.com/checkout')
