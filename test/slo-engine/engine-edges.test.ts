@@ -5,7 +5,10 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { createEngine, type Engine } from '../../slo-engine/index.ts'
+import { alertPolicyFor, evaluateConditions, generatePrometheusRules } from '../../alerts/index.ts'
+import { createEngine, parseSloDocuments, type Engine } from '../../slo-engine/index.ts'
+import { createSloGauges } from '../../slo-engine/metrics.ts'
+import { testRules } from '../support/promtool.ts'
 import { migrate, openStorage, otelMigrations, type Storage } from '../../storage/index.ts'
 import { engineMigrations } from '../../slo-engine/index.ts'
 import { spans, sumPoints } from '../fixtures/telemetry.ts'
@@ -47,6 +50,19 @@ spec:
 `
 const histogram = (name: string, threshold: string) => doc(name, 90, `histogram: { metric: rw_latency_seconds, service: edge, threshold: ${threshold} }`)
 
+// 3 bad of 500 against a 0.1% budget: burn rate exactly 6, the page-slow factor; 4 of 500: 8.
+const threshold = (name: string) => `apiVersion: cairn/v1
+kind: SLO
+metadata: { name: ${name}, service: threshold }
+spec:
+  objective: 99.9
+  window: 30d
+  sli: { spans: { service: ${name}, bad: error } }
+  alerting: { name: ${name === 'at' ? 'AtBudgetBurn' : 'AboveBudgetBurn'} }
+---
+`
+const THRESHOLD_SPECS = threshold('at') + threshold('above')
+
 const S = '2025-03-10T09:00:00Z' // start time of the OTLP cumulative series
 const at = (hhmmss: string) => `2025-03-10T${hhmmss}Z`
 
@@ -72,6 +88,7 @@ beforeAll(async () => {
       cal('day-slices', "{ timeslices: { slice: 1d, target: 95 } }"),
       cal('day-events', 'occurrences'),
       doc('settle', 99, 'spans: { service: settle, bad: error }').replace('service: edge', 'service: settling'),
+      THRESHOLD_SPECS,
     ].join(''),
   )
   const a = { attributes: { code: '200' }, start: S, metric: 'edge_requests_total', service: 'edge' }
@@ -125,6 +142,7 @@ beforeAll(async () => {
       { at: at('12:02:00'), value: 140, metric: 'rw_latency_seconds_count', service: 'edge' },
     ]),
   )
+  await storage.insertRows('otel_traces', [...spans(at('12:03:00'), 500, { service: 'at', errors: 3 }), ...spans(at('12:03:00'), 500, { service: 'above', errors: 4 })])
   await engine.tick(new Date(at('12:05:00')))
 }, 120_000)
 
@@ -161,6 +179,51 @@ describe('remote_write histograms at the edges', () => {
     expect(e.sli).toBeNull()
     expect(e.burnRates).toEqual({})
     expect(lines.find((l) => l.slo === 'edge-between')).toMatchObject({ msg: 'histogram points without the SLO threshold as a bucket bound were left out' })
+  })
+})
+
+describe('exactly at the alert threshold', () => {
+  it('the engine and the generated rules decide alike: same comparison (>), same float through /metrics', async () => {
+    const slos = parseSloDocuments(THRESHOLD_SPECS, 'threshold.yaml').slos
+    const evaluated = await Promise.all(slos.map(async (slo) => ({ slo, evaluation: await latestEvaluation(storage, slo.id) })))
+    const [atThreshold, above] = evaluated
+    const pageSlow = alertPolicyFor(atThreshold!.slo).pairs.find((p) => p.severity === 'page' && p.speed === 'slow')!
+    expect(pageSlow.burnRateFactor).toBe(6)
+    expect(atThreshold!.evaluation.burnRates['30m']).toBe(6) // 3 / 500 / 0.001, exactly
+    expect(above!.evaluation.burnRates['30m']).toBe(8)
+    // The engine: burning only strictly above the factor.
+    const engineSays = (e: (typeof evaluated)[number]) => {
+      const c = evaluateConditions(alertPolicyFor(e.slo), e.evaluation)
+      return { page: c.page.active, ticket: c.ticket.active }
+    }
+    expect(engineSays(atThreshold!)).toEqual({ page: false, ticket: true })
+    expect(engineSays(above!)).toEqual({ page: true, ticket: true }) // 8 > 6 over 30m and 6h
+    // Prometheus, over the gauges exactly as /metrics writes them.
+    const registry = new Registry()
+    createSloGauges(registry).update(evaluated)
+    const exposition = (await registry.metrics()).split('\n').filter((l) => l.startsWith('cairn_slo_burn_rate{'))
+    expect(exposition).toContain(`cairn_slo_burn_rate{slo="threshold-at",service="threshold",name="at",window="30m"} 6`)
+    const rulesDir = tempDir('cairn-threshold-rules-')
+    try {
+      writeFileSync(join(rulesDir.path, 'rules.yaml'), generatePrometheusRules(slos))
+      const input_series = exposition.map((line) => {
+        const cut = line.lastIndexOf(' ')
+        return { series: line.slice(0, cut), values: `${line.slice(cut + 1)}x15` }
+      })
+      const firing = (alertname: string, severities: string[]) => ({
+        expr: `count by (alertname, sloth_severity) (ALERTS{alertname="${alertname}", alertstate="firing"})`,
+        eval_time: '10m',
+        exp_samples: severities.map((sev) => ({ labels: `{alertname="${alertname}", sloth_severity="${sev}"}`, value: 1 })),
+      })
+      const result = testRules(rulesDir.path, 'threshold.test.yaml', {
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [{ interval: '1m', input_series, promql_expr_test: [firing('AtBudgetBurn', ['ticket']), firing('AboveBudgetBurn', ['page', 'ticket'])] }],
+      })
+      expect(result.output).toContain('SUCCESS')
+    } finally {
+      rulesDir.remove()
+    }
   })
 })
 
