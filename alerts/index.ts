@@ -15,7 +15,7 @@ export {
   type Severity,
 } from './policy.ts'
 export { evaluateConditions, type SeverityCondition } from './condition.ts'
-export { generatePrometheusRules, sloRuleGroups, type RuleOptions } from './rules/generate.ts'
+export { generatePrometheusRules, sloRuleGroups, staleAfterSeconds, type RuleOptions } from './rules/generate.ts'
 export { formatPromDuration } from './rules/prom-duration.ts'
 export { parseWindowsFile, WindowsFileError } from './windows-file.ts'
 export { loadWindows } from './windows-load.ts'

@@ -10,7 +10,7 @@ import { traceRoutes } from './routes/traces.ts'
 import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
-import type { RuleOptions } from '../alerts/index.ts'
+import { staleAfterSeconds, type RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog } from '../slo-engine/index.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
 
@@ -49,7 +49,8 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0 }))
+  const staleAfterMs = staleAfterSeconds(deps.ruleOptions) * 1000
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, staleAfterMs }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))

@@ -15,6 +15,8 @@ export interface SloRouteDeps {
   catalog: SloCatalog
   /** How long the status list is reused; PUT and DELETE through this process clear it at once. */
   statusCacheMs: number
+  /** Age beyond which a status says `stale: true` (three engine intervals plus the settle delay). */
+  staleAfterMs: number
 }
 
 /** Like Prometheus' query_range: a history answer of more points than this is refused, not truncated. */
@@ -147,7 +149,8 @@ export function sloRoutes(deps: SloRouteDeps) {
     const ids = slos.map((s) => s.id)
     const [evaluations, alertStates] = await Promise.all([readLatestEvaluations(storage, ids), loadAlertStates(storage, ids)])
     const alerts = alertViewsBySlo(alertStates)
-    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id)))
+    const freshness = { nowMs: Date.now(), staleAfterMs: deps.staleAfterMs }
+    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id), freshness))
   }
 
   async function freshList() {
