@@ -6,6 +6,7 @@ import { parse } from 'yaml'
 import { alertPolicyFor, generatePrometheusRules, scheduleIntervalSeconds } from '../../alerts/index.ts'
 import { parseSloDocuments } from '../../slo-engine/index.ts'
 import { labelledComputedSlo } from '../fixtures/alerts/slos.ts'
+import { cairnSpecYaml } from '../fixtures/slos.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -51,23 +52,13 @@ describe('labels, factors and health alerts', () => {
     // The ticket takes the alerting-wide label over the generated severity.
     expect(rules.find((r) => r.alert === 'CatalogSearchBudgetBurn' && r.labels.sloth_severity === 'ticket')!.labels.severity).toBe('warning')
     // A cairn/v1 spec: the same through the parser.
-    const parsed = parseSloDocuments(
-      `apiVersion: cairn/v1
-kind: SLO
-metadata: { name: availability, service: checkout }
-spec:
-  objective: 99.9
-  window: 30d
-  sli: { spans: { service: checkout, bad: error } }
-  alerting: { page: { labels: { severity: critical } }, noData: { after: 15m } }
-`,
-      'checkout.yaml',
-    )
+    const parsed = parseSloDocuments(cairnSpecYaml({ service: 'checkout', name: 'availability', alerting: 'page: { labels: { severity: critical } }, noData: { after: 15m }' }), 'checkout.yaml')
     expect(parsed.errors).toEqual([])
     const pageRule = (parse(generatePrometheusRules(parsed.slos)).groups as { rules: Rule[] }[]).flatMap((g) => g.rules).find((r) => r.labels.sloth_severity === 'page' && r.alert !== 'CairnSloEvaluationStale' && r.alert !== 'CairnSloNoData')!
     expect(pageRule.labels.severity).toBe('critical')
     expect(parsed.slos[0]!.alerting.noData).toEqual({ afterSeconds: 900, severity: 'page' })
-    expect(parseSloDocuments(parsedWith('noData: { after: 2m }'), 'bad.yaml').errors[0]!.message).toMatch(/after of at least 5m/)
+    const tooSoon = cairnSpecYaml({ service: 'b', name: 'a', alerting: 'noData: { after: 2m }' })
+    expect(parseSloDocuments(tooSoon, 'bad.yaml').errors[0]!.message).toMatch(/after of at least 5m/)
   })
 
   it('prints factors as Sloth does: 21.6 for 3% of 30 days over 1h, the very float the engine compares', () => {
@@ -162,18 +153,6 @@ describe('the engine schedule sets the staleness threshold', () => {
     expect(stale.expr).toContain('[15m])')
   })
 })
-
-function parsedWith(alerting: string): string {
-  return `apiVersion: cairn/v1
-kind: SLO
-metadata: { name: a, service: b }
-spec:
-  objective: 99
-  window: 30d
-  sli: { spans: { service: b, bad: error } }
-  alerting: { ${alerting} }
-`
-}
 
 /** The page rule's annotations as Prometheus expands them for a short-window burn rate of `value`. */
 function expectedAnnotations(value: number): Record<string, string> {

@@ -6,7 +6,7 @@ import { parse } from 'yaml'
 import { generatePrometheusRules, type RuleOptions } from '../../alerts/index.ts'
 import { ruleFileYaml } from '../../alerts/rules/yaml.ts'
 import { parseSloDocuments, type Slo } from '../../slo-engine/index.ts'
-import { computedSlos, promqlFormSlos, slothInBase } from '../fixtures/alerts/slos.ts'
+import { computedSlos, promqlFormSlos, slothAlertLabels, slothInBase } from '../fixtures/alerts/slos.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -54,10 +54,7 @@ describe('generated Prometheus rules', () => {
       service: 'checkout',
       severity: 'page',
       slo: 'checkout-availability',
-      sloth_id: 'checkout-availability',
-      sloth_service: 'checkout',
-      sloth_severity: 'page',
-      sloth_slo: 'availability',
+      ...slothAlertLabels({ id: 'checkout-availability', service: 'checkout', name: 'availability' }, 'page'),
       team: 'payments',
       tier: '1',
     })

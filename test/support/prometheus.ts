@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
+import { startDaemon } from './daemon.ts'
 import { freePort } from './ports.ts'
 import { tempDir } from './temp.ts'
 
@@ -28,40 +28,22 @@ export async function startPrometheus(target: string, ruleFile: string, timeoutM
     scrape_configs: [{ job_name: 'cairn', static_configs: [{ targets: [target] }] }],
   }
   writeFileSync(join(dir.path, 'prometheus.yml'), stringify(config))
-  const child: ChildProcess = spawn(
+  const daemon = await startDaemon(
+    'prometheus',
     'prometheus',
     [`--config.file=${join(dir.path, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir.path, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir.path },
+    port,
+    () => dir.remove(),
+    timeoutMs,
+    dir.path,
   )
-  let out = ''
-  child.stdout!.on('data', (d) => (out += d))
-  child.stderr!.on('data', (d) => (out += d))
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
-    dir.remove()
-  }
-  const url = `http://127.0.0.1:${port}`
   const query = async (expr: string) => {
-    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)
+    const res = await fetch(`${daemon.url}/api/v1/query?query=${encodeURIComponent(expr)}`)
     const body = (await res.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
     if (body.status !== 'success') throw new Error(`prometheus query ${expr}: ${body.error}`)
     return body.data.result
   }
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop()
-      throw new Error(`prometheus exited:\n${out}`)
-    }
-    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) return { url, query, output: () => out, stop }
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`prometheus not ready within ${timeoutMs} ms:\n${out}`)
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  return { ...daemon, query }
 }
 
 /** Polls `probe` until it returns a value (not undefined), or throws after timeoutMs. */
