@@ -146,10 +146,12 @@ const RECORDED = 'bitAnd(Flags, 1) = 0'
 
 /**
  * The points of the selected metrics a statement differences: every point from
- * `prefetch_from` (to find each series' previous point) to `to`, plus the last
- * point of each series between `lookbehind_from` and `prefetch_from`, so a
- * series silent for longer than the prefetch still has its previous point.
- * `valid` leaves out points that must never enter the running sums.
+ * `prefetch_from` (to find each series' previous point) to `to`, plus, for the
+ * series whose first point since `prefetch_from` lies inside the range (silent
+ * for longer than the prefetch), their last point between `lookbehind_from`
+ * and `prefetch_from`. Only those series are looked up there, by the table's
+ * primary key (ServiceName, MetricName, Attributes): with no such series it
+ * reads nothing. `valid` leaves out points that must never enter the running sums.
  */
 function metricPoints(table: string, columns: string, valid: string): string {
   const where = (from: string, to: string) => `${valid} AND MetricName IN {metrics:Array(String)}
@@ -158,10 +160,12 @@ function metricPoints(table: string, columns: string, valid: string): string {
         SELECT ${columns} FROM ${table} WHERE ${where('prefetch_from', 'to')}
         UNION ALL
         SELECT ${columns} FROM ${table} WHERE ${where('lookbehind_from', 'prefetch_from')}
+          AND (ServiceName, MetricName, Attributes) IN (
+            SELECT ServiceName, MetricName, Attributes FROM ${table} WHERE ${where('prefetch_from', 'to')}
+            GROUP BY ServiceName, MetricName, Attributes HAVING min(TimeUnix) >= toDateTime64({from:UInt32}, 9))
         ORDER BY TimeUnix DESC LIMIT 1 BY ${SERIES_KEY}
       )`
 }
-/** Keeps the points of the range itself and groups them by minute and atoms. */
 const IN_RANGE_BY_MINUTE = `WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
   )
 )
