@@ -1,6 +1,6 @@
 import type { CollectorConfig } from '../config/index.ts'
-import type { Storage } from '../storage/index.ts'
-import type { Logger, Registry } from '../instrumentation/index.ts'
+import { StorageBadDataError, type Storage } from '../storage/index.ts'
+import { noopTracer, type Logger, type Registry, type Tracer } from '../instrumentation/index.ts'
 import type { Authorize } from './auth.ts'
 import { Batcher } from './batcher.ts'
 import { batcherConfig } from './config.ts'
@@ -23,6 +23,8 @@ export interface CollectorDeps {
   authorize?: Authorize
   /** Days each signal's table keeps rows: older items are refused rather than acknowledged and then dropped by the TTL. */
   retentionDays?: RetentionDays
+  /** Records a span per request (except cairn's own trace exports); none without. */
+  tracer?: Tracer
 }
 
 export interface Collector {
@@ -49,20 +51,30 @@ export function createCollector(deps: CollectorDeps): Collector {
       try {
         await deps.storage.insertRaw(table, insertFormat(table), payload)
       } catch (err) {
-        log.warn({ table, err: (err as Error).message }, 'insert failed')
+        // Refused rows are the sender's problem (the batcher finds whose, and answers them 400); anything else is ours.
+        if (err instanceof StorageBadDataError) log.info({ table, err: err.message }, 'insert refused by ClickHouse; isolating the requests at fault')
+        else log.warn({ table, err: (err as Error).message }, 'insert failed')
         throw err
       }
     },
     metrics,
   )
-  const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize, retentionDays: deps.retentionDays }
+  const receiverDeps = {
+    batcher,
+    metrics,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    authorize: deps.authorize,
+    retentionDays: deps.retentionDays,
+    maxFutureSkewSeconds: deps.config.maxFutureSkewSeconds,
+    limits: deps.config.limits,
+  }
   const routes = new Map<string, Route>([
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
     ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],
     ['/v1/metrics', otlpRoute('metrics', { protobuf: decodeMetricsProto, json: decodeMetricsJson }, receiverDeps)],
     ['/api/v1/write', remoteWriteRoute(receiverDeps)],
   ])
-  const server = new ReceiverServer(routes, log)
+  const server = new ReceiverServer(routes, log, deps.tracer ?? noopTracer())
 
   return {
     start: () => server.listen(deps.config.port, deps.host),
