@@ -27,6 +27,7 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   if (!evaluation) {
     return {
       state: isComputedSli(slo.sli) ? 'pending' : 'not_computed',
+      error: null,
       evaluatedAt: null,
       sli: null,
       objective,
@@ -38,6 +39,7 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   }
   return {
     state: evaluation.status,
+    error: evaluation.error ?? null,
     evaluatedAt: iso(evaluation.evaluatedAtMs),
     sli: evaluation.sli,
     objective: evaluation.objectiveRatio,

@@ -6,14 +6,18 @@ import type { Logger, Registry } from '../instrumentation/index.ts'
 import { createSloCatalog, type SloCatalog } from './catalog.ts'
 import { isComputedSli, type Slo, type SloEvaluation } from './model.ts'
 import { formatSpecError } from './spec/index.ts'
-import { parseDuration } from './duration.ts'
+import { formatDuration, parseDuration } from './duration.ts'
+import { confine, failureReason } from './confine.ts'
+import { refusedRegexes, storageRegexChecker, type RegexChecker } from './regex-check.ts'
+import { regexUses } from './spec/regex.ts'
+import { longestWindowSeconds } from './spec/draft.ts'
 import { createSloGauges } from './metrics.ts'
 import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
 import { updateRollups, type RecentSums } from './rollup/update.ts'
 import { ZERO } from './rollup/cumulative.ts'
 import { pruneRollups } from './rollup/prune.ts'
-import { evaluate } from './evaluate/evaluate.ts'
-import { evaluationWindows } from './evaluate/windows.ts'
+import { evaluate, ratios } from './evaluate/evaluate.ts'
+import { evaluationWindows, type EvaluationWindow } from './evaluate/windows.ts'
 import { writeEvaluations } from './evaluate/store.ts'
 
 export interface EngineDeps {
@@ -39,6 +43,8 @@ export interface EngineDeps {
   onTickDone?: (evaluatedIds: ReadonlySet<string>, atMs: number) => Promise<void>
   /** Burn-rate windows (seconds, whole minutes) an alert policy needs beyond BURN_RATE_WINDOWS. */
   extraWindowsSeconds?: (slo: Slo) => number[]
+  /** How regexes are checked before the rollup queries run; by default ClickHouse's RE2 through `storage`. */
+  regexChecker?: RegexChecker
   /** How long a tick waits for an onEvaluated or onTickDone hook (default 10 s). */
   hookTimeoutMs?: number
 }
@@ -52,6 +58,16 @@ export interface Engine {
 }
 
 const DEFAULT_LOOKBACK_SECONDS = 600
+/** The longest of BURN_RATE_WINDOWS (3d), computed for every SLO whatever its window. */
+const MAX_STANDARD_WINDOW_SECONDS = 3 * 86400
+
+/** SLO id → why it could not be evaluated this tick. */
+type Failures = Map<string, string>
+
+function errorEvaluation(slo: Slo, nowSeconds: number, reason: string): SloEvaluation {
+  const { objective } = ratios(slo)
+  return { sloId: slo.id, evaluatedAtMs: nowSeconds * 1000, status: 'error', error: reason, objectiveRatio: objective, sli: null, eventsTotal: 0, eventsBad: 0, budgetTotal: 0, budgetConsumed: 0, budgetRemainingRatio: null, burnRates: {} }
+}
 
 /** Evaluates every SLO on the configured schedule: catalog sync, rollups, evaluations, gauges, hooks. */
 export function createEngine(deps: EngineDeps): Engine {
@@ -60,6 +76,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const failures = new Counter({ name: 'cairn_engine_tick_failures_total', help: 'SLO evaluation ticks that failed', registers: [deps.registry] })
   const duration = new Histogram({ name: 'cairn_engine_tick_duration_seconds', help: 'Time one SLO evaluation tick takes', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [deps.registry] })
   const gauges = createSloGauges(deps.registry)
+  const evaluationErrors = new Counter({ name: 'cairn_slo_evaluation_errors_total', help: 'Ticks in which the SLO could not be evaluated (its status is error)', labelNames: ['slo'], registers: [deps.registry] })
   const catalog = deps.catalog ?? createSloCatalog({ storage, sloDir: deps.config.sloDir, logger })
   const lookbackSeconds = parseDuration(deps.config.lookback) ?? DEFAULT_LOOKBACK_SECONDS
   const extraWindows = (slo: Slo) => {
@@ -76,6 +93,8 @@ export function createEngine(deps: EngineDeps): Engine {
   let states: Map<string, RollupState> | undefined
   let lastPruneMs = 0
   const recent: RecentSums = new Map()
+  const regexChecker = deps.regexChecker ?? storageRegexChecker(storage)
+  let lastFailures: Failures = new Map()
 
   /** Hourly: drop rollup months no SLO's window reaches. */
   async function prune(): Promise<void> {
@@ -93,13 +112,22 @@ export function createEngine(deps: EngineDeps): Engine {
     lastSpecErrors = text
   }
 
-  async function evaluateAll(slos: Slo[], nowSeconds: number): Promise<{ slo: Slo; evaluation: SloEvaluation }[]> {
-    const windows = new Map(slos.map((s) => [s.id, evaluationWindows(s, nowSeconds, extraWindows(s))]))
-    const minutes = new Set<number>([nowSeconds - 60])
-    for (const ws of windows.values()) for (const w of ws) minutes.add(nowSeconds - w.seconds - 60)
-    const hashes = new Map(slos.map((s) => [s.id, states!.get(s.id)!.sliHash]))
-    const sums = await readCumulative(storage, hashes, [...minutes])
-    return slos.map((slo) => {
+  /** The running sums at the window edges of these SLOs; one query, bisected if it fails. */
+  async function readEdges(slos: Slo[], windows: Map<string, EvaluationWindow[]>, nowSeconds: number, failures: Failures) {
+    const read = (part: Slo[]) => {
+      const minutes = new Set<number>([nowSeconds - 60])
+      for (const s of part) for (const w of windows.get(s.id)!) minutes.add(nowSeconds - w.seconds - 60)
+      return readCumulative(storage, new Map(part.map((s) => [s.id, states!.get(s.id)!.sliHash])), [...minutes])
+    }
+    const out = await confine(slos, read)
+    for (const f of out.failed) failures.set(f.item.id, `reading its rollups failed: ${failureReason(f.error)}`)
+    return { sums: new Map(out.done.flatMap((d) => [...d.result])), ok: out.done.flatMap((d) => d.items) }
+  }
+
+  async function evaluateAll(all: Slo[], nowSeconds: number, failures: Failures): Promise<{ slo: Slo; evaluation: SloEvaluation }[]> {
+    const windows = new Map(all.map((s) => [s.id, evaluationWindows(s, nowSeconds, extraWindows(s))]))
+    const { sums, ok: slos } = await readEdges(all, windows, nowSeconds, failures)
+    return slos.flatMap((slo) => {
       const epoch = states!.get(slo.id)!.epochSeconds
       let missing = 0
       const at = (minute: number) => {
@@ -108,14 +136,54 @@ export function createEngine(deps: EngineDeps): Engine {
         if (!found) missing++
         return found ?? ZERO
       }
-      const evaluation = evaluate(slo, nowSeconds, windows.get(slo.id)!, at)
+      let evaluation: SloEvaluation
+      try {
+        evaluation = evaluate(slo, nowSeconds, windows.get(slo.id)!, at)
+      } catch (err) {
+        failures.set(slo.id, `evaluation failed: ${failureReason(err)}`)
+        return []
+      }
       if (missing > 0) {
         // Rows the state says exist are gone (deleted by hand, a partition dropped): rebuild them next tick.
         logger.warn({ slo: slo.id, missing }, 'SLO rollup rows missing: rebuilding them from the raw data at the next tick')
         states!.delete(slo.id)
       }
-      return { slo, evaluation }
+      return [{ slo, evaluation }]
     })
+  }
+
+  /**
+   * What fails an SLO without running a query: a pattern RE2 refuses (the
+   * spec checks refuse these at PUT and validate, but a file or an older row
+   * can still hold one), or a window longer than the SLO's (an alert policy
+   * or windows file) that would make the engine backfill beyond any use.
+   */
+  async function staticFailures(slos: Slo[], nowSeconds: number, failures: Failures): Promise<void> {
+    const refused = await refusedRegexes(regexChecker, slos)
+    for (const slo of slos) {
+      const bad = regexUses(slo).find((u) => refused.has(u.pattern))
+      if (bad) {
+        failures.set(slo.id, `${bad.field}: RE2 refuses the pattern ${JSON.stringify(bad.pattern)}: ${refused.get(bad.pattern)}`)
+        continue
+      }
+      const limit = Math.max(longestWindowSeconds(slo.window), MAX_STANDARD_WINDOW_SECONDS)
+      const tooLong = evaluationWindows(slo, nowSeconds, extraWindows(slo)).find((w) => w.seconds > limit)
+      if (tooLong) failures.set(slo.id, `window ${formatDuration(tooLong.seconds)} (from the alert policy) is longer than the SLO window (${formatDuration(longestWindowSeconds(slo.window))}); fix the policy's longWindow`)
+    }
+  }
+
+  /** Error evaluations for the failed SLOs; failures are logged when an SLO's reason changes, not every tick. */
+  function failedEvaluations(slos: Slo[], failures: Failures, nowSeconds: number): { slo: Slo; evaluation: SloEvaluation }[] {
+    for (const id of lastFailures.keys()) if (!failures.has(id)) logger.info({ slo: id }, 'SLO evaluates again')
+    const out = slos.flatMap((slo) => {
+      const reason = failures.get(slo.id)
+      if (reason === undefined) return []
+      evaluationErrors.inc({ slo: slo.id })
+      if (lastFailures.get(slo.id) !== reason) logger.error({ slo: slo.id, file: `${slo.source.file}:${slo.source.line}:${slo.source.column}`, reason }, 'SLO cannot be evaluated: its status is error; other SLOs are not affected')
+      return [{ slo, evaluation: errorEvaluation(slo, nowSeconds, reason) }]
+    })
+    lastFailures = new Map(failures)
+    return out
   }
 
   /** Runs one hook without letting it fail or stall the tick: errors are logged, and it is waited for at most hookTimeoutMs. */
@@ -135,7 +203,9 @@ export function createEngine(deps: EngineDeps): Engine {
 
   async function callHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[], nowSeconds: number): Promise<void> {
     const { onEvaluated, onTickDone } = deps
-    if (onEvaluated) await Promise.all(evaluated.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
+    // An SLO in error is neither fired nor resolved: alerting keeps its state (but it is not "gone" either).
+    const computed = evaluated.filter((e) => e.evaluation.status !== 'error')
+    if (onEvaluated) await Promise.all(computed.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
     if (onTickDone) {
       const ids: ReadonlySet<string> = new Set(evaluated.map((e) => e.slo.id))
       await guarded('onTickDone', {}, () => onTickDone(ids, nowSeconds * 1000))
@@ -162,10 +232,14 @@ export function createEngine(deps: EngineDeps): Engine {
       const live = new Set(slos.map((s) => s.id))
       for (const id of states.keys()) if (!live.has(id)) states.delete(id)
       for (const id of recent.keys()) if (!live.has(id)) recent.delete(id)
-      const update = await updateRollups(storage, logger, slos, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
+      const failures: Failures = new Map()
+      await staticFailures(slos, nowSeconds, failures)
+      const checked = slos.filter((s) => !failures.has(s.id))
+      const update = await updateRollups(storage, logger, checked, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
+      for (const [id, err] of update.failed) failures.set(id, `rollup query failed: ${failureReason(err)}`)
       for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
       phase('rollupMs')
-      const evaluated = await evaluateAll(slos, nowSeconds)
+      const evaluated = [...(await evaluateAll(update.ready, nowSeconds, failures)), ...failedEvaluations(slos, failures, nowSeconds)]
       phase('evaluateMs')
       await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
       gauges.update(evaluated)

@@ -20,22 +20,33 @@ export function createSloGauges(registry: Registry): SloGauges {
   const remaining = gauge('cairn_slo_error_budget_remaining_ratio', 'Share of the SLO window\'s error budget left: 1 untouched, 0 spent, negative overspent; absent without data')
   const eventsTotal = gauge('cairn_slo_events_total', 'Events (slices for timeslices budgeting) in the SLO window')
   const eventsBad = gauge('cairn_slo_events_bad', 'Bad events (bad slices) in the SLO window')
-  const lastEvaluation = gauge('cairn_slo_last_evaluation_timestamp_seconds', 'Unix time of the SLO\'s latest evaluation')
-  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, lastEvaluation]
+  const lastEvaluation = gauge('cairn_slo_last_evaluation_timestamp_seconds', 'Unix time of the SLO\'s latest successful evaluation (it stops moving while the SLO is in error)')
+  const status = gauge('cairn_slo_status', 'The SLO\'s latest evaluation status: 1 for the current status (ok, no_data or error)', ['status'])
+  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, lastEvaluation, status]
+  // The last successful evaluation of each SLO, kept while it is in error.
+  let lastOk = new Map<string, number>()
   return {
     update(evaluated) {
       // Synchronous: a scrape never sees the gauges half reset.
       for (const g of all) g.reset()
+      const nextOk = new Map<string, number>()
       for (const { slo, evaluation: e } of evaluated) {
         const labels = { slo: slo.id, service: slo.service, name: slo.name }
         objective.set(labels, e.objectiveRatio)
+        status.set({ ...labels, status: e.status }, 1)
+        const okAt = e.status === 'error' ? lastOk.get(slo.id) : e.evaluatedAtMs / 1000
+        if (okAt !== undefined) {
+          nextOk.set(slo.id, okAt)
+          lastEvaluation.set(labels, okAt)
+        }
+        if (e.status === 'error') continue
         if (e.sli !== null) sli.set(labels, e.sli)
         if (e.budgetRemainingRatio !== null) remaining.set(labels, e.budgetRemainingRatio)
         for (const [window, value] of Object.entries(e.burnRates)) burnRate.set({ ...labels, window }, value)
         eventsTotal.set(labels, e.eventsTotal)
         eventsBad.set(labels, e.eventsBad)
-        lastEvaluation.set(labels, e.evaluatedAtMs / 1000)
       }
+      lastOk = nextOk
     },
   }
 }

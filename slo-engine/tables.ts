@@ -1,4 +1,4 @@
-import { createTablesMigration, type Migration, type TableDef } from '../storage/index.ts'
+import { createTablesMigration, localTableName, quoteIdentifier, type DdlTarget, type Migration, type TableDef } from '../storage/index.ts'
 
 // Cairn's own tables for the SLO engine.
 //
@@ -44,6 +44,8 @@ const EVALUATION_COLUMNS = [
   'budget_consumed Float64',
   'budget_remaining Nullable(Float64)',
   'burn_rates Map(LowCardinality(String), Float64)',
+  // Why the evaluation failed (status error), else empty.
+  "error String DEFAULT ''",
 ]
 
 function engineTables(): TableDef[] {
@@ -116,6 +118,14 @@ function engineTables(): TableDef[] {
   ]
 }
 
+/** Adds the evaluation tables' `error` column to stores created before it (new stores get it from 001). */
+function evaluationErrorColumn(target: DdlTarget): string[] {
+  const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdentifier(target.cluster)}` : ''
+  const names = [ENGINE_TABLES.evaluations, ENGINE_TABLES.status].flatMap((t) => (target.cluster ? [localTableName(t, target), t] : [t]))
+  return names.map((t) => `ALTER TABLE ${quoteIdentifier(t)}${onCluster} ADD COLUMN IF NOT EXISTS error String DEFAULT ''`)
+}
+
 export const engineMigrations: Migration[] = [
   createTablesMigration('slo-engine/001_tables', 'SLO definitions, per-minute rollups, rollup state, evaluation history and latest status', engineTables),
+  { id: 'slo-engine/002_evaluation_error', description: 'why an SLO evaluation failed, on the history and status tables', statements: evaluationErrorColumn },
 ]

@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { formatDuration, parseSloDocuments, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog } from '../../slo-engine/index.ts'
+import { formatDuration, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
 import { ApiError, errorResponse, noSuchSlo, validationHook } from '../errors.ts'
@@ -163,7 +163,7 @@ export function sloRoutes(deps: SloRouteDeps) {
 
   app.openapi(validateSpec, async (c) => {
     const text = await readSpecBody(c)
-    const { slos, errors } = parseSloDocuments(text, 'body')
+    const { slos, errors } = await catalog.validate(text, 'body')
     return c.json({ valid: errors.length === 0, slos: slos.map((s) => ({ id: s.id, service: s.service, name: s.name, format: s.source.format })), errors }, 200)
   })
 
@@ -195,6 +195,7 @@ export function sloRoutes(deps: SloRouteDeps) {
         evaluations: evaluations.map((e) => ({
           evaluatedAt: iso(e.evaluatedAtMs),
           status: e.status,
+          error: e.error ?? null,
           sli: e.sli,
           objective: e.objectiveRatio,
           eventsTotal: e.eventsTotal,

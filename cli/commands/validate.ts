@@ -1,4 +1,5 @@
-import { formatSpecError, loadSloFiles, parseDuration } from '../../slo-engine/index.ts'
+import { readFileSync } from 'node:fs'
+import { formatSpecError, loadSloFiles, parseDuration, withEmbeddedRegexCheck } from '../../slo-engine/index.ts'
 import { UsageError, type Command } from '../command.ts'
 
 const USAGE = 'cairn validate [--default-slo-period 30d] <dir|file…>'
@@ -22,7 +23,8 @@ export const validateCommand: Command = {
       } else paths.push(arg)
     }
     if (paths.length === 0) throw new UsageError(`no files given; usage: ${USAGE}`)
-    const { slos, errors } = await loadSloFiles(paths, { defaultSloPeriodSeconds })
+    // Regexes are compiled by ClickHouse's RE2 (an embedded engine), which refuses some patterns JavaScript accepts.
+    const { slos, errors } = await withEmbeddedRegexCheck(await loadSloFiles(paths, { defaultSloPeriodSeconds }), (file) => readFileSync(file, 'utf8'))
     for (const e of errors) process.stdout.write(`${formatSpecError(e)}\n`)
     const summary = `${slos.length} SLO${slos.length === 1 ? '' : 's'} valid, ${errors.length} error${errors.length === 1 ? '' : 's'}`
     process.stdout.write(`${summary}\n`)

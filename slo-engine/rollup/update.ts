@@ -2,6 +2,7 @@ import type { Storage } from '../../storage/index.ts'
 import type { Logger } from '../../instrumentation/index.ts'
 import type { Slo } from '../model.ts'
 import { horizonSeconds } from '../evaluate/windows.ts'
+import { confine } from '../confine.ts'
 import { countRange } from './compute.ts'
 import { alignDown, CumulativeBuilder, sliceSecondsOf, ZERO, type Cumulative, type RollupRow } from './cumulative.ts'
 import { insertRollups, pointKey, readCumulative, saveRollupState, sliHash, type RollupState } from './store.ts'
@@ -18,6 +19,8 @@ import { insertRollups, pointKey, readCumulative, saveRollupState, sliHash, type
 export interface RollupUpdate {
   /** SLOs whose rollups now reach the evaluation minute. */
   ready: Slo[]
+  /** SLOs whose rollup queries failed, and why (confined: the others are ready). */
+  failed: Map<string, unknown>
   backfilled: string[]
   unbounded: Map<string, number>
 }
@@ -59,12 +62,18 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
     byFrom.set(job.fromSeconds, [...(byFrom.get(job.fromSeconds) ?? []), job])
   }
   const unbounded = new Map<string, number>()
-  for (const [from, group] of byFrom) {
+  const failed = new Map<string, unknown>()
+  for (const [from, jobsFrom] of byFrom) {
+    let group = jobsFrom
     const builders = new Map(group.map((j) => [j.slo.id, new CumulativeBuilder(j.slo.id, j.slo.budgeting, j.hash, j.fromSeconds > j.epochSeconds ? bases.get(pointKey(j.slo.id, from - 60))! : ZERO)]))
     const chunk = opts.chunkSeconds ?? DAY
     for (let start = from; start < now; start += chunk) {
       const end = Math.min(now, start + chunk)
-      const counted = await countRange(storage, group.map((j) => j.slo), { fromSeconds: start, toSeconds: end })
+      const counted = await countRangeConfined(storage, group, { fromSeconds: start, toSeconds: end })
+      if (counted.failed.size > 0) {
+        for (const [id, error] of counted.failed) failed.set(id, error)
+        group = group.filter((j) => !counted.failed.has(j.slo.id))
+      }
       for (const [id, n] of counted.unbounded) unbounded.set(id, (unbounded.get(id) ?? 0) + n)
       const rows: RollupRow[] = []
       const computedAt = Date.now()
@@ -81,6 +90,7 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
   // computed_to that lags after a restart only makes the first tick recompute a little more.
   const changed: string[] = []
   for (const j of jobs) {
+    if (failed.has(j.slo.id)) continue // its state stays as it was: the next tick tries again
     const before = states.get(j.slo.id)
     const persist = !before || before.sliHash !== j.hash || before.epochSeconds !== j.epochSeconds || now - (before.persistedToSeconds ?? before.computedToSeconds) >= STATE_REFRESH_SECONDS
     if (persist) changed.push(j.slo.id)
@@ -88,9 +98,17 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
     states.set(j.slo.id, { sliHash: j.hash, epochSeconds: j.epochSeconds, computedToSeconds: now, persistedToSeconds: persisted })
   }
   if (changed.length > 0) await saveRollupState(storage, states, changed)
-  const backfilled = jobs.filter((j) => j.backfill).map((j) => j.slo.id)
+  const backfilled = jobs.filter((j) => j.backfill && !failed.has(j.slo.id)).map((j) => j.slo.id)
   if (backfilled.length > 0) logger.info({ slos: backfilled }, 'SLO rollups backfilled from the stored telemetry')
-  return { ready: [...slos], backfilled, unbounded }
+  return { ready: slos.filter((s) => !failed.has(s.id)), failed, backfilled, unbounded }
+}
+
+/** countRange over a group, bisected on failure so an SLO whose query fails only fails itself. */
+async function countRangeConfined(storage: Storage, group: Job[], range: { fromSeconds: number; toSeconds: number }) {
+  const out = await confine(group, (part) => countRange(storage, part.map((j) => j.slo), range))
+  const counts = new Map(out.done.flatMap((d) => [...d.result.counts]))
+  const unbounded = new Map(out.done.flatMap((d) => [...d.result.unbounded]))
+  return { counts, unbounded, failed: new Map(out.failed.map((f) => [f.item.slo.id, f.error])) }
 }
 
 function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions): Job {
