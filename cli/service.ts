@@ -88,7 +88,9 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing())
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
+  // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
+  const detail = () => (engine ? { engine: { backfill: engine.progress() } } : {})
+  app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }) })

@@ -1,5 +1,5 @@
 import { schedule, type ScheduledTask } from 'node-cron'
-import { Counter, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 import type { EngineConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
@@ -13,7 +13,7 @@ import { regexUses } from './spec/regex.ts'
 import { longestWindowSeconds } from './spec/draft.ts'
 import { createSloGauges } from './metrics.ts'
 import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
-import { updateRollups, type RecentSums } from './rollup/update.ts'
+import { advancePending, updateRollups, type PendingJob, type RecentSums } from './rollup/update.ts'
 import { ZERO } from './rollup/cumulative.ts'
 import { pruneRollups } from './rollup/prune.ts'
 import { evaluate, ratios } from './evaluate/evaluate.ts'
@@ -45,6 +45,13 @@ export interface EngineDeps {
   extraWindowsSeconds?: (slo: Slo) => number[]
   /** How regexes are checked before the rollup queries run; by default ClickHouse's RE2 through `storage`. */
   regexChecker?: RegexChecker
+  /**
+   * Time a tick may spend on backfills and catch-ups after its evaluations
+   * (default 20 s; at least one slice per tick whatever the budget).
+   */
+  catchUpBudgetMs?: number
+  /** Drop rollup months no SLO of this engine reaches (default true; false when engines share the rollup table, as in the benchmark). */
+  pruneRollups?: boolean
   /** How long a tick waits for an onEvaluated or onTickDone hook (default 10 s). */
   hookTimeoutMs?: number
 }
@@ -55,9 +62,19 @@ export interface Engine {
   stop(): Promise<void>
   /** Runs one evaluation now (also what the schedule calls); `now` is floored to the minute. */
   tick(now?: Date): Promise<void>
+  /** Backfills and catch-ups still to do, as of the last tick (for /readyz). */
+  progress(): EngineProgress
+}
+
+export interface EngineProgress {
+  /** SLOs waiting for a backfill or catch-up before they are evaluated. */
+  pendingSlos: number
+  /** The most raw-data time (seconds) any of them has left to roll up. */
+  remainingSeconds: number
 }
 
 const DEFAULT_LOOKBACK_SECONDS = 600
+const DEFAULT_CATCH_UP_BUDGET_MS = 20_000
 /** The longest of BURN_RATE_WINDOWS (3d), computed for every SLO whatever its window. */
 const MAX_STANDARD_WINDOW_SECONDS = 3 * 86400
 
@@ -76,6 +93,10 @@ export function createEngine(deps: EngineDeps): Engine {
   const failures = new Counter({ name: 'cairn_engine_tick_failures_total', help: 'SLO evaluation ticks that failed', registers: [deps.registry] })
   const duration = new Histogram({ name: 'cairn_engine_tick_duration_seconds', help: 'Time one SLO evaluation tick takes', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [deps.registry] })
   const gauges = createSloGauges(deps.registry)
+  const pendingGauge = new Gauge({ name: 'cairn_engine_backfill_pending_slos', help: 'SLOs waiting for a backfill or catch-up of their rollups before they are evaluated', registers: [deps.registry] })
+  const remainingGauge = new Gauge({ name: 'cairn_engine_backfill_remaining_seconds', help: 'The most raw-data time any pending SLO has left to roll up', registers: [deps.registry] })
+  const backfillSlices = new Counter({ name: 'cairn_engine_backfill_slices_total', help: 'Backfill and catch-up slices rolled up (a chunk of raw data for a group of SLOs)', registers: [deps.registry] })
+  let progress: EngineProgress = { pendingSlos: 0, remainingSeconds: 0 }
   const evaluationErrors = new Counter({ name: 'cairn_slo_evaluation_errors_total', help: 'Ticks in which the SLO could not be evaluated (its status is error)', labelNames: ['slo'], registers: [deps.registry] })
   const catalog = deps.catalog ?? createSloCatalog({ storage, sloDir: deps.config.sloDir, logger })
   const lookbackSeconds = parseDuration(deps.config.lookback) ?? DEFAULT_LOOKBACK_SECONDS
@@ -173,8 +194,8 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Error evaluations for the failed SLOs; failures are logged when an SLO's reason changes, not every tick. */
-  function failedEvaluations(slos: Slo[], failures: Failures, nowSeconds: number): { slo: Slo; evaluation: SloEvaluation }[] {
-    for (const id of lastFailures.keys()) if (!failures.has(id)) logger.info({ slo: id }, 'SLO evaluates again')
+  function failedEvaluations(slos: Slo[], failures: Failures, nowSeconds: number, tickWide = true): { slo: Slo; evaluation: SloEvaluation }[] {
+    if (tickWide) for (const id of lastFailures.keys()) if (!failures.has(id)) logger.info({ slo: id }, 'SLO evaluates again')
     const out = slos.flatMap((slo) => {
       const reason = failures.get(slo.id)
       if (reason === undefined) return []
@@ -182,8 +203,35 @@ export function createEngine(deps: EngineDeps): Engine {
       if (lastFailures.get(slo.id) !== reason) logger.error({ slo: slo.id, file: `${slo.source.file}:${slo.source.line}:${slo.source.column}`, reason }, 'SLO cannot be evaluated: its status is error; other SLOs are not affected')
       return [{ slo, evaluation: errorEvaluation(slo, nowSeconds, reason) }]
     })
-    lastFailures = new Map(failures)
+    lastFailures = tickWide ? new Map(failures) : new Map([...lastFailures, ...failures])
     return out
+  }
+
+  /**
+   * After the tick's evaluations: backfills and catch-ups, a slice at a time
+   * within catchUpBudgetMs. An SLO whose backfill query fails gets an error
+   * evaluation at once (it has no other).
+   */
+  async function catchUp(jobs: PendingJob[], nowSeconds: number): Promise<{ completed: Slo[]; failures: Failures; pending: Slo[] }> {
+    if (jobs.length === 0) {
+      setProgress({ pendingSlos: 0, remainingSeconds: 0 })
+      return { completed: [], failures: new Map(), pending: [] }
+    }
+    const done = await advancePending(storage, logger, jobs, states!, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent, budgetMs: deps.catchUpBudgetMs ?? DEFAULT_CATCH_UP_BUDGET_MS })
+    backfillSlices.inc(done.slices)
+    setProgress({ pendingSlos: done.remainingSlos, remainingSeconds: done.remainingSeconds })
+    const finished = new Set([...done.completed.map((s) => s.id), ...done.failed.keys()])
+    return {
+      completed: done.completed,
+      failures: new Map([...done.failed].map(([id, err]) => [id, `backfill query failed: ${failureReason(err)}`])),
+      pending: jobs.map((j) => j.slo).filter((s) => !finished.has(s.id)),
+    }
+  }
+
+  function setProgress(p: EngineProgress): void {
+    progress = p
+    pendingGauge.set(p.pendingSlos)
+    remainingGauge.set(p.remainingSeconds)
   }
 
   /** Runs one hook without letting it fail or stall the tick: errors are logged, and it is waited for at most hookTimeoutMs. */
@@ -201,15 +249,25 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
-  async function callHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[], nowSeconds: number): Promise<void> {
-    const { onEvaluated, onTickDone } = deps
-    // An SLO in error is neither fired nor resolved: alerting keeps its state (but it is not "gone" either).
+  /** onEvaluated for each computed evaluation (an SLO in error is neither fired nor resolved: alerting keeps its state). */
+  async function evaluatedHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[]): Promise<void> {
+    const { onEvaluated } = deps
+    if (!onEvaluated) return
     const computed = evaluated.filter((e) => e.evaluation.status !== 'error')
-    if (onEvaluated) await Promise.all(computed.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
-    if (onTickDone) {
-      const ids: ReadonlySet<string> = new Set(evaluated.map((e) => e.slo.id))
-      await guarded('onTickDone', {}, () => onTickDone(ids, nowSeconds * 1000))
-    }
+    await Promise.all(computed.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
+  }
+
+  /** onTickDone with every SLO that is not gone: evaluated, in error, or still catching up (their alerts keep their state). */
+  async function tickDoneHook(ids: ReadonlySet<string>, nowSeconds: number): Promise<void> {
+    const { onTickDone } = deps
+    if (onTickDone) await guarded('onTickDone', {}, () => onTickDone(ids, nowSeconds * 1000))
+  }
+
+  /** Evaluates the SLOs whose rollups are current, writes the evaluations (and those of the failed SLOs), calls onEvaluated. */
+  async function evaluateAndWrite(ready: Slo[], failed: Slo[], sloFailures: Failures, nowSeconds: number, tickWide: boolean) {
+    const evaluated = [...(await evaluateAll(ready, nowSeconds, sloFailures)), ...failedEvaluations(failed, sloFailures, nowSeconds, tickWide)]
+    await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
+    return evaluated
   }
 
   async function tick(now = new Date()): Promise<void> {
@@ -232,21 +290,29 @@ export function createEngine(deps: EngineDeps): Engine {
       const live = new Set(slos.map((s) => s.id))
       for (const id of states.keys()) if (!live.has(id)) states.delete(id)
       for (const id of recent.keys()) if (!live.has(id)) recent.delete(id)
-      const failures: Failures = new Map()
-      await staticFailures(slos, nowSeconds, failures)
-      const checked = slos.filter((s) => !failures.has(s.id))
+      const sloFailures: Failures = new Map()
+      await staticFailures(slos, nowSeconds, sloFailures)
+      const checked = slos.filter((s) => !sloFailures.has(s.id))
       const update = await updateRollups(storage, logger, checked, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
-      for (const [id, err] of update.failed) failures.set(id, `rollup query failed: ${failureReason(err)}`)
+      for (const [id, err] of update.failed) sloFailures.set(id, `rollup query failed: ${failureReason(err)}`)
       for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
       phase('rollupMs')
-      const evaluated = [...(await evaluateAll(update.ready, nowSeconds, failures)), ...failedEvaluations(slos, failures, nowSeconds)]
+      // Evaluation first: the SLOs whose rollups are current are evaluated, written and paged before any backfill runs.
+      const evaluated = await evaluateAndWrite(update.ready, slos, sloFailures, nowSeconds, true)
+      gauges.update(evaluated, update.pending.map((j) => j.slo))
       phase('evaluateMs')
-      await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
-      gauges.update(evaluated)
-      phase('writeMs')
-      await callHooks(evaluated, nowSeconds)
+      await evaluatedHooks(evaluated)
       phase('hooksMs')
-      await prune()
+      // Then backfills and catch-ups, in slices within a budget; SLOs they complete are evaluated in this tick too.
+      const caughtUp = await catchUp(update.pending, nowSeconds)
+      const finished = slos.filter((s) => caughtUp.failures.has(s.id))
+      const late = caughtUp.completed.length + finished.length > 0 ? await evaluateAndWrite(caughtUp.completed, finished, caughtUp.failures, nowSeconds, false) : []
+      evaluated.push(...late)
+      if (late.length > 0) gauges.update(evaluated, caughtUp.pending)
+      await evaluatedHooks(late)
+      phase('catchUpMs')
+      await tickDoneHook(new Set([...evaluated.map((e) => e.slo.id), ...caughtUp.pending.map((s) => s.id)]), nowSeconds)
+      if (deps.pruneRollups !== false) await prune()
       logger.debug({ slos: slos.length, ...phases }, 'SLO evaluation tick done')
     } catch (err) {
       failures.inc()
@@ -270,5 +336,6 @@ export function createEngine(deps: EngineDeps): Engine {
       await running
     },
     tick,
+    progress: () => progress,
   }
 }

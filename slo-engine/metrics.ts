@@ -7,8 +7,8 @@ import type { Slo, SloEvaluation } from './model.ts'
 // window for burn rates ("5m" … "3d", extra alerting windows, "window").
 
 export interface SloGauges {
-  /** Replaces every SLO's values with these evaluations (SLOs not in the list disappear). */
-  update(evaluated: readonly { slo: Slo; evaluation: SloEvaluation }[]): void
+  /** Replaces every SLO's values with these evaluations (SLOs not in the lists disappear); `pending` SLOs wait for a backfill. */
+  update(evaluated: readonly { slo: Slo; evaluation: SloEvaluation }[], pending?: readonly Slo[]): void
 }
 
 export function createSloGauges(registry: Registry): SloGauges {
@@ -21,12 +21,12 @@ export function createSloGauges(registry: Registry): SloGauges {
   const eventsTotal = gauge('cairn_slo_events_total', 'Events (slices for timeslices budgeting) in the SLO window')
   const eventsBad = gauge('cairn_slo_events_bad', 'Bad events (bad slices) in the SLO window')
   const lastEvaluation = gauge('cairn_slo_last_evaluation_timestamp_seconds', 'Unix time of the SLO\'s latest successful evaluation (it stops moving while the SLO is in error)')
-  const status = gauge('cairn_slo_status', 'The SLO\'s latest evaluation status: 1 for the current status (ok, no_data or error)', ['status'])
+  const status = gauge('cairn_slo_status', 'The SLO\'s status: 1 for the current one (ok, no_data, error, or pending while its rollups are backfilled)', ['status'])
   const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, lastEvaluation, status]
   // The last successful evaluation of each SLO, kept while it is in error.
   let lastOk = new Map<string, number>()
   return {
-    update(evaluated) {
+    update(evaluated, pending = []) {
       // Synchronous: a scrape never sees the gauges half reset.
       for (const g of all) g.reset()
       const nextOk = new Map<string, number>()
@@ -45,6 +45,12 @@ export function createSloGauges(registry: Registry): SloGauges {
         for (const [window, value] of Object.entries(e.burnRates)) burnRate.set({ ...labels, window }, value)
         eventsTotal.set(labels, e.eventsTotal)
         eventsBad.set(labels, e.eventsBad)
+      }
+      for (const slo of pending) {
+        const labels = { slo: slo.id, service: slo.service, name: slo.name }
+        status.set({ ...labels, status: 'pending' }, 1)
+        const okAt = lastOk.get(slo.id)
+        if (okAt !== undefined) nextOk.set(slo.id, okAt)
       }
       lastOk = nextOk
     },

@@ -117,7 +117,7 @@ describe('an SLO the engine cannot evaluate', () => {
     expect((await latestEvaluation(storage, 'checkout-pay')).status).toBe('ok')
     const broken = await latestEvaluation(storage, 'checkout-broken')
     expect(broken.status).toBe('error')
-    expect(broken.error).toMatch(/^rollup query failed: ClickHouse error 427: .*cannot compile re2/)
+    expect(broken.error).toMatch(/^backfill query failed: ClickHouse error 427: .*cannot compile re2/)
     expect(await metricLines(unchecked.registry, 'cairn_slo_evaluation_errors_total{slo="checkout-broken"}')).toEqual(['cairn_slo_evaluation_errors_total{slo="checkout-broken"} 1'])
   })
 })
