@@ -5,6 +5,7 @@ import { configSchema } from '../config/index.ts'
 import { clickhouseErrorCode, openStorage, type Storage } from '../storage/index.ts'
 import type { Slo } from './model.ts'
 import { anchoredPattern } from './sli/plan.ts'
+import { confine } from './confine.ts'
 import { regexErrors, regexUses, type RegexVerdicts } from './spec/regex.ts'
 import type { ParsedSpecs } from './spec/index.ts'
 
@@ -21,31 +22,36 @@ const CACHE_LIMIT = 10_000
 export function storageRegexChecker(storage: Storage): RegexChecker {
   const verdicts = new Map<string, string | null>()
   return async (patterns) => {
+    const wanted = [...new Set(patterns)]
+    const unknown = wanted.filter((p) => !verdicts.has(p))
+    if (unknown.length > 0) {
+      if (verdicts.size + unknown.length > CACHE_LIMIT) verdicts.clear()
+      for (const [pattern, verdict] of await compileAll(storage, unknown)) verdicts.set(pattern, verdict)
+    }
     const refused = new Map<string, string>()
-    for (const pattern of new Set(patterns)) {
-      let verdict = verdicts.get(pattern)
-      if (verdict === undefined) {
-        verdict = await compile(storage, pattern)
-        if (verdicts.size >= CACHE_LIMIT) verdicts.clear()
-        verdicts.set(pattern, verdict)
-      }
-      if (verdict !== null) refused.set(pattern, verdict)
+    for (const p of wanted) {
+      const verdict = verdicts.get(p)
+      if (verdict) refused.set(p, verdict)
     }
     return refused
   }
 }
 
-/** null when RE2 compiles the pattern, else RE2's reason. */
-async function compile(storage: Storage, pattern: string): Promise<string | null> {
-  try {
-    await storage.query(`SELECT match('', {p:String}) AS m`, { p: anchoredPattern(pattern) })
-    return null
-  } catch (err) {
-    if (clickhouseErrorCode(err) !== CANNOT_COMPILE_REGEXP) throw err
+/**
+ * Compiles the patterns in one query (RE2 compiles each on first use), bisected
+ * when one is refused: a catalog of a thousand patterns costs one query, and
+ * k refused ones about 2·k·log2(n) more. Verdicts: null when RE2 compiles it.
+ */
+async function compileAll(storage: Storage, patterns: string[]): Promise<Map<string, string | null>> {
+  const out = await confine(patterns, (part) => storage.query(`SELECT arrayMap(p -> match('', p), {ps:Array(String)}) AS m`, { ps: part.map(anchoredPattern) }))
+  const verdicts = new Map<string, string | null>(out.done.flatMap((d) => d.items.map((p) => [p, null] as const)))
+  for (const { item, error } of out.failed) {
+    if (clickhouseErrorCode(error) !== CANNOT_COMPILE_REGEXP) throw error
     // "OptimizedRegularExpression: cannot compile re2: <pattern>, error: <reason>. Look at …"
-    const message = (err as Error).message
-    return /, error: (.*?)\. Look at /s.exec(message)?.[1] ?? message.split('\n')[0]!
+    const message = (error as Error).message
+    verdicts.set(item, /, error: (.*?)\. Look at /s.exec(message)?.[1] ?? message.split('\n')[0]!)
   }
+  return verdicts
 }
 
 /** The refused patterns of these SLOs. */
