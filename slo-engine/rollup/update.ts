@@ -51,6 +51,8 @@ export interface UpdateOptions {
 const DAY = 86400
 const HOUR = 3600
 const STATE_REFRESH_SECONDS = 600
+/** SLOs per backfill slice: a day for 250 SLOs writes 360,000 rows, a few seconds' work. */
+const SLICE_MAX_SLOS = 250
 
 interface Job {
   slo: Slo
@@ -103,7 +105,7 @@ export interface PendingProgress extends Outcome {
 
 /**
  * Moves pending backfills and catch-ups forward a slice (one chunk of raw
- * data, a day by default, for a group of SLOs that start at the same minute)
+ * data, a day by default, for up to 250 SLOs that start at the same minute)
  * at a time, round-robin over the groups, until `budgetMs` is spent (at least
  * one slice per call, so they always progress). Each slice's rows and state
  * are written before the next starts, so a restart resumes where it stopped.
@@ -114,7 +116,9 @@ export async function advancePending(storage: Storage, logger: Logger, pending: 
   const chunk = opts.chunkSeconds ?? DAY
   const out: Outcome = { failed: new Map(), unbounded: new Map() }
   const recent: RecentSums = opts.recent ?? new Map()
-  const queue = groupByFrom(pending).sort((a, b) => a[0]!.fromSeconds - b[0]!.fromSeconds)
+  const queue = groupByFrom(pending)
+    .sort((a, b) => a[0]!.fromSeconds - b[0]!.fromSeconds)
+    .flatMap((g) => Array.from({ length: Math.ceil(g.length / SLICE_MAX_SLOS) }, (_, i) => g.slice(i * SLICE_MAX_SLOS, (i + 1) * SLICE_MAX_SLOS)))
   const left = new Map(pending.map((j) => [j.slo.id, now - j.fromSeconds]))
   const completed: Slo[] = []
   let slices = 0
