@@ -194,8 +194,7 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Error evaluations for the failed SLOs; failures are logged when an SLO's reason changes, not every tick. */
-  function failedEvaluations(slos: Slo[], failures: Failures, nowSeconds: number, tickWide = true): { slo: Slo; evaluation: SloEvaluation }[] {
-    if (tickWide) for (const id of lastFailures.keys()) if (!failures.has(id)) logger.info({ slo: id }, 'SLO evaluates again')
+  function failedEvaluations(slos: Slo[], failures: Failures, nowSeconds: number): { slo: Slo; evaluation: SloEvaluation }[] {
     const out = slos.flatMap((slo) => {
       const reason = failures.get(slo.id)
       if (reason === undefined) return []
@@ -203,7 +202,7 @@ export function createEngine(deps: EngineDeps): Engine {
       if (lastFailures.get(slo.id) !== reason) logger.error({ slo: slo.id, file: `${slo.source.file}:${slo.source.line}:${slo.source.column}`, reason }, 'SLO cannot be evaluated: its status is error; other SLOs are not affected')
       return [{ slo, evaluation: errorEvaluation(slo, nowSeconds, reason) }]
     })
-    lastFailures = tickWide ? new Map(failures) : new Map([...lastFailures, ...failures])
+    for (const [id, reason] of failures) lastFailures.set(id, reason)
     return out
   }
 
@@ -264,8 +263,11 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Evaluates the SLOs whose rollups are current, writes the evaluations (and those of the failed SLOs), calls onEvaluated. */
-  async function evaluateAndWrite(ready: Slo[], failed: Slo[], sloFailures: Failures, nowSeconds: number, tickWide: boolean) {
-    const evaluated = [...(await evaluateAll(ready, nowSeconds, sloFailures)), ...failedEvaluations(failed, sloFailures, nowSeconds, tickWide)]
+  async function evaluateAndWrite(ready: Slo[], failed: Slo[], sloFailures: Failures, nowSeconds: number) {
+    const evaluated = [...(await evaluateAll(ready, nowSeconds, sloFailures)), ...failedEvaluations(failed, sloFailures, nowSeconds)]
+    for (const { slo, evaluation } of evaluated) {
+      if (evaluation.status !== 'error' && lastFailures.delete(slo.id)) logger.info({ slo: slo.id }, 'SLO evaluates again')
+    }
     await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
     return evaluated
   }
@@ -290,6 +292,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const live = new Set(slos.map((s) => s.id))
       for (const id of states.keys()) if (!live.has(id)) states.delete(id)
       for (const id of recent.keys()) if (!live.has(id)) recent.delete(id)
+      for (const id of lastFailures.keys()) if (!live.has(id)) lastFailures.delete(id)
       const sloFailures: Failures = new Map()
       await staticFailures(slos, nowSeconds, sloFailures)
       const checked = slos.filter((s) => !sloFailures.has(s.id))
@@ -298,7 +301,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
       phase('rollupMs')
       // Evaluation first: the SLOs whose rollups are current are evaluated, written and paged before any backfill runs.
-      const evaluated = await evaluateAndWrite(update.ready, slos, sloFailures, nowSeconds, true)
+      const evaluated = await evaluateAndWrite(update.ready, slos, sloFailures, nowSeconds)
       gauges.update(evaluated, update.pending.map((j) => j.slo))
       phase('evaluateMs')
       await evaluatedHooks(evaluated)
@@ -306,7 +309,7 @@ export function createEngine(deps: EngineDeps): Engine {
       // Then backfills and catch-ups, in slices within a budget; SLOs they complete are evaluated in this tick too.
       const caughtUp = await catchUp(update.pending, nowSeconds)
       const finished = slos.filter((s) => caughtUp.failures.has(s.id))
-      const late = caughtUp.completed.length + finished.length > 0 ? await evaluateAndWrite(caughtUp.completed, finished, caughtUp.failures, nowSeconds, false) : []
+      const late = caughtUp.completed.length + finished.length > 0 ? await evaluateAndWrite(caughtUp.completed, finished, caughtUp.failures, nowSeconds) : []
       evaluated.push(...late)
       if (late.length > 0) gauges.update(evaluated, caughtUp.pending)
       await evaluatedHooks(late)
