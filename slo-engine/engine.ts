@@ -6,17 +6,16 @@ import type { Logger, Registry } from '../instrumentation/index.ts'
 import { createSloCatalog, type SloCatalog } from './catalog.ts'
 import { isComputedSli, type Slo, type SloEvaluation } from './model.ts'
 import { formatSpecError } from './spec/index.ts'
-import { formatDuration, parseDuration } from './duration.ts'
+import { parseDuration } from './duration.ts'
 import { confine, failureReason } from './confine.ts'
-import { refusedRegexes, storageRegexChecker, type RegexChecker } from './regex-check.ts'
-import { regexUses } from './spec/regex.ts'
-import { longestWindowSeconds } from './spec/draft.ts'
+import { storageRegexChecker, type RegexChecker } from './regex-check.ts'
+import { errorEvaluation, staticFailures, type Failures } from './failures.ts'
 import { createSloGauges } from './metrics.ts'
 import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
 import { advancePending, updateRollups, type PendingJob, type RecentSums } from './rollup/update.ts'
 import { ZERO } from './rollup/cumulative.ts'
 import { pruneRollups } from './rollup/prune.ts'
-import { evaluate, ratios } from './evaluate/evaluate.ts'
+import { evaluate } from './evaluate/evaluate.ts'
 import { evaluationWindows, type EvaluationWindow } from './evaluate/windows.ts'
 import { writeEvaluations } from './evaluate/store.ts'
 
@@ -75,17 +74,6 @@ export interface EngineProgress {
 
 const DEFAULT_LOOKBACK_SECONDS = 600
 const DEFAULT_CATCH_UP_BUDGET_MS = 20_000
-/** The longest of BURN_RATE_WINDOWS (3d), computed for every SLO whatever its window. */
-const MAX_STANDARD_WINDOW_SECONDS = 3 * 86400
-
-/** SLO id → why it could not be evaluated this tick. */
-type Failures = Map<string, string>
-
-function errorEvaluation(slo: Slo, nowSeconds: number, reason: string): SloEvaluation {
-  const { objective } = ratios(slo)
-  return { sloId: slo.id, evaluatedAtMs: nowSeconds * 1000, status: 'error', error: reason, objectiveRatio: objective, sli: null, eventsTotal: 0, eventsBad: 0, budgetTotal: 0, budgetConsumed: 0, budgetRemainingRatio: null, burnRates: {} }
-}
-
 /** Evaluates every SLO on the configured schedule: catalog sync, rollups, evaluations, gauges, hooks. */
 export function createEngine(deps: EngineDeps): Engine {
   const { logger, storage } = deps
@@ -171,26 +159,6 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       return [{ slo, evaluation }]
     })
-  }
-
-  /**
-   * What fails an SLO without running a query: a pattern RE2 refuses (the
-   * spec checks refuse these at PUT and validate, but a file or an older row
-   * can still hold one), or a window longer than the SLO's (an alert policy
-   * or windows file) that would make the engine backfill beyond any use.
-   */
-  async function staticFailures(slos: Slo[], nowSeconds: number, failures: Failures): Promise<void> {
-    const refused = await refusedRegexes(regexChecker, slos)
-    for (const slo of slos) {
-      const bad = regexUses(slo).find((u) => refused.has(u.pattern))
-      if (bad) {
-        failures.set(slo.id, `${bad.field}: RE2 refuses the pattern ${JSON.stringify(bad.pattern)}: ${refused.get(bad.pattern)}`)
-        continue
-      }
-      const limit = Math.max(longestWindowSeconds(slo.window), MAX_STANDARD_WINDOW_SECONDS)
-      const tooLong = evaluationWindows(slo, nowSeconds, extraWindows(slo)).find((w) => w.seconds > limit)
-      if (tooLong) failures.set(slo.id, `window ${formatDuration(tooLong.seconds)} (from the alert policy) is longer than the SLO window (${formatDuration(longestWindowSeconds(slo.window))}); fix the policy's longWindow`)
-    }
   }
 
   /** Error evaluations for the failed SLOs; failures are logged when an SLO's reason changes, not every tick. */
@@ -294,7 +262,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const id of recent.keys()) if (!live.has(id)) recent.delete(id)
       for (const id of lastFailures.keys()) if (!live.has(id)) lastFailures.delete(id)
       const sloFailures: Failures = new Map()
-      await staticFailures(slos, nowSeconds, sloFailures)
+      for (const [id, reason] of await staticFailures(slos, nowSeconds, regexChecker, extraWindows)) sloFailures.set(id, reason)
       const checked = slos.filter((s) => !sloFailures.has(s.id))
       const update = await updateRollups(storage, logger, checked, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
       for (const [id, err] of update.failed) sloFailures.set(id, `rollup query failed: ${failureReason(err)}`)
