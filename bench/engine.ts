@@ -8,7 +8,7 @@
 // SLO window from its per-minute rows (what reading a window would cost
 // without running sums; it reads every minute of the window).
 //
-//   BENCH_TICKS=5 BENCH_SPANS_PER_MINUTE=20000 BENCH_SIZES=10,100,1000 npm run bench:engine
+//   BENCH_TICKS=5 BENCH_RESTARTS=3 BENCH_SPANS_PER_MINUTE=20000 BENCH_SIZES=10,100,1000 npm run bench:engine
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +21,8 @@ import { seedRollupHistory } from '../test/support/rollup-history.ts'
 
 const TICKS = Number(process.env.BENCH_TICKS ?? 5)
 const SPANS_PER_MINUTE = Number(process.env.BENCH_SPANS_PER_MINUTE ?? 20_000)
+/** Restarts per scenario: the first tick after a restart is one sample each, so several, alternating between scenarios, and their median. */
+const RESTARTS = Number(process.env.BENCH_RESTARTS ?? 3)
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number)
 const SERVICES = 200
 const RAW_MINUTES = 15
@@ -57,8 +59,8 @@ interface Scenario {
   newEngine: () => ReturnType<typeof createEngine>
   tickMs: number[]
   baselineMs: number[]
-  /** The first tick of a fresh engine (empty memory, dropped ClickHouse caches) over the same store. */
-  restartMs?: number
+  /** First ticks of fresh engines (empty memory, dropped ClickHouse caches) over the same store. */
+  restartMs: number[]
 }
 
 /** Waits until ClickHouse has finished merging what the seeding wrote, so merges do not run during the timed ticks. */
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
       const view = { ...catalog, list: async () => (await catalog.list()).filter((s) => s.name.startsWith(`${tag}-`)) }
       // Engines of different scenarios share the rollup table: none may drop the months another one reads.
       const newEngine = () => createEngine({ config, storage, logger, registry: new Registry(), catalog: view, pruneRollups: false })
-      scenarios.push({ tag, slos: p.n, windowDays: p.days, ids: slos.map((s) => s.id), rollupRows, engine: newEngine(), newEngine, tickMs: [], baselineMs: [] })
+      scenarios.push({ tag, slos: p.n, windowDays: p.days, ids: slos.map((s) => s.id), rollupRows, engine: newEngine(), newEngine, tickMs: [], baselineMs: [], restartMs: [] })
     }
     console.log('  waiting for ClickHouse to finish merging the seeded rows')
     await settle(storage)
@@ -130,32 +132,34 @@ async function main(): Promise<void> {
     for (const s of scenarios.filter((x) => !largest.includes(x))) for (let t = 0; t < TICKS; t++) await tickOnce(storage, s, nowSeconds + t * 60)
     for (let t = 0; t < TICKS; t++) for (const s of largest) await tickOnce(storage, s, nowSeconds + t * 60)
     // Restart: a fresh engine per scenario (nothing in memory) after ClickHouse dropped its caches, one tick later.
-    for (const s of scenarios) {
-      for (const cache of ['MARK CACHE', 'UNCOMPRESSED CACHE', 'QUERY CACHE']) await storage.command(`SYSTEM DROP ${cache}`).catch(() => undefined)
-      s.engine = s.newEngine()
-      const started = performance.now()
-      await s.engine.tick(new Date((nowSeconds + TICKS * 60) * 1000))
-      s.restartMs = performance.now() - started
-      console.log(`  ${s.tag}: first tick after restart ${ms(s.restartMs)}`)
+    for (let r = 0; r < RESTARTS; r++) {
+      for (const s of scenarios) {
+        for (const cache of ['MARK CACHE', 'UNCOMPRESSED CACHE', 'QUERY CACHE']) await storage.command(`SYSTEM DROP ${cache}`).catch(() => undefined)
+        s.engine = s.newEngine()
+        const started = performance.now()
+        await s.engine.tick(new Date((nowSeconds + (TICKS + r) * 60) * 1000))
+        s.restartMs.push(performance.now() - started)
+        console.log(`  ${s.tag}: first tick after restart ${r + 1}/${RESTARTS} ${ms(s.restartMs.at(-1)!)}`)
+      }
     }
     for (const s of scenarios) {
       const evaluations = await count(storage, `SELECT count() AS n FROM ${ENGINE_TABLES.evaluations} WHERE slo_id IN {ids:Array(String)}`, { ids: s.ids })
-      if (evaluations !== s.slos * (TICKS + 1)) throw new Error(`${s.tag}: expected ${s.slos * (TICKS + 1)} evaluations, found ${evaluations}`)
+      if (evaluations !== s.slos * (TICKS + RESTARTS)) throw new Error(`${s.tag}: expected ${s.slos * (TICKS + RESTARTS)} evaluations, found ${evaluations}`)
     }
     console.log('')
-    console.log(['SLOs', 'window', 'rollup rows', 'first tick after restart', 'tick (median)', 'tick (max)', 'restart ÷ median', 'baseline: sum the window per minute', 'tick ÷ baseline'].join('  '))
+    console.log(['SLOs', 'window', 'rollup rows', 'first tick after restart (median)', 'tick (median)', 'tick (max)', 'restart ÷ median', 'baseline: sum the window per minute', 'tick ÷ baseline'].join('  '))
     for (const s of scenarios) {
       const tick = median(s.tickMs)
       const base = median(s.baselineMs)
       console.log(
-        [String(s.slos).padStart(4), `${s.windowDays}d`.padStart(6), s.rollupRows.toLocaleString('en').padStart(11), ms(s.restartMs!).padStart(24), ms(tick).padStart(13), ms(Math.max(...s.tickMs)).padStart(10), (s.restartMs! / tick).toFixed(2).padStart(16), ms(base).padStart(35), (tick / base).toFixed(2).padStart(15)].join('  '),
+        [String(s.slos).padStart(4), `${s.windowDays}d`.padStart(6), s.rollupRows.toLocaleString('en').padStart(11), ms(median(s.restartMs)).padStart(33), ms(tick).padStart(13), ms(Math.max(...s.tickMs)).padStart(10), (median(s.restartMs) / tick).toFixed(2).padStart(16), ms(base).padStart(35), (tick / base).toFixed(2).padStart(15)].join('  '),
       )
     }
     const [thirty, ninety] = largest as [Scenario, Scenario]
     const pct = (a: number, b: number) => `${((a / b - 1) * 100).toFixed(0)}%`
     console.log('')
-    console.log(`90-day vs 30-day window, ${thirty.slos} SLOs: median tick ${ms(median(ninety.tickMs))} vs ${ms(median(thirty.tickMs))} (${pct(median(ninety.tickMs), median(thirty.tickMs))}); first tick after restart ${ms(ninety.restartMs!)} vs ${ms(thirty.restartMs!)} (${pct(ninety.restartMs!, thirty.restartMs!)}; target within 20%)`)
-    console.log(`first tick after restart ≤ 5× the median tick, ${ninety.slos} SLOs over 90 days: ${(ninety.restartMs! / median(ninety.tickMs)).toFixed(2)}× (${ninety.restartMs! <= 5 * median(ninety.tickMs) ? 'met' : 'MISSED'})`)
+    console.log(`90-day vs 30-day window, ${thirty.slos} SLOs: median tick ${ms(median(ninety.tickMs))} vs ${ms(median(thirty.tickMs))} (${pct(median(ninety.tickMs), median(thirty.tickMs))}); first tick after restart ${ms(median(ninety.restartMs))} vs ${ms(median(thirty.restartMs))} (${pct(median(ninety.restartMs), median(thirty.restartMs))}; target within 20%)`)
+    console.log(`first tick after restart ≤ 5× the median tick, ${ninety.slos} SLOs over 90 days: ${(median(ninety.restartMs) / median(ninety.tickMs)).toFixed(2)}× (${median(ninety.restartMs) <= 5 * median(ninety.tickMs) ? 'met' : 'MISSED'})`)
     console.log(`target ≤ 2000 ms per tick for ${thirty.slos} SLOs: ${Math.max(median(thirty.tickMs), median(ninety.tickMs)) <= 2000 ? 'met' : 'MISSED'}`)
     console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`)
   } finally {
