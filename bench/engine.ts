@@ -90,17 +90,19 @@ async function main(): Promise<void> {
   try {
     await migrate(storage, [...otelMigrations({ traces: 0, logs: 0, metrics: 0 }), ...engineMigrations])
     const nowSeconds = Math.floor(Date.now() / 60_000) * 60
-    // Raw spans for the lookback the ticks roll up: SERVICES services × 5 routes, 2% errors.
+    // Raw spans for the lookback the ticks roll up: SERVICES services × 5 routes, 2% errors, from 15 minutes
+    // before the first tick to the last one (restarts included), so every tick's lookback holds as many.
+    const rawMinutes = RAW_MINUTES + TICKS + RESTARTS
     await storage.command(
       `INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, SpanKind, StatusCode, Duration, SpanAttributes)
        SELECT toDateTime64({from:UInt32}, 9) + toIntervalMillisecond(intDiv(number * 60000, {per:UInt32})), toString(number), toString(number),
          concat('svc', toString(number % {services:UInt32})), concat('GET /items/', toString(number % 3)), 'Server',
          if(number % 50 = 0, 'Error', 'Ok'), (number % 600) * 1000000, map('http.route', concat('/r', toString(intDiv(number, {services:UInt32}) % 5)))
        FROM numbers({rows:UInt64})`,
-      { from: nowSeconds - RAW_MINUTES * 60, per: SPANS_PER_MINUTE, services: SERVICES, rows: SPANS_PER_MINUTE * RAW_MINUTES },
+      { from: nowSeconds - RAW_MINUTES * 60, per: SPANS_PER_MINUTE, services: SERVICES, rows: SPANS_PER_MINUTE * rawMinutes },
     )
     const rawRows = await count(storage, 'SELECT count() AS n FROM otel_traces')
-    console.log(`cairn SLO engine tick benchmark — ${TICKS} ticks each and a restart; raw spans: ${rawRows.toLocaleString('en')} over the last ${RAW_MINUTES} minutes (${SPANS_PER_MINUTE.toLocaleString('en')}/min, ${SERVICES} services)`)
+    console.log(`cairn SLO engine tick benchmark — ${TICKS} ticks each, then ${RESTARTS} restarts; raw spans: ${rawRows.toLocaleString('en')} over ${rawMinutes} minutes (${SPANS_PER_MINUTE.toLocaleString('en')}/min, ${SERVICES} services)`)
     console.log('')
     // Every scenario's SLOs live in one SLO directory; each engine evaluates its own (a filtered view of the one catalog).
     const sloDir = join(root, 'slos')
