@@ -29,15 +29,9 @@ let engine: Engine
 /** The same catalog evaluated by an engine whose regex check lets everything through: the grouped query itself fails. */
 let unchecked: { engine: Engine; registry: Registry }
 
-const slo = (name: string, spanName: string, extra = '') => `apiVersion: cairn/v1
-kind: SLO
-metadata: { name: ${name}, service: checkout }
-spec:
-  objective: 99
-  window: 1d
-  sli:
-    spans: { service: checkout, spanName: ${spanName}, bad: error }
-${extra}`
+/** A 1-day checkout SLO over spans named by `spanName` (a value or a matcher), with `extra` spec lines (alerting) after its SLI. */
+const slo = (name: string, spanName: string, extra = '') =>
+  ['apiVersion: cairn/v1', 'kind: SLO', `metadata: { name: ${name}, service: checkout }`, 'spec:', '  objective: 99', '  window: 1d', '  sli:', `    spans: { service: checkout, spanName: ${spanName}, bad: error }`, extra].join('\n')
 const T1 = new Date('2025-01-15T12:00:00Z')
 const T2 = new Date('2025-01-15T12:01:00Z')
 const api = () => createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([{ token: TOKEN, roles: ['admin'] }]), catalog })
