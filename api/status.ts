@@ -33,6 +33,7 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   if (!evaluation) {
     return {
       state: isComputedSli(slo.sli) ? 'pending' : 'not_computed',
+      error: null,
       evaluatedAt: null,
       stale: false,
       sli: null,
@@ -45,6 +46,7 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   }
   return {
     state: evaluation.status,
+    error: evaluation.error ?? null,
     evaluatedAt: iso(evaluation.evaluatedAtMs),
     stale: freshness !== undefined && freshness.nowMs - evaluation.evaluatedAtMs > freshness.staleAfterMs,
     sli: evaluation.sli,

@@ -113,7 +113,9 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing(tracing.tracer('api')))
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry, auth))
+  // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
+  const detail = () => (engine ? { engine: { backfill: engine.progress() } } : {})
+  app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })

@@ -20,3 +20,4 @@ export { readLatestEvaluations, readEvaluationHistory } from './evaluate/store.t
 export { readBudgetTrends } from './evaluate/trends.ts'
 export { ratios as sloRatios, RECENT_SECONDS } from './evaluate/evaluate.ts'
 export { SLO_GAUGES, OWN_WINDOW_KEY } from './metrics.ts'
+export { withEmbeddedRegexCheck, storageRegexChecker, type RegexChecker } from './regex-check.ts'

@@ -16,14 +16,15 @@ export const SLO_GAUGES = {
   eventsBad: 'cairn_slo_events_bad',
   recentEvents: 'cairn_slo_recent_events',
   lastEvaluation: 'cairn_slo_last_evaluation_timestamp_seconds',
+  status: 'cairn_slo_status',
 } as const
 
 /** The key of the SLO's own window in `cairn_slo_burn_rate{window}`. */
 export const OWN_WINDOW_KEY = 'window'
 
 export interface SloGauges {
-  /** Replaces every SLO's values with these evaluations (SLOs not in the list disappear). */
-  update(evaluated: readonly { slo: Slo; evaluation: SloEvaluation }[]): void
+  /** Replaces every SLO's values with these evaluations (SLOs not in the lists disappear); `pending` SLOs wait for a backfill. */
+  update(evaluated: readonly { slo: Slo; evaluation: SloEvaluation }[], pending?: readonly Slo[]): void
 }
 
 export function createSloGauges(registry: Registry): SloGauges {
@@ -36,23 +37,40 @@ export function createSloGauges(registry: Registry): SloGauges {
   const eventsTotal = gauge(SLO_GAUGES.eventsTotal, 'Events (slices for timeslices budgeting) in the SLO window')
   const eventsBad = gauge(SLO_GAUGES.eventsBad, 'Bad events (bad slices) in the SLO window')
   const recentEvents = gauge(SLO_GAUGES.recentEvents, 'Events in the last 5 minutes (events, also for timeslices budgeting); 0 = no traffic, which no-data alerts read')
-  const lastEvaluation = gauge(SLO_GAUGES.lastEvaluation, 'Unix time of the SLO\'s latest evaluation')
-  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, recentEvents, lastEvaluation]
+  const lastEvaluation = gauge(SLO_GAUGES.lastEvaluation, 'Unix time of the SLO\'s latest successful evaluation (it stops moving while the SLO is in error)')
+  const status = gauge(SLO_GAUGES.status, 'The SLO\'s status: 1 for the current one (ok, no_data, error, or pending while its rollups are backfilled)', ['status'])
+  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, recentEvents, lastEvaluation, status]
+  // The last successful evaluation of each SLO, kept while it is in error.
+  let lastOk = new Map<string, number>()
   return {
-    update(evaluated) {
+    update(evaluated, pending = []) {
       // Synchronous: a scrape never sees the gauges half reset.
       for (const g of all) g.reset()
+      const nextOk = new Map<string, number>()
       for (const { slo, evaluation: e } of evaluated) {
         const labels = { slo: slo.id, service: slo.service, name: slo.name }
         objective.set(labels, e.objectiveRatio)
+        status.set({ ...labels, status: e.status }, 1)
+        const okAt = e.status === 'error' ? lastOk.get(slo.id) : e.evaluatedAtMs / 1000
+        if (okAt !== undefined) {
+          nextOk.set(slo.id, okAt)
+          lastEvaluation.set(labels, okAt)
+        }
+        if (e.status === 'error') continue
         if (e.sli !== null) sli.set(labels, e.sli)
         if (e.budgetRemainingRatio !== null) remaining.set(labels, e.budgetRemainingRatio)
         for (const [window, value] of Object.entries(e.burnRates)) burnRate.set({ ...labels, window }, value)
         eventsTotal.set(labels, e.eventsTotal)
         eventsBad.set(labels, e.eventsBad)
         if (e.recentEvents !== undefined) recentEvents.set(labels, e.recentEvents)
-        lastEvaluation.set(labels, e.evaluatedAtMs / 1000)
       }
+      for (const slo of pending) {
+        const labels = { slo: slo.id, service: slo.service, name: slo.name }
+        status.set({ ...labels, status: 'pending' }, 1)
+        const okAt = lastOk.get(slo.id)
+        if (okAt !== undefined) nextOk.set(slo.id, okAt)
+      }
+      lastOk = nextOk
     },
   }
 }

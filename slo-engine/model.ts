@@ -201,8 +201,14 @@ export const BURN_RATE_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as 
 export interface SloEvaluation {
   sloId: string
   evaluatedAtMs: number
-  /** no_data: no event (or no slice with data) in the SLO window; then the ratios below are null. */
-  status: 'ok' | 'no_data'
+  /**
+   * no_data: no event (or no slice with data) in the SLO window; then the ratios below are null.
+   * error: the SLO could not be evaluated (`error` says why); the ratios are null, the counts 0,
+   * and alerting keeps its state (neither fires nor resolves) until it evaluates again.
+   */
+  status: 'ok' | 'no_data' | 'error'
+  /** Why the SLO could not be evaluated (status error only). */
+  error?: string
   objectiveRatio: number
   /** good / total over the SLO window (slices for timeslices budgeting); null without data. */
   sli: number | null

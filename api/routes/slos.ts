@@ -184,7 +184,8 @@ export function sloRoutes(deps: SloRouteDeps) {
 
   app.openapi(validateSpec, async (c) => {
     const text = await readSpecBody(c)
-    const { slos, errors } = await parseSpecBody(deps.isolation, text, 'body', deps.parseOptions)
+    const parsed = await parseSpecBody(deps.isolation, text, 'body', deps.parseOptions)
+    const { slos, errors } = await catalog.validate(text, 'body', parsed)
     return c.json({ valid: errors.length === 0, slos: slos.map((s) => ({ id: s.id, service: s.service, name: s.name, format: s.source.format })), errors }, 200)
   })
 
@@ -213,6 +214,7 @@ export function sloRoutes(deps: SloRouteDeps) {
         evaluations: evaluations.map((e) => ({
           evaluatedAt: iso(e.evaluatedAtMs),
           status: e.status,
+          error: e.error ?? null,
           sli: e.sli,
           objective: e.objectiveRatio,
           eventsTotal: e.eventsTotal,

@@ -18,6 +18,9 @@ import type { AttributeMatcher, CounterSelector, HistogramSli, LogsSli, Slo, Spa
 // Field names and the table are fixed in the SQL text; values, attribute keys
 // and thresholds travel as bound parameters.
 
+/** A spec regex as the rollup queries (and the RE2 check) compile it: anchored at both ends. */
+export const anchoredPattern = (pattern: string) => `^(?:${pattern})$`
+
 export interface Atom {
   /** 1-based position of the field in the row's value array. */
   field: number
@@ -64,7 +67,7 @@ export class AtomTable {
   match(cond: Condition, field: FieldRef, matcher: StringMatcher | undefined): void {
     if (!matcher) return
     const regex = matcher.op === 're' || matcher.op === 'nre'
-    const value = regex ? `^(?:${matcher.value})$` : matcher.value
+    const value = regex ? anchoredPattern(matcher.value) : matcher.value
     const atom = this.atom(field, regex, value)
     ;(matcher.op === 'eq' || matcher.op === 're' ? cond.require : cond.forbid).push(atom)
   }

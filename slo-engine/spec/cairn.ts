@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDuration } from '../duration.ts'
+import { formatDuration, parseDuration } from '../duration.ts'
 import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow, SpanKind } from '../model.ts'
 import {
   annotationMap,
@@ -13,7 +13,7 @@ import {
   stringMatcher,
   timeZone,
 } from './common.ts'
-import type { SloDraft } from './draft.ts'
+import { policyWindowProblems, type SloDraft } from './draft.ts'
 
 // cairn/v1: cairn's own format, documented in docs/slo-spec.md.
 
@@ -146,11 +146,15 @@ const severitySpec = z
   .default({ enabled: true, labels: {}, annotations: {} })
   .transform(({ for: forSeconds, ...s }): AlertSeveritySpec => (forSeconds === undefined ? s : { ...s, forSeconds }))
 
-const windowPair = z.strictObject({
-  errorBudgetPercent: z.number({ error: 'expected a percentage of the error budget' }).gt(0).max(100),
-  shortWindow: minutesDuration('the short window'),
-  longWindow: minutesDuration('the long window'),
-})
+const windowPair = z
+  .strictObject({
+    errorBudgetPercent: z.number({ error: 'expected a percentage of the error budget' }).gt(0).max(100),
+    shortWindow: minutesDuration('the short window'),
+    longWindow: minutesDuration('the long window'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.shortWindow >= p.longWindow) ctx.addIssue({ code: 'custom', path: ['shortWindow'], message: `expected a short window shorter than the long window (${formatDuration(p.longWindow)})` })
+  })
 const windowPairs = z.strictObject({ quick: windowPair, slow: windowPair })
 const toPair = (p: z.infer<typeof windowPair>) => ({ budgetPercent: p.errorBudgetPercent, shortWindowSeconds: p.shortWindow, longWindowSeconds: p.longWindow })
 
@@ -214,6 +218,8 @@ export const cairnDocument = z.strictObject({
     budgeting: budgetingSchema.default({ method: 'occurrences' }),
     sli: sliSchema,
     alerting: alertingSchema.optional(),
+  }).superRefine((spec, ctx) => {
+    for (const problem of policyWindowProblems(spec.alerting?.policy, spec.window)) ctx.addIssue({ code: 'custom', path: ['alerting', 'policy', ...problem.path], message: problem.message })
   }),
 })
 

@@ -100,14 +100,14 @@ describe('GET /api/v1/slos', () => {
       objectivePercent: 99.9, window: '30d', sliKind: 'spans', managedBy: 'file',
       source: { format: 'cairn', file: join(sloDir, 'checkout.yaml'), line: 1, column: 1 },
       status: {
-        state: 'ok', evaluatedAt: new Date(NOW).toISOString(), stale: false, sli: 0.9995, objective: 0.999,
+        state: 'ok', error: null, evaluatedAt: new Date(NOW).toISOString(), stale: false, sli: 0.9995, objective: 0.999,
         errorBudget: { total: 100, consumed: 50, remainingRatio: 0.5 - 179 * 0.001 }, events: { total: 100_179, bad: 50 },
         burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
         alerts: { page: { state: 'firing', activeSince: new Date(NOW - 10 * MINUTE).toISOString(), updatedAt: new Date(NOW - 10 * MINUTE).toISOString() } },
       },
     })
     expect(body.slos[1].status).toEqual({
-      state: 'not_computed', evaluatedAt: null, stale: false, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
+      state: 'not_computed', error: null, evaluatedAt: null, stale: false, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
     })
   })
 })
@@ -165,7 +165,7 @@ describe('GET /api/v1/slos/{id}/history', () => {
     for (const t of ends.slice(0, -1)) expect(new Date(t).getUTCMinutes() % 10).toBe(9)
     const last = body.evaluations.at(-1)
     expect(last).toEqual({
-      evaluatedAt: new Date(NOW).toISOString(), status: 'ok', sli: 0.9995, objective: 0.999, eventsTotal: 100_179, eventsBad: 50,
+      evaluatedAt: new Date(NOW).toISOString(), status: 'ok', error: null, sli: 0.9995, objective: 0.999, eventsTotal: 100_179, eventsBad: 50,
       budgetTotal: 100, budgetConsumed: 50, budgetRemainingRatio: 0.5 - 179 * 0.001, burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
     })
   })
@@ -313,7 +313,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/api/v1/logs'].get.responses).sort()).toEqual(['200', '400', '422', '429', '503'])
     expect(Object.keys(doc.paths['/api/v1/slos/{id}'].put.requestBody.content)).toEqual(['application/yaml'])
     expect(doc.components.schemas.Error.properties.error.properties.code.type).toBe('string')
-    expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'pending', 'not_computed'])
+    expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'error', 'pending', 'not_computed'])
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
     const logs = doc.paths['/api/v1/logs'].get.parameters.find((p: any) => p.name === 'limit')
     expect(logs.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
