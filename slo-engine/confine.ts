@@ -1,4 +1,4 @@
-import { clickhouseErrorCode, StorageUnavailableError } from '../storage/index.ts'
+import { clickhouseErrorCode, isStorageUnavailable } from '../storage/index.ts'
 
 // Work over many SLOs runs as one grouped query (one statement per table, see
 // sli/plan.ts), so one SLO the engine cannot evaluate (a pattern RE2 refuses, a
@@ -8,15 +8,9 @@ import { clickhouseErrorCode, StorageUnavailableError } from '../storage/index.t
 // runs, the healthy case none. A store that is down fails every run alike, so
 // that error is not bisected but thrown, and the tick fails as a whole.
 
-/** ClickHouse codes that mean the server (not the query) is the problem. */
-const SERVER_CODES = new Set(['202' /* TOO_MANY_SIMULTANEOUS_QUERIES */, '209' /* SOCKET_TIMEOUT */, '210' /* NETWORK_ERROR */, '242' /* TABLE_IS_READ_ONLY */])
-
-/** True when `err` says storage is unavailable rather than that this query failed. */
+/** True when `err` says storage is unavailable rather than that this query failed (storage/ decides, from ClickHouse's codes). */
 export function isStorageDown(err: unknown): boolean {
-  if (err instanceof StorageUnavailableError) return true
-  const code = clickhouseErrorCode(err)
-  // Node's socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT …) carry a non-numeric code.
-  return code !== undefined && (!/^\d+$/.test(code) || SERVER_CODES.has(code))
+  return isStorageUnavailable(err)
 }
 
 export interface Confined<T, R> {
@@ -51,5 +45,5 @@ export function failureReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   const code = clickhouseErrorCode(error)
   const first = message.split(/\n|\. (?=[A-Z(])/)[0]!.slice(0, 300)
-  return code && /^\d+$/.test(code) ? `ClickHouse error ${code}: ${first}` : first
+  return code !== undefined ? `ClickHouse error ${code}: ${first}` : first
 }

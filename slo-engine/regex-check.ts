@@ -16,7 +16,7 @@ import type { ParsedSpecs } from './spec/index.ts'
 /** Asks RE2 about patterns; resolves to the refused ones and why. Throws when storage cannot answer. */
 export type RegexChecker = (patterns: Iterable<string>) => Promise<RegexVerdicts>
 
-const CANNOT_COMPILE_REGEXP = '427'
+const CANNOT_COMPILE_REGEXP = 427
 const CACHE_LIMIT = 10_000
 
 export function storageRegexChecker(storage: Storage): RegexChecker {
