@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { freePort } from './ports.ts'
+import { toolPath } from './requirements.ts'
 import { tempDir } from './temp.ts'
 
 export interface RunningAlertmanager {
@@ -24,7 +25,7 @@ export async function startAlertmanager(webhookUrl: string, timeoutMs = 30_000):
   }
   writeFileSync(join(dir.path, 'alertmanager.yml'), stringify(config))
   const child: ChildProcess = spawn(
-    'prometheus-alertmanager',
+    toolPath('alertmanager'),
     [
       `--config.file=${join(dir.path, 'alertmanager.yml')}`,
       `--storage.path=${join(dir.path, 'data')}`,
