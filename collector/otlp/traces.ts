@@ -7,6 +7,7 @@
 // links 13, status 15, flags 16}; Event{time_unix_nano 1, name 2, attributes 3};
 // Link{trace_id 1, span_id 2, trace_state 3, attributes 4}; Status{message 2, code 3}.
 
+import { SPAN_KINDS, STATUS_CODES } from '../../storage/index.ts'
 import { INGEST_TABLES, itemPositions, TRACES_INGEST } from '../tables.ts'
 import { stringBytes } from '../rows/binary.ts'
 import { ItemColumns, type GroupedRows } from '../rows/grouped.ts'
@@ -30,8 +31,6 @@ import { groupedDecoders } from './grouped-signal.ts'
 import { type Decoded, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
-export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
-export const STATUS_CODES = ['Unset', 'Ok', 'Error']
 const KIND_VALUES = SPAN_KINDS.map(stringBytes)
 const STATUS_VALUES = STATUS_CODES.map(stringBytes)
 
