@@ -18,7 +18,7 @@ COPY dashboards ./dashboards
 COPY api ./api
 COPY cli ./cli
 COPY instrumentation ./instrumentation
-# The default SLO catalog (CAIRN_SLO_DIR=./slos); mount your own over it.
+# cairn's SLOs on itself, in the default CAIRN_SLO_DIR (docs/self-monitoring.md)
 COPY slos ./slos
 # The embedded store (CAIRN_DATA_DIR=./data) belongs to the user cairn runs as;
 # mount a volume here to keep it.
