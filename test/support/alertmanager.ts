@@ -17,6 +17,7 @@ export interface RunningAlertmanager {
  * routing every alert to `webhookUrl` with short group timings, resolves included.
  */
 export async function startAlertmanager(webhookUrl: string, timeoutMs = 30_000): Promise<RunningAlertmanager> {
+  const binary = toolPath('alertmanager') // before making anything to clean up
   const dir = tempDir('cairn-am-')
   const port = await freePort()
   const config = {
@@ -25,7 +26,7 @@ export async function startAlertmanager(webhookUrl: string, timeoutMs = 30_000):
   }
   writeFileSync(join(dir.path, 'alertmanager.yml'), stringify(config))
   const child: ChildProcess = spawn(
-    toolPath('alertmanager'),
+    binary,
     [
       `--config.file=${join(dir.path, 'alertmanager.yml')}`,
       `--storage.path=${join(dir.path, 'data')}`,
