@@ -80,10 +80,12 @@ function globToRegExp(glob: string): RegExp {
   let re = ''
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!
-    if (c === '*' && glob[i + 1] === '*') {
+    if (c === '*' && glob[i + 1] === '*' && glob[i + 2] === '/') {
+      re += '(.*/)?' // any folders, or none
+      i += 2
+    } else if (c === '*' && glob[i + 1] === '*') {
       re += '.*'
       i++
-      if (glob[i + 1] === '/') i++
     } else if (c === '*') re += '[^/]*'
     else if (c === '?') re += '[^/]'
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
