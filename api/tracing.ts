@@ -1,16 +1,14 @@
 import type { MiddlewareHandler } from 'hono'
-import { tracer, withSpan } from '../instrumentation/index.ts'
+import { matchedRoutes } from 'hono/route'
+import { traceServerRequest, type Tracer } from '../instrumentation/index.ts'
 
-const t = tracer('api')
-
-/** One span per request (a no-op unless tracing is on), named by method and matched route. */
-export function requestTracing(): MiddlewareHandler {
+/** One span per request (a no-op unless self-tracing is on), named by method and matched route. */
+export function requestTracing(tracer: Tracer): MiddlewareHandler {
   return (c, next) =>
-    withSpan(t, `${c.req.method} ${c.req.path}`, async (span) => {
-      span.setAttribute('http.request.method', c.req.method)
-      span.setAttribute('url.path', c.req.path)
-      await next()
-      span.setAttribute('http.response.status_code', c.res.status)
-      span.updateName(`${c.req.method} ${c.req.routePath}`)
+    traceServerRequest(tracer, 'api', { method: c.req.method, path: c.req.path, header: (name) => c.req.header(name) }, next, () => {
+      // The route that answered: the last handler run. A middleware's `/*` is no route (a 404 has none).
+      const route = matchedRoutes(c)[c.req.routeIndex]
+      const isHandler = route !== undefined && !(route.method === 'ALL' && route.path.endsWith('*'))
+      return { status: c.res.status, route: isHandler ? route.path : undefined }
     })
 }

@@ -1,2 +1,2 @@
-export { startService, openAndMigrate, allMigrations, type Role, type RunningService } from './service.ts'
+export { startService, openAndMigrate, allMigrations, type Role, type RunningService, type ServiceOptions } from './service.ts'
 export { UsageError, type Command } from './command.ts'

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
-import type { CairnConfig } from '../config/index.ts'
-import { createLogger, createMetricsRegistry, startTracing, type Logger, type Registry } from '../instrumentation/index.ts'
+import { ConfigError, type CairnConfig } from '../config/index.ts'
+import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
@@ -9,6 +9,13 @@ import { UsageError } from './command.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
+
+export interface ServiceOptions {
+  /** How often spans of cairn's own requests are exported (default OTEL_BSP_SCHEDULE_DELAY or 5 s); tests shorten it. */
+  traceExportDelayMs?: number
+  /** Where OTEL_* settings are read (default process.env). */
+  env?: Record<string, string | undefined>
+}
 
 export interface RunningService {
   /** Bound ports (useful when the config asked for port 0). */
@@ -19,6 +26,9 @@ export interface RunningService {
   /** Graceful stop: stop accepting, drain buffers, finish the running tick, close storage. */
   stop(): Promise<void>
 }
+
+/** How long stopping waits for the last self-traces to reach the collector. */
+const TRACE_FLUSH_TIMEOUT_MS = 3_000
 
 /** Every schema step of every component, in the order they apply. */
 export function allMigrations(config: CairnConfig): Migration[] {
@@ -45,9 +55,12 @@ export async function openAndMigrate(config: CairnConfig, logger: Logger): Promi
  * store; `collector`, `engine` and `api` run one each against a server. Every
  * role serves /healthz, /readyz and /metrics on the API port.
  */
-export async function startService(config: CairnConfig, roles: readonly Role[], logger = createLogger(config.logLevel)): Promise<RunningService> {
-  const tracing = startTracing()
+export async function startService(config: CairnConfig, roles: readonly Role[], logger = createLogger(config.logLevel), options: ServiceOptions = {}): Promise<RunningService> {
+  const env = options.env ?? process.env
+  const envProblem = config.selfTraces === 'on' ? traceEnvProblem(env) : undefined
+  if (envProblem) throw new ConfigError([envProblem])
   const registry = createMetricsRegistry()
+  const tracing = createSelfTracing({ logger: logger.child({ component: 'self-traces' }), registry, roles, exportDelayMs: options.traceExportDelayMs })
   const storage = await openAndMigrate(config, logger)
   const migrations = allMigrations(config)
 
@@ -66,6 +79,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         // Senders need a token with the ingest role once tokens are configured.
         authorize: auth.enabled ? (header) => auth.authorize(header, 'ingest') : undefined,
         retentionDays: config.storage.ttlDays,
+        tracer: tracing.tracer('collector'),
       })
     : undefined
   // The alert windows files, read once: the engine pages, and the API's rules and dashboards show, the same policy.
@@ -87,7 +101,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     : undefined
 
   const app = new Hono()
-  app.use(requestTracing())
+  app.use(requestTracing(tracing.tracer('api')))
   app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
@@ -104,6 +118,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     await alerter?.start()
     await engine?.start()
     http = await listen(app, config.host, config.api.port).catch(listenError(config.host, config.api.port, 'CAIRN_HTTP_PORT'))
+    tracing.start(selfTarget(config, otlpPort, env))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
@@ -117,6 +132,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping: draining buffers')
+      // Spans ended so far go out while this process's collector still takes them.
+      await tracing.flush(TRACE_FLUSH_TIMEOUT_MS).catch(() => undefined)
       await collector?.stop()
       await engine?.stop()
       await alerter?.stop()
@@ -126,6 +143,17 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       logger.info('stopped')
     })())
   return { apiPort: http.port, otlpPort, storage, registry, stop }
+}
+
+/** Where this process's own spans go: OTEL_EXPORTER_OTLP_ENDPOINT, else its own collector, else nowhere. */
+function selfTarget(config: CairnConfig, otlpPort: number | undefined, env: Record<string, string | undefined>) {
+  return selfTraceTarget({
+    setting: config.selfTraces,
+    env,
+    collector: otlpPort === undefined ? undefined : { host: config.host, port: otlpPort },
+    ingestToken: ingestTokenOf(config.api.tokens),
+    tokensConfigured: config.api.tokens.length > 0,
+  })
 }
 
 /** A port that cannot be bound is the user's to fix: say which and why, without a stack trace. */

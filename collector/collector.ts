@@ -1,6 +1,6 @@
 import type { CollectorConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
-import type { Logger, Registry } from '../instrumentation/index.ts'
+import { noopTracer, type Logger, type Registry, type Tracer } from '../instrumentation/index.ts'
 import type { Authorize } from './auth.ts'
 import { Batcher } from './batcher.ts'
 import { batcherConfig } from './config.ts'
@@ -23,6 +23,8 @@ export interface CollectorDeps {
   authorize?: Authorize
   /** Days each signal's table keeps rows: older items are refused rather than acknowledged and then dropped by the TTL. */
   retentionDays?: RetentionDays
+  /** Records a span per request (except cairn's own trace exports); none without. */
+  tracer?: Tracer
 }
 
 export interface Collector {
@@ -62,7 +64,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     ['/v1/metrics', otlpRoute('metrics', { protobuf: decodeMetricsProto, json: decodeMetricsJson }, receiverDeps)],
     ['/api/v1/write', remoteWriteRoute(receiverDeps)],
   ])
-  const server = new ReceiverServer(routes, log)
+  const server = new ReceiverServer(routes, log, deps.tracer ?? noopTracer())
 
   return {
     start: () => server.listen(deps.config.port, deps.host),

@@ -11,6 +11,7 @@ export interface EnvVar {
 export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_HOST', key: 'host', description: 'address the OTLP and API servers listen on (default 0.0.0.0)' },
   { name: 'CAIRN_LOG_LEVEL', key: 'logLevel', description: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  { name: 'CAIRN_SELF_TRACES', key: 'selfTraces', description: 'on|off: trace cairn\'s own API and collector requests into its collector, or OTEL_EXPORTER_OTLP_ENDPOINT (default on)' },
   { name: 'CAIRN_DATA_DIR', key: 'storage.dataDir', description: 'embedded store directory (default ./data)' },
   { name: 'CAIRN_CLICKHOUSE_URL', key: 'storage.clickhouse.url', description: 'ClickHouse server HTTP URL; set it to use a server instead of the embedded store' },
   { name: 'CAIRN_CLICKHOUSE_USER', key: 'storage.clickhouse.user', description: 'ClickHouse user (default "default")' },

@@ -133,10 +133,18 @@ export const alertsSchema = z
   })
   .passthrough()
 
+/** on/off, as a variable or YAML gives it: `On`, `true` and a YAML boolean count too. */
+function onOff(value: unknown): unknown {
+  const text = typeof value === 'boolean' ? String(value) : typeof value === 'string' ? value.trim().toLowerCase() : value
+  return text === 'true' ? 'on' : text === 'false' ? 'off' : text
+}
+
 export const configSchema = z
   .object({
     host: z.string().min(1, 'expected a host name or address').default('0.0.0.0'),
     logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
+    /** Traces of cairn's own API and collector requests, into its own collector by default (docs/self-monitoring.md). */
+    selfTraces: z.preprocess(onOff, z.enum(['on', 'off'], { error: 'expected on or off' })).default('on'),
     shutdownTimeoutMs: positiveInt.default(30_000),
     storage: storageSchema.default(() => storageSchema.parse({})),
     collector: collectorSchema.default(() => collectorSchema.parse({})),

@@ -1,3 +1,5 @@
 export { createLogger, type Logger } from './logger.ts'
 export { createMetricsRegistry, type Registry } from './metrics.ts'
-export { startTracing, tracer, withSpan, type Span, type Tracer } from './tracing.ts'
+export { createSelfTracing, noopTracer, type SelfTracing, type Span, type Tracer } from './tracing.ts'
+export { traceServerRequest, isServerFailure, type ServerRequest, type ServerOutcome } from './http-span.ts'
+export { selfTraceTarget, traceEnvProblem, ingestTokenOf, connectHost, SELF_TELEMETRY_HEADER, type SelfTraceTarget } from './self-target.ts'

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Logger } from '../../instrumentation/index.ts'
+import { SELF_TELEMETRY_HEADER, traceServerRequest, type Logger, type Tracer } from '../../instrumentation/index.ts'
 import { HttpError } from './body.ts'
 
 /** Answers one request; throws HttpError for a refusal it wants rendered by `renderError`. */
@@ -22,6 +22,11 @@ function sendJsonError(res: ServerResponse, status: number, message: string, hea
   send(res, status, 'application/json', Buffer.from(JSON.stringify({ error: { status, message } })), headers)
 }
 
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value.join(',') : value
+}
+
 /** The receivers' HTTP server: POST routes by path, errors rendered per route, never a crash. */
 export class ReceiverServer {
   private server: Server | undefined
@@ -29,6 +34,7 @@ export class ReceiverServer {
   constructor(
     private readonly routes: ReadonlyMap<string, Route>,
     private readonly logger: Logger,
+    private readonly tracer: Tracer,
   ) {}
 
   async listen(port: number, host: string): Promise<number> {
@@ -45,8 +51,18 @@ export class ReceiverServer {
     return (server.address() as AddressInfo).port
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!
+    // cairn's own trace exports are not traced: a span for each would be exported in turn, a loop.
+    if (req.headers[SELF_TELEMETRY_HEADER] !== undefined) return this.answer(req, res, path)
+    const request = { method: req.method ?? 'GET', path, header: (name: string) => headerValue(req, name) }
+    return traceServerRequest(this.tracer, 'collector', request, () => this.answer(req, res, path), () => ({
+      status: res.statusCode,
+      route: this.routes.has(path) ? path : undefined,
+    }))
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const route = this.routes.get(path)
     if (!route) {
       req.resume()
