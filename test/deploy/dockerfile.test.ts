@@ -4,6 +4,7 @@ import { homedir } from 'node:os'
 import { delimiter, join, posix, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { configSchema } from '../../config/index.ts'
 import { startCairn } from '../support/cairn-process.ts'
 import { argsOf, copyOf, dockerignore, envOf, parseDockerfile } from '../support/dockerfile.ts'
 import { tempDir } from '../support/temp.ts'
@@ -39,6 +40,8 @@ describe('the container image', () => {
     let user = 'root'
     let entrypoint: string[] = []
     let cmd: string[] = []
+    const exposed: string[] = []
+    const volumes: string[] = []
     const chownLog = join(scratch.path, 'chown.log')
     const buildEnv = { ...withoutNpmSettings(), npm_config_cache: seededNpmCache(), npm_config_prefer_offline: 'true', PATH: `${chownShim(chownLog)}${delimiter}${process.env.PATH}`, CHOWN_LOG: chownLog }
 
@@ -50,6 +53,8 @@ describe('the container image', () => {
       else if (op === 'USER') user = text.split(':')[0]!
       else if (op === 'ENTRYPOINT') entrypoint = argsOf(text)
       else if (op === 'CMD') cmd = argsOf(text)
+      else if (op === 'EXPOSE') exposed.push(...argsOf(text))
+      else if (op === 'VOLUME') volumes.push(...argsOf(text).map((v) => posix.resolve(workdir, v)))
       else if (op === 'COPY') copy(text, workdir, where)
       else if (op === 'RUN') {
         const run = spawnSync('/bin/sh', ['-c', text], { cwd: host(workdir), env: { ...buildEnv, ...env }, encoding: 'utf8', timeout: 600_000 })
@@ -60,6 +65,9 @@ describe('the container image', () => {
     // The server runs as USER: what it writes must belong to that user.
     const dataDir = posix.resolve(workdir, env.CAIRN_DATA_DIR ?? 'data')
     if (user !== 'root') expect(chownedTo(chownLog, user), `USER ${user} cannot write ${dataDir}: chown it in a RUN line`).toContain(host(dataDir))
+    expect(volumes, `the embedded store ${dataDir} is a VOLUME, so it outlives the container`).toContain(dataDir)
+    const defaults = configSchema.parse({})
+    expect(exposed.sort(), 'EXPOSE the default ports').toEqual([String(defaults.collector.port), String(defaults.api.port)].sort())
 
     const [node, bin, ...args] = [...entrypoint, ...cmd]
     expect([node, bin, args]).toEqual(['node', 'bin/cairn.js', ['serve']])
