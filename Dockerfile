@@ -16,6 +16,7 @@ COPY slo-engine ./slo-engine
 COPY alerts ./alerts
 COPY dashboards ./dashboards
 COPY api ./api
+COPY ui ./ui
 COPY cli ./cli
 COPY instrumentation ./instrumentation
 # cairn's SLOs on itself, in the default CAIRN_SLO_DIR (docs/self-monitoring.md)

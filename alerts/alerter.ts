@@ -10,6 +10,8 @@ import { createDispatcher, type DispatchOutcome } from './notify/dispatcher.ts'
 import type { FetchLike } from './notify/http.ts'
 import type { AlertNotice } from './notify/notice.ts'
 import { createNotifier, type Notifier } from './notify/notifiers.ts'
+import { notifyUrlAllowlist } from './notify/allowlist.ts'
+import { redactUrl } from './notify/secrets.ts'
 import { alertPolicyFor, extraWindowsSeconds, SEVERITIES, type PolicyOverrides, type Severity } from './policy.ts'
 import { loadAlertStates, saveAlertStates } from './state-store.ts'
 import { deliveryDue, initialState, settled, stepAlert, type AlertState } from './state.ts'
@@ -88,9 +90,27 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   const dispatcher = createDispatcher({ logger, registry: deps.registry, now, onOutcome })
 
   const globals = globalTargets(config)
+  const allowlist = notifyUrlAllowlist(config)
+  const refusedLogged = new Set<string>()
+  /**
+   * A per-SLO target whose URL the allow-list does not admit gets nothing: the
+   * catalog may hold a spec stored before the allow-list was narrowed.
+   */
+  function allowed(slo: Slo, spec: NotifyTarget): boolean {
+    const refused = 'url' in spec && spec.url !== undefined ? allowlist.check(spec.url) : undefined
+    if (refused === undefined) return true
+    const key = `${slo.id} ${spec.url}`
+    if (!refusedLogged.has(key)) {
+      refusedLogged.add(key)
+      logger.error({ slo: slo.id, notifier: spec.type, url: redactUrl(spec.url!) }, `notification target refused: ${refused}`)
+    }
+    return false
+  }
+
   /** One notifier per distinct target (so one queue per target), looked up by the target's spec. */
   function notifiersFor(slo: Slo | undefined): Notifier[] {
-    return (slo?.alerting.notify ?? globals).map((spec) => {
+    const targets = slo?.alerting.notify?.filter((spec) => allowed(slo, spec)) ?? globals
+    return targets.map((spec) => {
       const id = JSON.stringify(spec)
       let notifier = notifiers.get(id)
       if (!notifier) {

@@ -71,3 +71,40 @@ export async function saveAlertStates(storage: Storage, states: readonly AlertSt
     })),
   )
 }
+
+/** One recorded change of an alert's state, as the API's alert history shows it. */
+export interface AlertStateChange {
+  severity: Severity
+  status: AlertStatus
+  activeSinceMs?: number
+  firedAtMs?: number
+  resolvedAtMs?: number
+  updatedAtMs: number
+}
+
+/**
+ * The recorded state changes of one SLO's alerts, newest first. The table is a
+ * ReplacingMergeTree: background merges keep only the newest row per severity,
+ * so this is the changes not merged away yet (the newest row always carries
+ * the latest firing's fired_at and resolved_at).
+ */
+export async function loadAlertStateChanges(storage: Storage, sloId: string, limit = 200): Promise<AlertStateChange[]> {
+  const rows = await storage.query<Pick<StateRow, 'severity' | 'state' | 'active_since' | 'fired_at' | 'resolved_at' | 'updated_at'>>(
+    `SELECT DISTINCT severity, state,
+            toUnixTimestamp64Milli(active_since) AS active_since,
+            toUnixTimestamp64Milli(fired_at) AS fired_at,
+            toUnixTimestamp64Milli(resolved_at) AS resolved_at,
+            toUnixTimestamp64Milli(updated_at) AS updated_at
+     FROM ${ALERT_STATE_TABLE} WHERE slo_id = {id:String}
+     ORDER BY updated_at DESC, severity LIMIT {limit:UInt32}`,
+    { id: sloId, limit },
+  )
+  return rows.map((r) => ({
+    severity: r.severity as Severity,
+    status: r.state as AlertStatus,
+    activeSinceMs: ms(r.active_since),
+    firedAtMs: ms(r.fired_at),
+    resolvedAtMs: ms(r.resolved_at),
+    updatedAtMs: Number(r.updated_at),
+  }))
+}

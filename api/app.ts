@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Hono, MiddlewareHandler } from 'hono'
-import type { ApiRole } from '../config/index.ts'
+import type { ApiReadLimits, ApiRole } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { requireRole, type Authorizer } from './auth.ts'
@@ -10,9 +10,13 @@ import { traceRoutes } from './routes/traces.ts'
 import { dashboardRoutes } from './routes/dashboards.ts'
 import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
+import { alertRoutes } from './routes/alerts.ts'
+import { trendRoutes } from './routes/trends.ts'
 import type { RuleOptions } from '../alerts/index.ts'
-import type { SloCatalog } from '../slo-engine/index.ts'
+import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
+import { telemetryReads } from './reads.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
+import { uiRoutes } from '../ui/index.ts'
 
 export interface ApiDeps {
   storage: Storage
@@ -25,6 +29,10 @@ export interface ApiDeps {
   statusCacheMs?: number
   /** Options of the rule generator (Sloth period, windows files), as `cairn rules` takes them. */
   ruleOptions?: RuleOptions
+  /** Bounds of log and trace reads (api.reads); default the config's defaults. */
+  reads?: ApiReadLimits
+  /** Checks of validate beyond the spec itself (the notification URL allow-list). */
+  parseOptions?: SpecParseOptions
 }
 
 export const API_PREFIX = '/api/v1'
@@ -49,11 +57,17 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0 }))
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
-  app.route(`${API_PREFIX}/traces`, traceRoutes(deps.storage))
-  app.route(`${API_PREFIX}/logs`, logRoutes(deps.storage))
+  const reads = telemetryReads(deps.storage, deps.reads)
+  app.route(`${API_PREFIX}/traces`, traceRoutes(reads))
+  app.route(`${API_PREFIX}/logs`, logRoutes(reads))
+  app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))
+  app.route(`${API_PREFIX}/trends`, trendRoutes(deps.storage))
+
+  // The web UI's pages (/, /slos/{id}, /validate, /ui/assets/*): open shells whose data calls go through the API above.
+  app.route('/', uiRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

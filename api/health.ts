@@ -1,18 +1,25 @@
 import { Hono } from 'hono'
 import type { Registry } from '../instrumentation/index.ts'
+import { errorBody } from './error-body.ts'
+import { requireRole, type Authorizer } from './auth.ts'
 
 export interface Readiness {
   /** Resolves to undefined when ready, or to the reason the process is not. */
   check(): Promise<string | undefined>
 }
 
-/** `/healthz` (the process answers), `/readyz` (storage reachable and migrated) and `/metrics`. */
-export function healthRoutes(readiness: Readiness, registry: Registry): Hono {
+/**
+ * `/healthz` (the process answers), `/readyz` (storage reachable and migrated)
+ * and `/metrics`. Probes stay open; `/metrics` (SLO names, services, traffic)
+ * needs a token with the read role once tokens are configured, as the API does.
+ */
+export function healthRoutes(readiness: Readiness, registry: Registry, auth?: Authorizer): Hono {
   const app = new Hono()
+  if (auth) app.use('/metrics', requireRole(auth, 'read'))
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', async (c) => {
     const reason = await readiness.check()
-    return reason === undefined ? c.json({ status: 'ready' }) : c.json({ status: 'not ready', reason }, 503)
+    return reason === undefined ? c.json({ status: 'ready' }) : c.json(errorBody('unavailable', `not ready: ${reason}`), 503)
   })
   app.get('/metrics', async (c) => {
     const body = await registry.metrics()

@@ -4,8 +4,9 @@ import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, 
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
-import { alertsMigrations, configuredWindows, createAlerter, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
+import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { UsageError } from './command.ts'
+import { listenHost } from './listen-host.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
@@ -59,20 +60,25 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   const env = options.env ?? process.env
   const envProblem = config.selfTraces === 'on' ? traceEnvProblem(env) : undefined
   if (envProblem) throw new ConfigError([envProblem])
+  const { host, openBecause } = listenHost(config)
   const registry = createMetricsRegistry()
   const tracing = createSelfTracing({ logger: logger.child({ component: 'self-traces' }), registry, roles, exportDelayMs: options.traceExportDelayMs })
   const storage = await openAndMigrate(config, logger)
   const migrations = allMigrations(config)
 
   const auth = createAuthorizer(config.api.tokens)
-  if (!auth.enabled && (roles.includes('api') || roles.includes('collector'))) {
-    logger.warn('no API tokens configured (CAIRN_API_TOKENS): the API and the collector accept every request without authentication')
+  if (openBecause === 'auth-none') {
+    logger.warn({ host }, 'CAIRN_AUTH=none: the API and the collector accept every request without authentication')
+  } else if (openBecause === 'loopback-only') {
+    logger.warn({ host }, 'no API tokens configured (CAIRN_API_TOKENS): listening on loopback only; configure tokens, or set CAIRN_AUTH=none, to serve other hosts')
   }
+  // Spec files and PUTs are refused when a per-SLO notification URL is not allowed.
+  const parseOptions = { checkNotifyUrl: notifyUrlAllowlist(config.alerts).check }
 
   const collector: Collector | undefined = roles.includes('collector')
     ? createCollector({
         config: config.collector,
-        host: config.host,
+        host,
         storage,
         logger: logger.child({ component: 'collector' }),
         registry,
@@ -92,6 +98,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     ? createEngine({
         config: config.engine,
         storage,
+        catalog: createSloCatalog({ storage, sloDir: config.engine.sloDir, logger: logger.child({ component: 'engine' }), parseOptions }),
         logger: logger.child({ component: 'engine' }),
         registry,
         onEvaluated: alerter!.onEvaluated,
@@ -102,23 +109,23 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing(tracing.tracer('api')))
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry))
+  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
-    const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }) })
+    const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
     const ruleOptions = ruleOptionsFromConfig(config.alerts, windows)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs })
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions })
   }
 
   let http: ListeningServer | undefined
   let otlpPort: number | undefined
   try {
-    otlpPort = await collector?.start().catch(listenError(config.host, config.collector.port, 'CAIRN_OTLP_PORT'))
+    otlpPort = await collector?.start().catch(listenError(host, config.collector.port, 'CAIRN_OTLP_PORT'))
     await alerter?.start()
     await engine?.start()
-    http = await listen(app, config.host, config.api.port).catch(listenError(config.host, config.api.port, 'CAIRN_HTTP_PORT'))
-    tracing.start(selfTarget(config, otlpPort, env))
+    http = await listen(app, host, config.api.port).catch(listenError(host, config.api.port, 'CAIRN_HTTP_PORT'))
+    tracing.start(selfTarget(config, host, otlpPort, env))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
@@ -146,11 +153,11 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 }
 
 /** Where this process's own spans go: OTEL_EXPORTER_OTLP_ENDPOINT, else its own collector, else nowhere. */
-function selfTarget(config: CairnConfig, otlpPort: number | undefined, env: Record<string, string | undefined>) {
+function selfTarget(config: CairnConfig, host: string, otlpPort: number | undefined, env: Record<string, string | undefined>) {
   return selfTraceTarget({
     setting: config.selfTraces,
     env,
-    collector: otlpPort === undefined ? undefined : { host: config.host, port: otlpPort },
+    collector: otlpPort === undefined ? undefined : { host, port: otlpPort },
     ingestToken: ingestTokenOf(config.api.tokens),
     tokensConfigured: config.api.tokens.length > 0,
   })

@@ -1,11 +1,14 @@
 // The batching writer: per-table buffers flushed by size or age, a bounded
 // queue (rows and bytes, buffered plus being written), and acknowledgement only
 // after the rows are in ClickHouse. A request's promise resolves once every
-// table it touched has been written; it rejects when a write fails (the sender
-// gets 503 and retries) or is refused up front when the queue is full (429) or
-// storage failed recently (503), so memory stays bounded while storage is slow
-// or down.
+// table it touched has been written. It is refused up front when the queue is
+// full (429) or storage failed recently (503), so memory stays bounded while
+// storage is slow or down; it rejects when storage is unavailable (503, the
+// sender retries) or when ClickHouse refuses its own rows (400, see isolate()).
+// A batch whose rows ClickHouse refuses is split until the guilty requests are
+// found: the others are written and acknowledged, and nobody else is refused.
 
+import { StorageBadDataError } from '../storage/index.ts'
 import { ArrivalGaps } from './arrivals.ts'
 
 export interface BatcherConfig {
@@ -18,7 +21,7 @@ export interface BatcherConfig {
   /** Refuse new data while this many rows are buffered or being written. */
   queueMaxRows: number
   queueMaxBytes: number
-  /** After a failed write, refuse new data for this long (the Retry-After given to senders). */
+  /** After storage failed a write as unavailable, refuse new data for this long (the Retry-After given to senders). */
   retryAfterSeconds: number
   /** A write that has not finished by then fails its requests with 503 (it may still complete). */
   writeTimeoutMs: number
@@ -38,15 +41,25 @@ export class BackpressureError extends Error {
   }
 }
 
-/** The write of a batch holding this request's rows failed or timed out. */
-export class WriteFailedError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
-  ) {
+/** A failed write of a batch, for the requests whose rows it held. */
+abstract class BatchWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'WriteFailedError'
+    this.name = new.target.name
+  }
+}
+
+/** The write of a batch holding this request's rows failed or timed out because of storage, not of the rows. */
+export class WriteFailedError extends BatchWriteError {
+  constructor(message: string, readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** ClickHouse refused this request's own rows for `table` (written alone); the other requests of its batch were written. */
+export class RowsRefusedError extends BatchWriteError {
+  constructor(message: string, readonly table: string, options?: { cause?: unknown }) {
+    super(message, options)
   }
 }
 
@@ -56,11 +69,18 @@ export interface TableRows {
   bytes: Buffer
 }
 
+/** One request's rows for one table, and the promise its request waits on. */
+interface Part {
+  bytes: Buffer
+  rows: number
+  done: Deferred
+  settled: boolean
+}
+
 interface Pending {
-  parts: Buffer[]
+  parts: Part[]
   rows: number
   bytes: number
-  done: Deferred
   timer: NodeJS.Timeout | undefined
   /** When the timer fires (performance.now() ms). */
   timerAt: number
@@ -82,6 +102,14 @@ class Deferred {
   }
 }
 
+/** Answers one request's part: written (no error) or failed; only the first answer counts. */
+function settle(part: Part, err?: Error): void {
+  if (part.settled) return
+  part.settled = true
+  if (err) part.done.reject(err)
+  else part.done.resolve()
+}
+
 /** Why a buffer was written: it was full, its rows stopped coming, its oldest row waited flushIntervalMs, or shutdown. */
 export type FlushTrigger = 'full' | 'quiet' | 'interval' | 'shutdown'
 
@@ -89,6 +117,8 @@ export interface BatcherObserver {
   queueChanged(rows: number, bytes: number): void
   flushStarted?(table: string, trigger: FlushTrigger): void
   flushed(table: string, rows: number, bytes: number, seconds: number, ok: boolean): void
+  /** ClickHouse refused one request's rows for `table`, written on their own. */
+  refused?(table: string, rows: number): void
 }
 
 export class Batcher {
@@ -116,13 +146,16 @@ export class Batcher {
    * are written. Throws BackpressureError synchronously when refused.
    */
   submit(batch: readonly TableRows[]): Promise<void> {
+    return Promise.all(this.submitPerTable(batch)).then(() => undefined)
+  }
+
+  /** As submit, with one promise per table of the request (in `batch` order, empty tables skipped), each settling with its table's write. */
+  submitPerTable(batch: readonly TableRows[]): Promise<void>[] {
     const rows = batch.reduce((n, t) => n + t.rows, 0)
     const bytes = batch.reduce((n, t) => n + t.bytes.length, 0)
-    if (rows === 0) return Promise.resolve()
+    if (rows === 0) return []
     this.admit(rows, bytes)
-    const waits: Promise<void>[] = []
-    for (const t of batch) if (t.rows > 0) waits.push(this.append(t))
-    return Promise.all(waits).then(() => undefined)
+    return batch.filter((t) => t.rows > 0).map((t) => this.append(t))
   }
 
   private admit(rows: number, bytes: number): void {
@@ -150,18 +183,18 @@ export class Batcher {
   private append(t: TableRows): Promise<void> {
     let p = this.pending.get(t.table)
     if (!p) {
-      p = { parts: [], rows: 0, bytes: 0, done: new Deferred(), timer: undefined, timerAt: Infinity, since: Date.now() }
+      p = { parts: [], rows: 0, bytes: 0, timer: undefined, timerAt: Infinity, since: Date.now() }
       this.pending.set(t.table, p)
     }
     // Copy: a request's rows sit in a buffer grown by doubling; the copy is their
     // size, so the queue's byte count is the memory it holds.
-    p.parts.push(Buffer.from(t.bytes))
+    const part: Part = { bytes: Buffer.from(t.bytes), rows: t.rows, done: new Deferred(), settled: false }
+    p.parts.push(part)
     p.rows += t.rows
     p.bytes += t.bytes.length
     this.arrivalsOf(t.table).arrived(performance.now())
-    const done = p.done.promise
     this.maybeFlush(t.table)
-    return done
+    return part.done.promise
   }
 
   private arrivalsOf(table: string): ArrivalGaps {
@@ -218,30 +251,69 @@ export class Batcher {
   }
 
   private async writeBatch(table: string, p: Pending): Promise<void> {
-    const payload = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.bytes)
+    const writes: Promise<void>[] = []
+    try {
+      await this.isolate(table, p.parts, writes)
+    } catch (err) {
+      // Storage failed, not the rows: every request not yet answered gets 503, and so does new data for a while.
+      this.lastError = (err as Error).message.split('\n')[0] ?? 'write failed'
+      this.unavailableUntil = Date.now() + this.config.retryAfterSeconds * 1000
+      const failed = new WriteFailedError(`writing to ${table} failed: ${this.lastError}`, this.config.retryAfterSeconds, { cause: err })
+      for (const part of p.parts) settle(part, failed)
+    }
+    // The memory is held until every storage call settles, even past a timeout.
+    await Promise.allSettled(writes)
+    this.queuedRows -= p.rows
+    this.queuedBytes -= p.bytes
+    this.observer?.queueChanged(this.queuedRows, this.queuedBytes)
+  }
+
+  /**
+   * Writes `parts` in one insert; when ClickHouse refuses the rows themselves
+   * (StorageBadDataError), writes each half again on its own, down to single
+   * requests, whose refusal is theirs alone. So one request with bad rows costs
+   * its batch about 2·log2(requests) more inserts, and the others are written.
+   * Halves are safe to write again: a refused insert wrote nothing (a batch is
+   * one insert block, see docs/collector.md). Any other failure is storage's and
+   * is thrown to writeBatch, which fails the parts not yet answered.
+   */
+  private async isolate(table: string, parts: Part[], writes: Promise<void>[]): Promise<void> {
+    const rows = parts.reduce((n, part) => n + part.rows, 0)
+    const bytes = parts.reduce((n, part) => n + part.bytes.length, 0)
+    const payload = parts.length === 1 ? parts[0]!.bytes : Buffer.concat(parts.map((part) => part.bytes), bytes)
     const started = performance.now()
-    const write = this.write(table, payload, p.rows)
+    try {
+      await this.timedWrite(table, payload, rows, writes)
+      this.observer?.flushed(table, rows, bytes, (performance.now() - started) / 1000, true)
+      for (const part of parts) settle(part)
+      return
+    } catch (err) {
+      this.observer?.flushed(table, rows, bytes, (performance.now() - started) / 1000, false)
+      if (!(err instanceof StorageBadDataError)) throw err
+      if (parts.length === 1) {
+        this.observer?.refused?.(table, rows)
+        settle(parts[0]!, new RowsRefusedError(`ClickHouse refused the rows for ${table}: ${err.message.split('\n')[0]}`, table, { cause: err }))
+        return
+      }
+    }
+    const half = Math.ceil(parts.length / 2)
+    await this.isolate(table, parts.slice(0, half), writes)
+    await this.isolate(table, parts.slice(half), writes)
+  }
+
+  /** One storage write, failed after writeTimeoutMs (the call itself is kept in `writes` until it settles). */
+  private async timedWrite(table: string, payload: Buffer, rows: number, writes: Promise<void>[]): Promise<void> {
+    const write = this.write(table, payload, rows)
+    writes.push(write.catch(() => undefined))
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`write to ${table} did not finish within ${this.config.writeTimeoutMs} ms`)), this.config.writeTimeoutMs)
     })
     try {
       await Promise.race([write, timeout])
-      this.observer?.flushed(table, p.rows, p.bytes, (performance.now() - started) / 1000, true)
-      p.done.resolve()
-    } catch (err) {
-      this.observer?.flushed(table, p.rows, p.bytes, (performance.now() - started) / 1000, false)
-      this.lastError = (err as Error).message.split('\n')[0] ?? 'write failed'
-      this.unavailableUntil = Date.now() + this.config.retryAfterSeconds * 1000
-      p.done.reject(new WriteFailedError(`writing to ${table} failed: ${this.lastError}`, this.config.retryAfterSeconds, { cause: err }))
     } finally {
       clearTimeout(timer)
     }
-    // The memory is held until the storage call settles, even past a timeout.
-    await write.catch(() => undefined)
-    this.queuedRows -= p.rows
-    this.queuedBytes -= p.bytes
-    this.observer?.queueChanged(this.queuedRows, this.queuedBytes)
   }
 
   /** Writes every buffer now and waits until nothing is buffered or being written. */

@@ -1,5 +1,5 @@
 import type { CollectorConfig } from '../config/index.ts'
-import type { Storage } from '../storage/index.ts'
+import { StorageBadDataError, type Storage } from '../storage/index.ts'
 import { noopTracer, type Logger, type Registry, type Tracer } from '../instrumentation/index.ts'
 import type { Authorize } from './auth.ts'
 import { Batcher } from './batcher.ts'
@@ -51,13 +51,23 @@ export function createCollector(deps: CollectorDeps): Collector {
       try {
         await deps.storage.insertRaw(table, insertFormat(table), payload)
       } catch (err) {
-        log.warn({ table, err: (err as Error).message }, 'insert failed')
+        // Refused rows are the sender's problem (the batcher finds whose, and answers them 400); anything else is ours.
+        if (err instanceof StorageBadDataError) log.info({ table, err: err.message }, 'insert refused by ClickHouse; isolating the requests at fault')
+        else log.warn({ table, err: (err as Error).message }, 'insert failed')
         throw err
       }
     },
     metrics,
   )
-  const receiverDeps = { batcher, metrics, maxBodyBytes: deps.config.maxBodyBytes, authorize: deps.authorize, retentionDays: deps.retentionDays }
+  const receiverDeps = {
+    batcher,
+    metrics,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    authorize: deps.authorize,
+    retentionDays: deps.retentionDays,
+    maxFutureSkewSeconds: deps.config.maxFutureSkewSeconds,
+    limits: deps.config.limits,
+  }
   const routes = new Map<string, Route>([
     ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
     ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],

@@ -10,10 +10,12 @@ export class CollectorMetrics implements BatcherObserver {
   readonly accepted: Counter<'signal' | 'protocol'>
   readonly rejected: Counter<'signal' | 'protocol' | 'reason'>
   readonly requests: Counter<'signal' | 'protocol' | 'status'>
+  readonly truncated: Counter<'signal' | 'protocol' | 'what'>
   readonly bytesIn: Counter<'signal' | 'protocol'>
   private readonly batchRows: Histogram<'table'>
   private readonly flushSeconds: Histogram<'table' | 'outcome'>
   private readonly flushes: Counter<'table' | 'trigger'>
+  private readonly refusedRequests: Counter<'table'>
   private readonly queueRows: Gauge
   private readonly queueBytes: Gauge
 
@@ -35,6 +37,12 @@ export class CollectorMetrics implements BatcherObserver {
       name: 'cairn_collector_items_rejected_total',
       help: 'Items not stored: invalid (partial success), or refused with 429/503 (the sender may retry)',
       labelNames: ['signal', 'protocol', 'reason'],
+      registers,
+    })
+    this.truncated = new Counter({
+      name: 'cairn_collector_truncated_total',
+      help: 'Cuts made to stored items by the collector.limits: what is attributes_dropped, keys_truncated, values_truncated or bodies_truncated',
+      labelNames: ['signal', 'protocol', 'what'],
       registers,
     })
     this.requests = new Counter({
@@ -69,6 +77,12 @@ export class CollectorMetrics implements BatcherObserver {
       labelNames: ['table', 'trigger'],
       registers,
     })
+    this.refusedRequests = new Counter({
+      name: 'cairn_collector_storage_refused_requests_total',
+      help: "Requests whose rows ClickHouse refused (written on their own, apart from the batch's other requests): answered 400",
+      labelNames: ['table'],
+      registers,
+    })
     this.queueRows = new Gauge({ name: 'cairn_collector_queue_rows', help: 'Rows buffered or being written', registers })
     this.queueBytes = new Gauge({ name: 'cairn_collector_queue_bytes', help: 'Bytes buffered or being written', registers })
   }
@@ -80,6 +94,10 @@ export class CollectorMetrics implements BatcherObserver {
 
   flushStarted(table: string, trigger: FlushTrigger): void {
     this.flushes.inc({ table, trigger })
+  }
+
+  refused(table: string): void {
+    this.refusedRequests.inc({ table })
   }
 
   flushed(table: string, rows: number, _bytes: number, seconds: number, ok: boolean): void {

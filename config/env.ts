@@ -9,7 +9,7 @@ export interface EnvVar {
 }
 
 export const ENV_VARS: readonly EnvVar[] = [
-  { name: 'CAIRN_HOST', key: 'host', description: 'address the OTLP and API servers listen on (default 0.0.0.0)' },
+  { name: 'CAIRN_HOST', key: 'host', description: 'address the OTLP and API servers listen on (default 0.0.0.0 with tokens or CAIRN_AUTH=none, else 127.0.0.1)' },
   { name: 'CAIRN_LOG_LEVEL', key: 'logLevel', description: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   { name: 'CAIRN_SELF_TRACES', key: 'selfTraces', description: 'on|off: trace cairn\'s own API and collector requests into its collector, or OTEL_EXPORTER_OTLP_ENDPOINT (default on)' },
   { name: 'CAIRN_DATA_DIR', key: 'storage.dataDir', description: 'embedded store directory (default ./data)' },
@@ -22,8 +22,10 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_TTL_LOGS_DAYS', key: 'storage.ttlDays.logs', description: 'days to keep log records, 0 = forever (default 30)' },
   { name: 'CAIRN_TTL_METRICS_DAYS', key: 'storage.ttlDays.metrics', description: 'days to keep metric points, 0 = forever (default 90)' },
   { name: 'CAIRN_OTLP_PORT', key: 'collector.port', description: 'OTLP/HTTP and remote_write port (default 4318)' },
+  { name: 'CAIRN_MAX_FUTURE_SKEW_SECONDS', key: 'collector.maxFutureSkewSeconds', description: 'items dated more than this many seconds ahead of the clock are refused, 0 = no limit (default 3600)' },
   { name: 'CAIRN_HTTP_PORT', key: 'api.port', description: 'API, health and /metrics port (default 8080)' },
   { name: 'CAIRN_API_TOKENS', key: 'api.tokens', description: 'bearer tokens as role[+role]:token,… with roles ingest, read, admin (default none: open)' },
+  { name: 'CAIRN_AUTH', key: 'api.auth', description: 'none: no authentication, on any address (warned); default: tokens, and loopback only while none is configured' },
   { name: 'CAIRN_SLO_DIR', key: 'engine.sloDir', description: 'directory of SLO YAML files (default ./slos)' },
   { name: 'CAIRN_EVAL_SCHEDULE', key: 'engine.schedule', description: 'cron schedule of SLO evaluation, 5 or 6 fields (default every minute)' },
   { name: 'CAIRN_EVAL_LOOKBACK', key: 'engine.lookback', description: 'trailing minutes of raw data re-rolled up every tick for late data (default 10m)' },
@@ -31,6 +33,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_PAGERDUTY_ROUTING_KEY', key: 'alerts.pagerdutyRoutingKey', description: 'PagerDuty Events API v2 integration key: page PagerDuty directly' },
   { name: 'CAIRN_PAGERDUTY_URL', key: 'alerts.pagerdutyUrl', description: 'PagerDuty Events API v2 URL (default https://events.pagerduty.com/v2/enqueue)' },
   { name: 'CAIRN_ALERT_WEBHOOK_URL', key: 'alerts.webhookUrl', description: 'URL that receives every alert as JSON when it fires and resolves' },
+  { name: 'CAIRN_NOTIFY_URL_ALLOWLIST', key: 'alerts.notifyUrlAllowlist', description: 'comma-separated URL prefixes per-SLO notify targets may use, beside the global targets (default: only those)' },
   { name: 'CAIRN_ALERT_RESEND_INTERVAL_SECONDS', key: 'alerts.resendIntervalSeconds', description: 'how often firing alerts are sent again to Alertmanager (default 60)' },
   { name: 'CAIRN_ALERT_DASHBOARD_URL', key: 'alerts.dashboardUrl', description: 'dashboard link in alerts; {slo}, {service}, {name} are replaced' },
   { name: 'CAIRN_ALERT_WINDOWS', key: 'alerts.windowsPath', description: 'file or directory of Sloth AlertWindows overriding the derived alert windows per SLO period' },

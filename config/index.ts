@@ -9,6 +9,8 @@ export {
   type ApiConfig,
   type ApiRole,
   type ApiToken,
+  type ApiReadLimits,
+  authModes,
   apiRoles,
   type EngineConfig,
   type AlertsConfig,

@@ -95,7 +95,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, fromEnv: Map<strin
   return `${where(path, fromEnv, file)}: ${key ? `${key}: ` : ''}${issue.message}${got}`
 }
 
-const SECRET_KEYS = /^(tokens?|password|secret)$/i
+const SECRET_KEYS = /^(tokens?|password|secret|pagerdutyRoutingKey|webhookHeaders)$/i
 
 function where(path: string[], fromEnv: Map<string, string>, file?: FileSource): string {
   // A variable that sets a whole list (CAIRN_API_TOKENS) is named for a problem inside it too.

@@ -45,6 +45,18 @@ export const storageSchema = z
   })
   .strict()
 
+const byteCount = z.coerce.number({ error: 'expected a number of bytes' }).int('expected whole bytes').min(1, 'expected at least 1 byte')
+
+// What one item may carry (collector/otlp/limits.ts): beyond it, it is cut and counted.
+const limitsSchema = z
+  .object({
+    maxAttributes: positiveInt.default(128),
+    maxAttributeKeyBytes: byteCount.default(256),
+    maxAttributeValueBytes: byteCount.default(16 * 1024),
+    maxLogBodyBytes: byteCount.default(256 * 1024),
+  })
+  .strict()
+
 // Batching keys left unset take defaults tuned for the storage mode (collector/config.ts).
 export const collectorSchema = z
   .object({
@@ -57,6 +69,9 @@ export const collectorSchema = z
     queueMaxBytes: positiveInt.optional(),
     retryAfterSeconds: positiveInt.default(5),
     writeTimeoutMs: positiveInt.default(30_000),
+    /** Items dated further ahead of the collector's clock are refused; 0 accepts any future time. */
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
+    maxFutureSkewSeconds: z.coerce.number({ error: 'expected a number of seconds' }).int('expected whole seconds').min(0, 'expected 0 (no limit) or more seconds').default(3600),
   })
   .passthrough()
 
@@ -66,7 +81,11 @@ const apiTokenSchema = z
   .object({
     /** Who holds the token, for logs (the token itself is never logged). */
     name: z.string().min(1).optional(),
-    token: z.string().min(16, 'expected a token of at least 16 characters'),
+    token: z
+      .string()
+      .min(16, 'expected a token of at least 16 characters')
+      // The placeholders of deploy/cairn.env.example must not become working credentials.
+      .refine((t) => !t.startsWith('REPLACE-'), 'replace the example token with a random one (e.g. openssl rand -hex 24)'),
     roles: z.array(z.enum(apiRoles, { error: `expected roles among ${apiRoles.join(', ')}` })).min(1, 'expected at least one role'),
   })
   .strict()
@@ -87,14 +106,49 @@ function parseTokenList(value: unknown): unknown {
     })
 }
 
+/** A comma-separated list in an environment variable; a list in the file. */
+function commaList(value: unknown): unknown {
+  return typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : value
+}
+
+export const authModes = ['tokens', 'none'] as const
+
+// Log and trace reads run beside the engine's ticks on the same ClickHouse:
+// each is bounded in time range, run time, threads, memory and answer size,
+// and only so many run at once, so no read can starve a tick.
+const readsSchema = z
+  .object({
+    maxRangeDays: positiveInt.default(7),
+    maxExecutionSeconds: positiveInt.default(10),
+    maxThreads: positiveInt.default(2),
+    maxMemoryBytes: positiveInt.default(1024 * 1024 * 1024),
+    maxResultBytes: positiveInt.default(64 * 1024 * 1024),
+    maxConcurrent: positiveInt.default(4),
+  })
+  .strict()
+
 export const apiSchema = z
   .object({
     port: port.default(8080),
     tokens: z.preprocess(parseTokenList, z.array(apiTokenSchema)).default([]),
+    /**
+     * Unset: bearer tokens when some are configured; with none, cairn listens
+     * on loopback only. `none`: no authentication, on any address (warned).
+     */
+    auth: z.enum(authModes, { error: `expected ${authModes.join(' or ')}` }).optional(),
+    reads: readsSchema.default(() => readsSchema.parse({})),
     /** How long the SLO status list is reused before it is read again (evaluations change once a tick). */
     statusCacheMs: z.coerce.number({ error: 'expected a number of milliseconds' }).int().min(0, 'expected 0 (no cache) or more').default(2000),
   })
   .passthrough()
+  .superRefine((api, ctx) => {
+    if (api.auth === 'none' && api.tokens.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'none turns authentication off, but tokens are configured (CAIRN_API_TOKENS): unset one of them' })
+    }
+    if (api.auth === 'tokens' && api.tokens.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'tokens needs at least one token in api.tokens (CAIRN_API_TOKENS)' })
+    }
+  })
 
 export const engineSchema = z
   .object({
@@ -126,6 +180,8 @@ export const alertsSchema = z
     pagerdutyUrl: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
     webhookUrl: httpUrl.optional(),
     webhookHeaders: z.record(z.string(), z.string()).default({}),
+    /** URL prefixes per-SLO notification targets may use, beside the global targets' URLs. */
+    notifyUrlAllowlist: z.preprocess(commaList, z.array(httpUrl)).default([]),
     resendIntervalSeconds: positiveInt.default(60),
     dashboardUrl: z.string().min(1, 'expected a URL template such as https://grafana/d/cairn-slo-{slo}').optional(),
     windowsPath: z.string().min(1, 'expected a file or directory of AlertWindows').optional(),
@@ -141,7 +197,8 @@ function onOff(value: unknown): unknown {
 
 export const configSchema = z
   .object({
-    host: z.string().min(1, 'expected a host name or address').default('0.0.0.0'),
+    /** Unset: 0.0.0.0 when the API is protected by tokens (or CAIRN_AUTH=none), 127.0.0.1 otherwise (cli/listen-host.ts). */
+    host: z.string().min(1, 'expected a host name or address').optional(),
     logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
     /** Traces of cairn's own API and collector requests, into its own collector by default (docs/self-monitoring.md). */
     selfTraces: z.preprocess(onOff, z.enum(['on', 'off'], { error: 'expected on or off' })).default('on'),
@@ -160,5 +217,6 @@ export type CollectorConfig = z.infer<typeof collectorSchema>
 export type ApiConfig = z.infer<typeof apiSchema>
 export type ApiRole = (typeof apiRoles)[number]
 export type ApiToken = z.infer<typeof apiTokenSchema>
+export type ApiReadLimits = z.infer<typeof readsSchema>
 export type EngineConfig = z.infer<typeof engineSchema>
 export type AlertsConfig = z.infer<typeof alertsSchema>

@@ -137,10 +137,17 @@ export interface AlertPolicySpec {
   ticket: { quick: BurnRateWindowSpec; slow: BurnRateWindowSpec }
 }
 
+/**
+ * A secret in a spec: written inline, or as the name of an environment variable
+ * of the process that delivers the alerts (`{ env: PD_CHECKOUT_KEY }`), so that
+ * the spec, the catalog and the API never hold the secret itself.
+ */
+export type SecretValue = string | { env: string }
+
 export type NotifyTarget =
   | { type: 'alertmanager'; url: string }
-  | { type: 'pagerduty'; routingKey: string; url?: string }
-  | { type: 'webhook'; url: string; headers?: Record<string, string> }
+  | { type: 'pagerduty'; routingKey: SecretValue; url?: string }
+  | { type: 'webhook'; url: string; headers?: Record<string, SecretValue> }
 
 export interface AlertSeveritySpec {
   enabled: boolean

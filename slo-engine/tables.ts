@@ -1,4 +1,4 @@
-import { createTablesMigration, type Migration, type TableDef } from '../storage/index.ts'
+import { createMaterializedViewStatement, createTableStatements, createTablesMigration, type Migration, type TableDef } from '../storage/index.ts'
 
 // Cairn's own tables for the SLO engine.
 //
@@ -30,6 +30,7 @@ export const ENGINE_TABLES = {
   rollupState: 'cairn_slo_rollup_state',
   evaluations: 'cairn_slo_evaluations',
   status: 'cairn_slo_status',
+  budgetHourly: 'cairn_slo_budget_hourly',
 } as const
 
 const EVALUATION_COLUMNS = [
@@ -116,6 +117,33 @@ function engineTables(): TableDef[] {
   ]
 }
 
+// cairn_slo_budget_hourly keeps each SLO's last remaining budget of every
+// hour, filled from the evaluations by a materialized view: the overview's
+// sparklines read 168 rows per SLO for a week instead of 10,080 (a thousand
+// SLOs: ~3 s → tens of ms). Duplicates (the backfill racing the view) are
+// harmless: argMax of the same row twice is that row. Kept 35 days.
+const BUDGET_HOURLY: TableDef = {
+  name: ENGINE_TABLES.budgetHourly,
+  columns: ['slo_id LowCardinality(String)', 'hour DateTime', 'remaining AggregateFunction(argMax, Nullable(Float64), DateTime64(3))'],
+  engine: 'AggregatingMergeTree',
+  orderBy: '(slo_id, hour)',
+  partitionBy: 'toYYYYMM(hour)',
+  ttl: 'hour + INTERVAL 35 DAY',
+  shardingKey: 'cityHash64(slo_id)',
+}
+const BUDGET_HOURLY_SELECT = `SELECT slo_id, toStartOfHour(evaluated_at) AS hour, argMaxState(budget_remaining, evaluated_at) AS remaining FROM {from}`
+
+const budgetHourlyMigration: Migration = {
+  id: 'slo-engine/002_budget_hourly',
+  description: 'hourly remaining budget per SLO (sparklines), from the evaluations by a materialized view, backfilled',
+  statements: (target) => [
+    ...createTableStatements(BUDGET_HOURLY, target),
+    createMaterializedViewStatement({ name: `${BUDGET_HOURLY.name}_mv`, to: BUDGET_HOURLY.name, from: ENGINE_TABLES.evaluations, select: `${BUDGET_HOURLY_SELECT} GROUP BY slo_id, hour` }, target),
+    `INSERT INTO ${BUDGET_HOURLY.name} ${BUDGET_HOURLY_SELECT.replace('{from}', ENGINE_TABLES.evaluations)} WHERE evaluated_at >= now() - INTERVAL 35 DAY GROUP BY slo_id, hour`,
+  ],
+}
+
 export const engineMigrations: Migration[] = [
   createTablesMigration('slo-engine/001_tables', 'SLO definitions, per-minute rollups, rollup state, evaluation history and latest status', engineTables),
+  budgetHourlyMigration,
 ]

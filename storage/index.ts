@@ -1,7 +1,16 @@
 export { openStorage } from './open.ts'
 export type { Storage, RawInsertFormat, TextInsertFormat, RowBinaryFormat, RowBinaryColumn, QueryParams } from './storage.ts'
 export { quoteIdentifier, rowBinary } from './storage.ts'
-export { StorageUnavailableError, clickhouseErrorCode } from './errors.ts'
+export {
+  StorageError,
+  StorageUnavailableError,
+  StorageTimeoutError,
+  StorageBadDataError,
+  StorageQueryError,
+  clickhouseErrorCode,
+  toStorageError,
+  isStorageUnavailable,
+} from './errors.ts'
 export {
   createTableStatements,
   createMaterializedViewStatement,

@@ -6,7 +6,7 @@ import type { StorageConfig } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import { clientLoggerClass } from './client-log.ts'
 import { ClickHouseStorage, SESSION_SETTINGS, httpRawInserter, type Storage } from './storage.ts'
-import { StorageUnavailableError } from './errors.ts'
+import { StorageError, StorageUnavailableError } from './errors.ts'
 import { embeddedRawInserter } from './embedded-insert.ts'
 
 /**
@@ -82,7 +82,8 @@ async function checkReachable(storage: Storage, what: string): Promise<void> {
 }
 
 function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
+  const original = err instanceof StorageError ? err.cause : err
+  const e = original as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
   const code = e.code ?? e.cause?.code
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running and the URL right?)'
   if (code === 'ENOTFOUND') return 'host not found'

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client'
+import { typed } from './errors.ts'
 
 /** Text formats a payload can be inserted in without building row objects in JS. */
 export type TextInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV'
@@ -97,7 +98,10 @@ export const SESSION_SETTINGS: ClickHouseSettings = {
   date_time_input_format: 'best_effort',
 }
 
-/** The common implementation; the two connections differ only in how raw inserts travel. */
+/**
+ * The common implementation; the two connections differ only in how raw inserts
+ * travel. Every call fails with a typed error of errors.ts, whatever the connection.
+ */
 export class ClickHouseStorage implements Storage {
   constructor(
     readonly mode: 'embedded' | 'server',
@@ -107,18 +111,22 @@ export class ClickHouseStorage implements Storage {
     private readonly raw: RawInsertPath,
   ) {}
 
-  async query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]> {
-    const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings })
-    return result.json<T>()
+  query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]> {
+    return typed(async () => {
+      const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings })
+      return result.json<T>()
+    })
   }
 
-  async command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
-    await this.client.command({ query: sql, query_params: params, clickhouse_settings: settings })
+  command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
+    return typed(async () => {
+      await this.client.command({ query: sql, query_params: params, clickhouse_settings: settings })
+    })
   }
 
   insertRaw(table: string, format: RawInsertFormat, payload: Buffer): Promise<void> {
     if (payload.length === 0) return Promise.resolve()
-    return this.raw.insert(table, format, payload)
+    return typed(() => this.raw.insert(table, format, payload))
   }
 
   insertRows(table: string, rows: readonly object[]): Promise<void> {
@@ -127,9 +135,11 @@ export class ClickHouseStorage implements Storage {
     return this.insertRaw(table, 'JSONEachRow', Buffer.from(body))
   }
 
-  async ping(): Promise<void> {
-    const result = await this.client.ping()
-    if (!result.success) throw result.error
+  ping(): Promise<void> {
+    return typed(async () => {
+      const result = await this.client.ping()
+      if (!result.success) throw result.error
+    })
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,10 @@
 // JSON over HTTP with retries: 5xx, 429, timeouts and connection errors are
 // retried with exponential backoff and jitter (Retry-After is honoured up to
 // the backoff cap); other 4xx answers are final, since resending the same
-// request cannot fix them.
+// request cannot fix them. Redirects are not followed (a target that answers
+// 3xx could send the payload and its secrets to a host the allow-list never
+// admitted): a 3xx is a final failure. At most MAX_ERROR_BODY_BYTES of an
+// answer are read, for the error message; the rest is discarded unread.
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -46,13 +49,55 @@ export function backoffMs(retry: RetryPolicy, attempt: number, random = Math.ran
   return Math.round(exp / 2 + random() * (exp / 2))
 }
 
-async function responseText(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '')
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text
+/** Bytes of a failed answer read for the log; a target cannot make cairn buffer more. */
+export const MAX_ERROR_BODY_BYTES = 4096
+const MAX_ERROR_TEXT = 300
+
+/** The start of the answer's body as text: at most MAX_ERROR_BODY_BYTES are read, the stream is then cancelled. */
+export async function responseText(response: Response, maxBytes = MAX_ERROR_BODY_BYTES): Promise<string> {
+  const reader = response.body?.getReader()
+  if (!reader) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read()
+      if (done) break
+      chunks.push(value)
+      size += value.length
+    }
+  } catch {
+    // a body cut short still tells what arrived
+  } finally {
+    await reader.cancel().catch(() => undefined)
+  }
+  const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8')
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text
 }
 
-export async function postJson(url: string, body: unknown, options: PostOptions): Promise<DeliveryResult> {
+/**
+ * `user:password@` of a URL as HTTP Basic authorization (fetch refuses URLs
+ * that carry credentials, and would print them in its error): the request goes
+ * to the URL without them. An Authorization header given explicitly wins.
+ */
+export function credentialsAsHeader(url: string, headers: Record<string, string> = {}): { url: string; headers: Record<string, string> } {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return { url, headers }
+  }
+  if (!u.username && !u.password) return { url, headers }
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')
+  u.username = ''
+  u.password = ''
+  const explicit = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')
+  return { url: u.toString(), headers: explicit ? headers : { ...headers, authorization: `Basic ${basic}` } }
+}
+
+export async function postJson(target: string, body: unknown, options: PostOptions): Promise<DeliveryResult> {
   const { retry } = options
+  const { url, headers } = credentialsAsHeader(target, options.headers)
   const doFetch = options.fetch ?? fetch
   const sleep = options.sleep ?? defaultSleep
   const payload = JSON.stringify(body)
@@ -62,13 +107,18 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     try {
       const response = await doFetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'cairn', ...options.headers },
+        headers: { 'content-type': 'application/json', 'user-agent': 'cairn', ...headers },
         body: payload,
         signal: AbortSignal.timeout(retry.timeoutMs),
+        redirect: 'manual',
       })
       if (response.ok) {
         await response.body?.cancel().catch(() => undefined)
         return { ok: true, attempts: attempt, status: response.status }
+      }
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => undefined)
+        return { ok: false, attempts: attempt, status: response.status, error: `HTTP ${response.status}: redirects are not followed; configure the URL the target redirects to` }
       }
       const detail = await responseText(response)
       last = { ok: false, attempts: attempt, status: response.status, error: `HTTP ${response.status}${detail ? `: ${detail}` : ''}` }

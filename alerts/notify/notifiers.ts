@@ -5,6 +5,7 @@ import { postJson, type DeliveryResult, type FetchLike, type RetryPolicy } from 
 import type { AlertNotice } from './notice.ts'
 import { PAGERDUTY_EVENTS_URL, pagerdutyEvent } from './pagerduty.ts'
 import { webhookBody } from './webhook.ts'
+import { MissingSecretError, resolveSecret, scrubSecrets } from './secrets.ts'
 
 /** One place notices are delivered to. */
 export interface Notifier {
@@ -37,6 +38,22 @@ function where(url: string): string {
 
 const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 12)
 
+/**
+ * Resolves the target's secrets at each delivery (a variable set or rotated
+ * after start is picked up), posts, and cuts any secret out of the error text.
+ */
+async function deliver(secrets: () => { values: string[]; post: () => Promise<DeliveryResult> }): Promise<DeliveryResult> {
+  let resolved: ReturnType<typeof secrets>
+  try {
+    resolved = secrets()
+  } catch (err) {
+    if (err instanceof MissingSecretError) return { ok: false, attempts: 0, error: err.message }
+    throw err
+  }
+  const result = await resolved.post()
+  return result.error === undefined ? result : { ...result, error: scrubSecrets(result.error, resolved.values) }
+}
+
 export function createNotifier(spec: NotifyTarget, deps: NotifierDeps): Notifier {
   const post = (url: string, body: unknown, headers?: Record<string, string>) =>
     postJson(url, body, { retry: deps.retry, fetch: deps.fetch, headers, onRetry: (a, e, d) => deps.onRetry?.(notifier, a, e, d) })
@@ -50,17 +67,33 @@ export function createNotifier(spec: NotifyTarget, deps: NotifierDeps): Notifier
     case 'pagerduty': {
       const url = spec.url ?? PAGERDUTY_EVENTS_URL
       notifier = {
-        key: `pagerduty:${fingerprint(`${spec.routingKey} ${url}`)}`,
+        // A key given by variable name is fingerprinted by its name: the secret never leaves the delivery.
+        key: `pagerduty:${fingerprint(`${JSON.stringify(spec.routingKey)} ${url}`)}`,
         kind: 'pagerduty',
         target: where(url),
         resends: false,
         batches: false,
-        send: (n) => post(url, pagerdutyEvent(n[0]!, spec.routingKey)),
+        send: (n) =>
+          deliver(() => {
+            const key = resolveSecret(spec.routingKey, 'PagerDuty routing key')
+            return { values: [key], post: () => post(url, pagerdutyEvent(n[0]!, key)) }
+          }),
       }
       break
     }
     case 'webhook':
-      notifier = { key: `webhook:${fingerprint(spec.url)}`, kind: 'webhook', target: where(spec.url), resends: false, batches: false, send: (n) => post(spec.url, webhookBody(n[0]!), spec.headers) }
+      notifier = {
+        key: `webhook:${fingerprint(spec.url)}`,
+        kind: 'webhook',
+        target: where(spec.url),
+        resends: false,
+        batches: false,
+        send: (n) =>
+          deliver(() => {
+            const headers = Object.fromEntries(Object.entries(spec.headers ?? {}).map(([name, v]) => [name, resolveSecret(v, `webhook header ${name}`)]))
+            return { values: Object.values(headers), post: () => post(spec.url, webhookBody(n[0]!), headers) }
+          }),
+      }
       break
   }
   return notifier

@@ -1,8 +1,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { OTEL_TABLES, severityNumberOf, type Storage } from '../../storage/index.ts'
-import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { OTEL_TABLES, severityNumberOf } from '../../storage/index.ts'
+import { errorResponse, validationHook } from '../errors.ts'
+import type { TelemetryReads } from '../reads.ts'
 import { LogRecordSchema, toLogRecord, type LogRow } from '../schemas/telemetry.ts'
-import { iso, parseTime, timeParam } from '../time.ts'
+import { iso, resolveRange, timeParam } from '../time.ts'
 
 export const DEFAULT_LOG_LIMIT = 100
 export const MAX_LOG_LIMIT = 1000
@@ -33,7 +34,7 @@ const getLogs = createRoute({
   tags: ['telemetry'],
   request: {
     query: z.object({
-      service: z.string().min(1, 'expected a service name').optional().openapi({ description: 'service.name of the records', example: 'checkout' }),
+      service: z.string().min(1, 'expected a service name').max(1024, 'expected a service name of at most 1024 characters').optional().openapi({ description: 'service.name of the records', example: 'checkout' }),
       from: timeParam('start of the range, default an hour before `to`'),
       to: timeParam('end of the range, default now'),
       severity: z
@@ -53,7 +54,10 @@ const getLogs = createRoute({
   },
   responses: {
     200: { description: 'The records', content: { 'application/json': { schema: LogsSchema } } },
-    400: errorResponse('A bad parameter'),
+    400: errorResponse('A bad parameter, or a range longer than api.reads.maxRangeDays'),
+    422: errorResponse('The answer would be larger than api.reads.maxResultBytes'),
+    429: errorResponse('Too many log and trace reads at once; retry after Retry-After'),
+    503: errorResponse('Storage unavailable or the read timed out; retry after Retry-After'),
   },
 })
 
@@ -62,21 +66,18 @@ function definedParams(params: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))
 }
 
-export function logRoutes(storage: Storage) {
+export function logRoutes(reads: TelemetryReads) {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.openapi(getLogs, async (c) => {
     const q = c.req.valid('query')
-    const now = Date.now()
-    const toMs = q.to === undefined ? now : parseTime(q.to, now)!
-    const fromMs = q.from === undefined ? toMs - DEFAULT_RANGE_MS : parseTime(q.from, now)!
-    if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+    const { fromMs, toMs } = resolveRange(q, Date.now(), { defaultMs: DEFAULT_RANGE_MS, max: { ms: reads.maxRangeMs, setting: 'api.reads.maxRangeDays' } })
     const filters = ['Timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) AND Timestamp <= fromUnixTimestamp64Milli({toMs:Int64})']
     // TimestampTime leads the sort key after ServiceName: bounding it lets ClickHouse skip granules.
     filters.push('TimestampTime >= toDateTime(intDiv({fromMs:Int64}, 1000)) AND TimestampTime <= toDateTime(intDiv({toMs:Int64}, 1000))')
     if (q.service !== undefined) filters.push('ServiceName = {service:String}')
     if (q.severity !== undefined) filters.push('SeverityNumber >= {severity:UInt8}')
     if (q.traceId !== undefined) filters.push('TraceId = {traceId:String}')
-    const rows = await storage.query<LogRow>(
+    const rows = await reads.query<LogRow>(
       `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS timeNs, SeverityText, SeverityNumber, ServiceName, Body, TraceId, SpanId,
          LogAttributes, ResourceAttributes, ScopeName, ScopeVersion
        FROM ${OTEL_TABLES.logs}

@@ -1,13 +1,13 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { formatDuration, parseSloDocuments, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog } from '../../slo-engine/index.ts'
+import { formatDuration, parseSloDocuments, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog, type SpecParseOptions } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
 import { ApiError, errorResponse, noSuchSlo, validationHook } from '../errors.ts'
 import { requireSlo } from '../slo-lookup.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
-import { loadAlertStates } from '../../alerts/index.ts'
+import { loadAlertStates, redactSlo } from '../../alerts/index.ts'
 import { alertViewsBySlo, managedBy, sloStatus, type SloStatus } from '../status.ts'
-import { iso, parseStepSeconds, parseTime, timeParam } from '../time.ts'
+import { iso, parseStepSeconds, resolveRange, timeParam } from '../time.ts'
 import { statusListCache } from '../status-cache.ts'
 
 export interface SloRouteDeps {
@@ -15,11 +15,17 @@ export interface SloRouteDeps {
   catalog: SloCatalog
   /** How long the status list is reused; PUT and DELETE through this process clear it at once. */
   statusCacheMs: number
+  /** What validate checks beyond the spec (the notification URL allow-list); PUT checks it in the catalog. */
+  parseOptions?: SpecParseOptions
 }
 
 /** Like Prometheus' query_range: a history answer of more points than this is refused, not truncated. */
 const MAX_HISTORY_POINTS = 11_000
 const DEFAULT_HISTORY_MS = 24 * 3_600_000
+/** The longest SLO window (366d): no step is useful beyond it. */
+const MAX_STEP_SECONDS = 366 * 86_400
+
+const STORAGE_UNAVAILABLE = errorResponse('Storage unavailable; retry after Retry-After')
 
 const idParam = z.object({
   id: z.string().min(1).max(256, 'expected an SLO id of at most 256 characters').openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-availability' }),
@@ -52,7 +58,7 @@ const listSlos = createRoute({
   summary: 'Every SLO with its current status',
   description: 'SLI, error budget, burn rates and alert state of every SLO, file-defined and API-managed, sorted by id.',
   tags: ['slos'],
-  responses: { 200: { description: 'The SLOs', content: { 'application/json': { schema: z.object({ slos: z.array(SloSummarySchema) }) } } } },
+  responses: { 200: { description: 'The SLOs', content: { 'application/json': { schema: z.object({ slos: z.array(SloSummarySchema) }) } } }, 503: STORAGE_UNAVAILABLE },
 })
 
 const getSlo = createRoute({
@@ -61,7 +67,7 @@ const getSlo = createRoute({
   summary: 'One SLO: its spec and status',
   tags: ['slos'],
   request: { params: idParam },
-  responses: { 200: { description: 'The SLO', content: { 'application/json': { schema: SloDetailSchema } } }, 404: errorResponse('No such SLO') },
+  responses: { 200: { description: 'The SLO (notification secrets redacted)', content: { 'application/json': { schema: SloDetailSchema } } }, 404: errorResponse('No such SLO'), 503: STORAGE_UNAVAILABLE },
 })
 
 const getHistory = createRoute({
@@ -77,7 +83,13 @@ const getHistory = createRoute({
       to: timeParam('end, default now'),
       step: z
         .string()
-        .refine((s) => (parseStepSeconds(s) ?? 0) >= 1, { message: 'expected a step of at least 1s: a duration (5m) or seconds' })
+        .refine(
+          (s) => {
+            const seconds = parseStepSeconds(s)
+            return seconds !== undefined && seconds >= 1 && seconds <= MAX_STEP_SECONDS
+          },
+          { message: `expected a step between 1s and 366d (${MAX_STEP_SECONDS}s): a duration (5m) or seconds` },
+        )
         .optional()
         .openapi({ description: 'resolution: a duration (5m, 1h) or seconds; default chosen for about 300 points, at least 60s', example: '5m' }),
     }),
@@ -93,6 +105,7 @@ const getHistory = createRoute({
     },
     400: errorResponse('A bad parameter'),
     404: errorResponse('No such SLO'),
+    503: STORAGE_UNAVAILABLE,
   },
 })
 
@@ -163,23 +176,20 @@ export function sloRoutes(deps: SloRouteDeps) {
 
   app.openapi(validateSpec, async (c) => {
     const text = await readSpecBody(c)
-    const { slos, errors } = parseSloDocuments(text, 'body')
+    const { slos, errors } = parseSloDocuments(text, 'body', deps.parseOptions)
     return c.json({ valid: errors.length === 0, slos: slos.map((s) => ({ id: s.id, service: s.service, name: s.name, format: s.source.format })), errors }, 200)
   })
 
   app.openapi(getSlo, async (c) => {
     const slo = await requireSlo(catalog, c.req.valid('param').id)
     const [status] = await statusOf([slo])
-    return c.json({ slo: slo as unknown as Record<string, unknown>, managedBy: managedBy(slo), status: status! }, 200)
+    return c.json({ slo: redactSlo(slo) as unknown as Record<string, unknown>, managedBy: managedBy(slo), status: status! }, 200)
   })
 
   app.openapi(getHistory, async (c) => {
     const { id } = c.req.valid('param')
     const q = c.req.valid('query')
-    const now = Date.now()
-    const toMs = q.to === undefined ? now : parseTime(q.to, now)!
-    const fromMs = q.from === undefined ? toMs - DEFAULT_HISTORY_MS : parseTime(q.from, now)!
-    if (fromMs >= toMs) throw new ApiError(400, 'bad_request', `query parameter from (${iso(fromMs)}) must be before to (${iso(toMs)})`)
+    const { fromMs, toMs } = resolveRange(q, Date.now(), { defaultMs: DEFAULT_HISTORY_MS })
     const stepSeconds = q.step === undefined ? Math.max(60, Math.ceil((toMs - fromMs) / 1000 / 300 / 60) * 60) : parseStepSeconds(q.step)!
     const points = (toMs - fromMs) / 1000 / stepSeconds
     if (points > MAX_HISTORY_POINTS) {
@@ -220,7 +230,7 @@ export function sloRoutes(deps: SloRouteDeps) {
     }
     listCache.clear()
     const [status] = await statusOf([result.slo])
-    return c.json({ slo: result.slo as unknown as Record<string, unknown>, managedBy: managedBy(result.slo), status: status! }, result.created ? 201 : 200)
+    return c.json({ slo: redactSlo(result.slo) as unknown as Record<string, unknown>, managedBy: managedBy(result.slo), status: status! }, result.created ? 201 : 200)
   })
 
   app.openapi(deleteSlo, async (c) => {

@@ -38,7 +38,9 @@ export const SloSummarySchema = z
 
 export const SloDetailSchema = z
   .object({
-    slo: z.record(z.string(), z.unknown()).openapi({ description: "the SLO in cairn's internal model (objective, window, budgeting, SLI, alerting, source)" }),
+    slo: z.record(z.string(), z.unknown()).openapi({
+      description: "the SLO in cairn's internal model (objective, window, budgeting, SLI, alerting, source); notification secrets are shown as <redacted> or { env: NAME }, URL credentials as redacted",
+    }),
     managedBy: z.enum(['file', 'api']),
     status: SloStatusSchema,
   })

@@ -1,3 +1,5 @@
+import { notifyUrlAllowlist } from '../../alerts/index.ts'
+import { loadConfig } from '../../config/index.ts'
 import { formatSpecError, loadSloFiles, parseDuration } from '../../slo-engine/index.ts'
 import { UsageError, type Command } from '../command.ts'
 
@@ -22,7 +24,9 @@ export const validateCommand: Command = {
       } else paths.push(arg)
     }
     if (paths.length === 0) throw new UsageError(`no files given; usage: ${USAGE}`)
-    const { slos, errors } = await loadSloFiles(paths, { defaultSloPeriodSeconds })
+    // Per-SLO notification URLs are checked against the allow-list of this environment's configuration, as `cairn serve` would.
+    const checkNotifyUrl = notifyUrlAllowlist(loadConfig().alerts).check
+    const { slos, errors } = await loadSloFiles(paths, { defaultSloPeriodSeconds, checkNotifyUrl })
     for (const e of errors) process.stdout.write(`${formatSpecError(e)}\n`)
     const summary = `${slos.length} SLO${slos.length === 1 ? '' : 's'} valid, ${errors.length} error${errors.length === 1 ? '' : 's'}`
     process.stdout.write(`${summary}\n`)

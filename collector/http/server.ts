@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SELF_TELEMETRY_HEADER, traceServerRequest, type Logger, type Tracer } from '../../instrumentation/index.ts'
+import { errorJson } from '../../api/index.ts'
 import { HttpError } from './body.ts'
 
 /** Answers one request; throws HttpError for a refusal it wants rendered by `renderError`. */
@@ -18,8 +19,9 @@ export function send(res: ServerResponse, status: number, contentType: string, b
   res.end(body)
 }
 
-function sendJsonError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  send(res, status, 'application/json', Buffer.from(JSON.stringify({ error: { status, message } })), headers)
+/** An answer outside OTLP, in the one JSON error shape cairn uses everywhere (api/error-body.ts). */
+export function sendJsonError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  send(res, status, 'application/json', errorJson(status, message), headers)
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

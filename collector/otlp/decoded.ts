@@ -1,5 +1,6 @@
 import { BinaryWriter } from '../rows/binary.ts'
 import { GroupedRows, type ItemColumns } from '../rows/grouped.ts'
+import { Limiter, type AttributeLimits } from './limits.ts'
 
 /** The rows of one table from one request, encoded for the insert. */
 export interface TableOutput {
@@ -7,22 +8,43 @@ export interface TableOutput {
   view(): Buffer
 }
 
-/** What decoding one export request produced: rows per table, and the items refused. */
+/** How to decode one request: the item times accepted, and the limits on attributes and bodies. */
+export interface DecodeOptions {
+  bounds?: TimeBounds
+  limits?: AttributeLimits
+}
+
+/** What decoding one export request produced: rows per table, the items refused, and what the limits cut. */
 export class Decoded {
   readonly tables = new Map<string, TableOutput>()
   accepted = 0
   rejected = 0
   private readonly messages: string[] = []
 
-  /** `retention`: items older than it are refused, since ClickHouse's TTL would drop them once written. */
-  constructor(private readonly retention?: Retention) {}
+  /** Cuts attributes and bodies to the limits, when there are limits. */
+  readonly limiter: Limiter | undefined
 
-  /** True (and the item refused) when a time given as 64-bit halves is older than the retention. */
-  rejectExpiredNs(lo: number, hi: number, what: string): boolean {
-    const r = this.retention
-    if (!r || hi > r.oldestHi || (hi === r.oldestHi && lo >= r.oldestLo)) return false
-    this.reject(`${what} older than the ${r.days}-day retention`)
-    return true
+  /** `bounds`: items dated outside them are refused (see TimeBounds). */
+  constructor(
+    private readonly bounds?: TimeBounds,
+    limits?: AttributeLimits,
+  ) {
+    this.limiter = limits ? new Limiter(limits) : undefined
+  }
+
+  /** True (and the item refused) when a time given as 64-bit halves is outside the bounds. */
+  rejectUntimelyNs(lo: number, hi: number, what: string): boolean {
+    const b = this.bounds
+    if (!b) return false
+    if (hi < b.oldestHi || (hi === b.oldestHi && lo < b.oldestLo)) {
+      this.reject(`${what} older than the ${b.retentionDays}-day retention`)
+      return true
+    }
+    if (hi > b.newestHi || (hi === b.newestHi && lo > b.newestLo)) {
+      this.reject(`${what} dated more than ${b.futureSkewSeconds} s ahead of the collector's clock`)
+      return true
+    }
+    return false
   }
 
   /** The grouped rows of `table` (one table per request), written through `items`. */
@@ -37,24 +59,41 @@ export class Decoded {
     if (this.messages.length < 5 && !this.messages.includes(message)) this.messages.push(message)
   }
 
-  /** The partial-success message: the first distinct reasons, then how many more. */
+  /** The partial-success message: the first distinct reasons of refusals, then what the limits cut. */
   get errorMessage(): string {
-    return this.messages.join('; ')
+    const warning = this.limiter?.warning()
+    return warning ? [...this.messages, warning].join('; ') : this.messages.join('; ')
   }
 }
 
-/** The oldest timestamp a signal's table keeps, as of now, as 64-bit halves. */
-export interface Retention {
-  days: number
+/**
+ * The item times a signal's table accepts, as of now, as 64-bit halves of
+ * nanoseconds. Older than the retention: ClickHouse's TTL would drop the rows
+ * once written, so a 200 would acknowledge nothing. Further ahead than the
+ * allowed clock skew: a sender's broken clock, whose rows would sit outside
+ * every query window and open a partition per day.
+ */
+export interface TimeBounds {
+  /** 0: kept forever (no lower bound). */
+  retentionDays: number
   oldestLo: number
   oldestHi: number
+  /** 0: no upper bound. */
+  futureSkewSeconds: number
+  newestLo: number
+  newestHi: number
 }
 
-/** The retention for `days` (0 = forever: none), measured from now. */
-export function retentionFrom(days: number, nowMs = Date.now()): Retention | undefined {
-  if (days <= 0) return undefined
-  const oldest = BigInt(nowMs - days * 86_400_000) * 1_000_000n
-  return { days, oldestLo: Number(oldest & 0xffffffffn), oldestHi: Number(oldest >> 32n) }
+/** The bounds for a retention of `retentionDays` and a skew of `futureSkewSeconds` (each 0 = unbounded), measured from now. */
+export function timeBounds(retentionDays: number, futureSkewSeconds: number, nowMs = Date.now()): TimeBounds | undefined {
+  if (retentionDays <= 0 && futureSkewSeconds <= 0) return undefined
+  const [oldestLo, oldestHi] = retentionDays > 0 ? halves(BigInt(nowMs - retentionDays * 86_400_000) * 1_000_000n) : [0, -1]
+  const [newestLo, newestHi] = futureSkewSeconds > 0 ? halves(BigInt(nowMs + futureSkewSeconds * 1000) * 1_000_000n) : [0, Infinity]
+  return { retentionDays, oldestLo, oldestHi, futureSkewSeconds, newestLo, newestHi }
+}
+
+function halves(ns: bigint): [number, number] {
+  return [Number(ns & 0xffffffffn), Number(ns >> 32n)]
 }
 
 /** Writes end − start in nanoseconds as UInt64 (0 when the end precedes the start), from 64-bit halves. */

@@ -6,7 +6,7 @@
 
 import type { GroupedRows, ItemColumns } from '../rows/grouped.ts'
 import { walkJson, walkProto, type Json, type JsonKeys, type Resource, type Scope } from './common.ts'
-import { Decoded, type Retention } from './decoded.ts'
+import { Decoded, type DecodeOptions } from './decoded.ts'
 import type { ProtoReader } from './proto-reader.ts'
 
 export interface GroupedSignal {
@@ -24,23 +24,25 @@ export interface GroupedSignal {
   finish(out: Decoded, rows: GroupedRows): void
 }
 
-function enterGroup(signal: GroupedSignal, rows: GroupedRows, resource: Resource, scope: Scope): void {
-  if (rows.switches(scope)) rows.open(scope, signal.head(resource, scope))
+function enterGroup(signal: GroupedSignal, out: Decoded, rows: GroupedRows, resource: Resource, scope: Scope): void {
+  if (!rows.switches(scope)) return
+  out.limiter?.resourceAndScope(resource, scope)
+  rows.open(scope, signal.head(resource, scope))
 }
 
 /** A signal's protobuf and OTLP/JSON decoders. */
 export function groupedDecoders(signal: GroupedSignal): {
-  protobuf: (body: Buffer, retention?: Retention) => Decoded
-  json: (doc: Json, retention?: Retention) => Decoded
+  protobuf: (body: Buffer, options?: DecodeOptions) => Decoded
+  json: (doc: Json, options?: DecodeOptions) => Decoded
 } {
-  return { protobuf: (body, retention) => decodeGroupedProto(signal, body, retention), json: (doc, retention) => decodeGroupedJson(signal, doc, retention) }
+  return { protobuf: (body, options = {}) => decodeGroupedProto(signal, body, options), json: (doc, options = {}) => decodeGroupedJson(signal, doc, options) }
 }
 
-function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+function decodeGroupedProto(signal: GroupedSignal, body: Buffer, options: DecodeOptions): Decoded {
+  const out = new Decoded(options.bounds, options.limits)
   const rows = out.grouped(signal.table, signal.columns, body.length + 4096)
   walkProto(body, (r, end, resource, scope) => {
-    enterGroup(signal, rows, resource, scope)
+    enterGroup(signal, out, rows, resource, scope)
     signal.readProto(r, end, rows.items)
     signal.finish(out, rows)
   })
@@ -48,11 +50,11 @@ function decodeGroupedProto(signal: GroupedSignal, body: Buffer, retention?: Ret
   return out
 }
 
-function decodeGroupedJson(signal: GroupedSignal, doc: Json, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+function decodeGroupedJson(signal: GroupedSignal, doc: Json, options: DecodeOptions): Decoded {
+  const out = new Decoded(options.bounds, options.limits)
   const rows = out.grouped(signal.table, signal.columns, 64 * 1024)
   walkJson(doc, signal.jsonKeys, (item, path, resource, scope) => {
-    enterGroup(signal, rows, resource, scope)
+    enterGroup(signal, out, rows, resource, scope)
     signal.readJson(item, path, rows.items)
     signal.finish(out, rows)
   })

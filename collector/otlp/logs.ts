@@ -8,6 +8,7 @@
 
 import { INGEST_TABLES, itemPositions, LOGS_INGEST } from '../tables.ts'
 import { ItemColumns, type GroupedRows } from '../rows/grouped.ts'
+import { limitAttributes } from './limits.ts'
 import {
   ID_BAD,
   ID_EMPTY,
@@ -85,7 +86,7 @@ function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
     out.reject(refusal)
     return
   }
-  if (out.rejectExpiredNs(lo, hi, 'log record')) {
+  if (out.rejectUntimelyNs(lo, hi, 'log record')) {
     cols.discard()
     return
   }
@@ -93,6 +94,9 @@ function finishLog(out: Decoded, rows: GroupedRows, s: LogState): void {
   cols.set(C.traceFlags).u8(s.flags & 0xff)
   cols.set(C.severityNumber).u8(Math.min(Math.max(s.severityNumber, 0), 255))
   if (s.attributesAt >= 0) cols.columns[C.attributes]!.endCount(s.attributesAt, s.attributeCount)
+  limitAttributes(out, cols, C.attributes)
+  const body = cols.columns[C.body]!
+  if (out.limiter && body.pos > cols.valueStart(C.body)) out.limiter.logBody(body, cols.valueStart(C.body))
   cols.end()
   rows.added()
   out.accepted++

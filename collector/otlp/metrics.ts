@@ -15,7 +15,7 @@ import { OTEL_TABLES } from '../../storage/index.ts'
 import { BinaryWriter, stringBytes } from '../rows/binary.ts'
 import { flatRows } from '../rows/flat.ts'
 import { EMPTY_STRING, jsonBool, jsonInt32, jsonObject, jsonStr, walkJson, walkProto, type Json, type JsonObject, type Resource, type Scope } from './common.ts'
-import { Decoded, type Retention } from './decoded.ts'
+import { Decoded, type DecodeOptions } from './decoded.ts'
 import { ProtoReader, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 import { PointState, jsonPoint, readPoint, writePointColumns, type Aggregation, type MetricType } from './metric-points.ts'
 
@@ -48,7 +48,11 @@ function writePoint(out: Decoded, type: MetricType, name: string, what: string):
     out.reject(`${name}: ${refusal}`)
     return
   }
-  if (out.rejectExpiredNs(point.timeLo, point.timeHi, what)) return
+  if (out.rejectUntimelyNs(point.timeLo, point.timeHi, what)) return
+  if (out.limiter) {
+    point.attributes.n = out.limiter.entriesOf(point.attributes.w, 0, point.attributes.n)
+    out.limiter.maps(point.exemplars.attributes.w, 0, point.exemplars.n)
+  }
   const rows = flatRows(out.tables, TABLE[type])
   rows.out.raw(head.buf, 0, head.pos)
   writePointColumns(rows.out, point, type, aggregation)
@@ -58,8 +62,8 @@ function writePoint(out: Decoded, type: MetricType, name: string, what: string):
 
 // ---- protobuf ----
 
-export function decodeMetricsProto(body: Buffer, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+export function decodeMetricsProto(body: Buffer, options: DecodeOptions = {}): Decoded {
+  const out = new Decoded(options.bounds, options.limits)
   walkProto(body, (r, end, resource, scope) => readMetric(out, r, end, resource, scope))
   return out
 }
@@ -73,6 +77,7 @@ const dataRanges: number[] = []
 const fieldBytes = (r: ProtoReader, range: number[]) => (range[0]! < 0 ? EMPTY_STRING : r.buf.subarray(range[0]!, range[1]!))
 
 function readMetric(out: Decoded, r: ProtoReader, end: number, resource: Resource, scope: Scope): void {
+  out.limiter?.resourceAndScope(resource, scope)
   // The name, description and unit may follow the points: find every field first.
   const name = [-1, -1]
   const description = [-1, -1]
@@ -156,8 +161,8 @@ function readAggregation(r: ProtoReader, type: MetricType): number {
 
 const JSON_TYPES: MetricType[] = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']
 
-export function decodeMetricsJson(doc: Json, retention?: Retention): Decoded {
-  const out = new Decoded(retention)
+export function decodeMetricsJson(doc: Json, options: DecodeOptions = {}): Decoded {
+  const out = new Decoded(options.bounds, options.limits)
   walkJson(doc, { resourceGroups: 'resourceMetrics', scopeGroups: 'scopeMetrics', items: 'metrics' }, (item, path, resource, scope) => {
     jsonMetric(out, item, path, resource, scope)
   })
@@ -165,6 +170,7 @@ export function decodeMetricsJson(doc: Json, retention?: Retention): Decoded {
 }
 
 function jsonMetric(out: Decoded, v: Json, path: string, resource: Resource, scope: Scope): void {
+  out.limiter?.resourceAndScope(resource, scope)
   const o = jsonObject(v, path)
   const name = jsonStr(o.name, `${path}.name`)
   const description = jsonStr(o.description, `${path}.description`)

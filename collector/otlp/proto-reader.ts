@@ -28,26 +28,50 @@ export class ProtoReader {
 
   /** Reads a tag; returns it whole (field number << 3 | wire type). */
   tag(end: number): number {
-    const tag = this.varint32()
+    const tag = this.uint32('tag')
     if (this.pos > end) throw new DecodeError('truncated message')
     return tag
   }
 
+  /**
+   * A varint field of 32 bits or less (int32, uint32, enum): its low 32 bits,
+   * as protobuf reads an int32 that was sent sign-extended to 64 bits.
+   */
   varint32(): number {
-    const buf = this.buf
-    let result = 0
-    let shift = 0
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= buf.length) throw new DecodeError('truncated varint')
-      const b = buf[this.pos++]!
-      if (shift < 32) result |= (b & 0x7f) << shift
-      if (b < 0x80) return result >>> 0
-      shift += 7
-    }
-    throw new DecodeError('malformed varint')
+    return this.varint32Bits(false, 'varint')
   }
 
-  /** Reads a varint of up to 64 bits into `lo`/`hi`. */
+  /** A varint that must fit 32 bits (tags, lengths): larger values are refused, never truncated. */
+  uint32(what: string): number {
+    return this.varint32Bits(true, what)
+  }
+
+  /**
+   * Every varint is at most 10 bytes, and the 10th may carry only bit 63:
+   * longer or larger encodings are refused (DecodeError, a 400), never read modulo 2^64.
+   */
+  private varint32Bits(exact: boolean, what: string): number {
+    const buf = this.buf
+    let result = 0
+    let high = 0
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= buf.length) throw new DecodeError(`truncated ${what}`)
+      const b = buf[this.pos++]!
+      if (i < 4) result |= (b & 0x7f) << (7 * i)
+      else if (i === 4) {
+        result |= (b & 0x0f) << 28
+        high |= b & 0x70
+      } else high |= b & 0x7f
+      if (b < 0x80) {
+        if (i === 9 && b > 1) throw new DecodeError(`${what} overflows 64 bits`)
+        if (exact && high !== 0) throw new DecodeError(`${what} does not fit 32 bits`)
+        return result >>> 0
+      }
+    }
+    throw new DecodeError(`${what} longer than 10 bytes`)
+  }
+
+  /** Reads a varint of up to 64 bits into `lo`/`hi` (at most 10 bytes, the 10th carrying only bit 63). */
   varint64(): void {
     const buf = this.buf
     let lo = 0
@@ -62,12 +86,13 @@ export class ProtoReader {
         hi |= bits >>> 4
       } else hi |= bits << (7 * i - 32)
       if (b < 0x80) {
+        if (i === 9 && b > 1) throw new DecodeError('varint overflows 64 bits')
         this.lo = lo >>> 0
         this.hi = hi >>> 0
         return
       }
     }
-    throw new DecodeError('malformed varint')
+    throw new DecodeError('varint longer than 10 bytes')
   }
 
   fixed32(): number {
@@ -99,7 +124,7 @@ export class ProtoReader {
 
   /** Reads a length prefix and returns the end offset of the delimited bytes. */
   delimited(end: number): number {
-    const len = this.varint32()
+    const len = this.uint32('length')
     const stop = this.pos + len
     if (stop > end) throw new DecodeError('length exceeds the enclosing message')
     return stop

@@ -28,6 +28,7 @@ import {
   type Json,
 } from './common.ts'
 import { groupedDecoders } from './grouped-signal.ts'
+import { limitAttributes } from './limits.ts'
 import { type Decoded, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
@@ -108,7 +109,7 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
     out.reject(refusal)
     return
   }
-  if (out.rejectExpiredNs(s.startLo, s.startHi, 'span')) {
+  if (out.rejectUntimelyNs(s.startLo, s.startHi, 'span')) {
     cols.discard()
     return
   }
@@ -117,11 +118,14 @@ function finishSpan(out: Decoded, rows: GroupedRows, s: SpanState): void {
   const kind = KIND_VALUES[s.kind] ?? EMPTY_STRING
   cols.set(C.kind).raw(kind, 0, kind.length)
   if (s.attributesAt >= 0) c[C.attributes]!.endCount(s.attributesAt, s.attributeCount)
+  limitAttributes(out, cols, C.attributes)
   writeDuration(cols.set(C.duration), s.startLo, s.startHi, s.endLo, s.endHi)
   const status = STATUS_VALUES[s.statusCode] ?? EMPTY_STRING
   cols.set(C.statusCode).raw(status, 0, status.length)
   if (s.eventCount > 0) for (let i = 0; i < 3; i++) c[C.eventTimes + i]!.endCount(s.eventsAt[i]!, s.eventCount)
   if (s.linkCount > 0) for (let i = 0; i < 4; i++) c[C.linkTraceIds + i]!.endCount(s.linksAt[i]!, s.linkCount)
+  limitAttributes(out, cols, C.eventAttributes, true)
+  limitAttributes(out, cols, C.linkAttributes, true)
   cols.end()
   rows.added()
   out.accepted++

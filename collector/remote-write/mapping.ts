@@ -12,7 +12,7 @@
 import { OTEL_TABLES } from '../../storage/index.ts'
 import { BinaryWriter, stringBytes } from '../rows/binary.ts'
 import { flatRows } from '../rows/flat.ts'
-import { Decoded, type Retention } from '../otlp/decoded.ts'
+import { Decoded, type TimeBounds } from '../otlp/decoded.ts'
 import { writeFloat } from '../otlp/metric-points.ts'
 import { ProtoReader } from '../otlp/proto-reader.ts'
 import { METRIC_TYPE, SeriesState, scanWriteRequest, type Metadata, type WriteRequest } from './decode.ts'
@@ -217,10 +217,10 @@ const head = new BinaryWriter(4 * 1024)
 /** Latest sample time that fits DateTime64(9) (year 2262), in milliseconds. */
 const MAX_MS = 9_223_372_036_854
 
-export function mapWriteRequest(body: Buffer, cache: MetadataCache, retention?: Retention): Decoded {
+export function mapWriteRequest(body: Buffer, cache: MetadataCache, bounds?: TimeBounds): Decoded {
   const req = scanWriteRequest(body)
   for (const m of req.metadata) cache.remember(m)
-  const out = new Decoded(retention)
+  const out = new Decoded(bounds)
   const r = new ProtoReader(body)
   const kinds = new SeriesKinds(req, cache)
   for (let i = 0; i < req.series.length; i += 2) {
@@ -326,7 +326,7 @@ function writeSeries(out: Decoded, name: string, kinds: SeriesKinds): void {
     const lowPart = (high % 1024) * 4194304 + (ms % 4194304) * 1e6
     const lo = lowPart % 4294967296
     const hi = Math.floor(high / 1024) + Math.floor(lowPart / 4294967296)
-    if (out.rejectExpiredNs(lo, hi, what)) continue
+    if (out.rejectUntimelyNs(lo, hi, what)) continue
     w.raw(head.buf, 0, head.pos)
     w.u64(lo, hi)
     writeFloat(w, s.values[i]!)

@@ -1,16 +1,17 @@
 // POST /api/v1/write: Prometheus remote_write 1.0. 204 once the samples are
-// written; 400 with a plain-text message for a body that is not a snappy
+// written; 400 with cairn's JSON error (api/error-body.ts) for a body that is not a snappy
 // WriteRequest; 503 with Retry-After when the queue is full or storage is down
 // (503, not 429: Prometheus retries 5xx always but 429 only when configured to,
 // and would otherwise drop the samples).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { uncompress } from 'snappy'
+import { errorJson } from '../../api/index.ts'
 import { authorizeRequest } from '../auth.ts'
 import { HttpError, mediaType, readBody } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
 import { ProtoReader, DecodeError } from '../otlp/proto-reader.ts'
-import { retentionFor, storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
+import { timeBoundsFor, storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
 import { MetadataCache, mapWriteRequest } from './mapping.ts'
 
 const labels = { signal: 'metrics', protocol: 'prometheus_remote_write' } as const
@@ -46,7 +47,7 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
       const body = await unsnappy(raw, deps.maxBodyBytes)
       let decoded
       try {
-        decoded = mapWriteRequest(body, cache, retentionFor(deps, 'metrics'))
+        decoded = mapWriteRequest(body, cache, timeBoundsFor(deps, 'metrics'))
       } catch (err) {
         if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the WriteRequest: ${err.message}`)
         throw err
@@ -69,7 +70,7 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
   }
   return {
     handler,
-    renderError: (_req, err) => ({ contentType: 'text/plain; charset=utf-8', body: Buffer.from(`${err.message}\n`) }),
+    renderError: (_req, err) => ({ contentType: 'application/json', body: errorJson(err.status, err.message) }),
   }
 }
 

@@ -43,6 +43,11 @@ export class ItemColumns {
     this.items++
   }
 
+  /** Where the current item's value of column `i` starts. */
+  valueStart(i: number): number {
+    return this.marks[i]!
+  }
+
   /** Drops the current item (refused). */
   discard(): void {
     for (let i = 0; i < this.columns.length; i++) this.columns[i]!.pos = this.marks[i]!

@@ -158,13 +158,19 @@ const policySchema = z
   }))
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+// A secret inline, or `{ env: NAME }`: the name of an environment variable holding it.
+const secretValue = (what: string) =>
+  z.union([z.string().min(1, `expected ${what}`), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name of letters, digits and _') })], {
+    error: `expected ${what}, or { env: NAME } naming an environment variable that holds it`,
+  })
+
 const notifySchema = z.array(
   z.discriminatedUnion(
     'type',
     [
       z.strictObject({ type: z.literal('alertmanager'), url: httpUrl }),
-      z.strictObject({ type: z.literal('pagerduty'), routingKey: z.string().min(1, 'expected the PagerDuty routing key'), url: httpUrl.optional() }),
-      z.strictObject({ type: z.literal('webhook'), url: httpUrl, headers: z.record(z.string(), z.string()).optional() }),
+      z.strictObject({ type: z.literal('pagerduty'), routingKey: secretValue('the PagerDuty routing key'), url: httpUrl.optional() }),
+      z.strictObject({ type: z.literal('webhook'), url: httpUrl, headers: z.record(z.string(), secretValue('a header value')).optional() }),
     ],
     { error: 'expected a notification target with type alertmanager, pagerduty or webhook' },
   ),

@@ -17,7 +17,9 @@ export function issuesToErrors(issues: readonly Issue[], raw: unknown, at: Docum
     const value = valueAt(raw, path)
     if (value === undefined) return at.error(path, `${dotted(path)}: is required${expectation(issue)}`)
     // A refinement of a whole mapping says what it wants; "(got a mapping)" would add nothing.
-    const got = issue.code === 'custom' && typeof value === 'object' && value !== null ? '' : ` (got ${show(value)})`
+    // A notification secret (routing key, header value) is named, never echoed: errors are logged.
+    const secret = path.some((p) => p === 'routingKey' || p === 'headers')
+    const got = secret || (issue.code === 'custom' && typeof value === 'object' && value !== null) ? '' : ` (got ${show(value)})`
     return at.error(path, `${dotted(path)}: ${describe(issue)}${got}`)
   })
 }

@@ -25,6 +25,11 @@ export interface SpecParseOptions {
    * as Sloth's --default-slo-period.
    */
   defaultSloPeriodSeconds?: number
+  /**
+   * Checks each notification URL a spec names (the alerts component's
+   * allow-list): returns why the URL is refused, or undefined. Default: all accepted.
+   */
+  checkNotifyUrl?: (url: string) => string | undefined
 }
 
 export interface SpecFile {
@@ -96,7 +101,7 @@ export function parseSpecSet(files: readonly SpecFile[], options: SpecParseOptio
       switch (apiVersion) {
         case 'cairn/v1': {
           const d = parse(cairnDocument)
-          if (d) located.push({ draft: cairnToDraft(d), format: 'cairn', at, path: [], fields: { window: ['spec', 'window'], budgeting: ['spec', 'budgeting'] } })
+          if (d && notifyUrlsAllowed(d.spec.alerting?.notify, at, options.checkNotifyUrl, errors)) located.push({ draft: cairnToDraft(d), format: 'cairn', at, path: [], fields: { window: ['spec', 'window'], budgeting: ['spec', 'budgeting'] } })
           break
         }
         case 'sloth.slok.dev/v1': {
@@ -136,6 +141,24 @@ export function parseSpecSet(files: readonly SpecFile[], options: SpecParseOptio
   }
   for (const { doc, at } of pendingOpenslo) located.push(...openslo(opensloToDrafts(doc, registry, period), at, errors))
   return { slos: finish(located, errors), errors }
+}
+
+/** Refuses (with an error at its `url`) every notification target whose URL the allow-list does not admit. */
+function notifyUrlsAllowed(
+  notify: readonly { url?: string }[] | undefined,
+  at: DocumentPositions,
+  check: SpecParseOptions['checkNotifyUrl'],
+  errors: SpecError[],
+): boolean {
+  let allowed = true
+  notify?.forEach((target, i) => {
+    const refused = target.url === undefined || !check ? undefined : check(target.url)
+    if (refused === undefined) return
+    const path = ['spec', 'alerting', 'notify', i, 'url']
+    errors.push(at.error(path, `${dotted(path)}: ${refused}`))
+    allowed = false
+  })
+  return allowed
 }
 
 function yamlDocuments(file: string, text: string, errors: SpecError[]): { doc: Document; at: DocumentPositions }[] {

@@ -228,7 +228,8 @@ describe('alerter', () => {
       const notifyDown: NotifyTarget[] = [{ type: 'webhook', url: `${down.url}/down` }, { type: 'webhook', url: `${hanging.url}/hang` }]
       const a = makeSlo({ name: 'a', service: 'svc', alerting: { ...base, notify: notifyDown } })
       const b = makeSlo({ name: 'b', service: 'svc', alerting: { ...base, notify: [{ type: 'alertmanager', url: am.url }] } })
-      const r = rig({ retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 60_000 } })
+      // Per-SLO URLs must be on the allow-list (only the global targets by default).
+      const r = rig({ retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 60_000 }, notifyUrlAllowlist: [down.url, hanging.url, am.url] })
       await r.alerter.start()
       const am0 = am.requests.length
       r.clock.now += MIN
@@ -256,6 +257,26 @@ describe('alerter', () => {
     } finally {
       release()
       await Promise.all([down.close(), hanging.close()])
+    }
+  })
+
+  it('delivers nothing to a per-SLO URL the allow-list does not admit (a spec stored before the list was narrowed), and says so once', async () => {
+    const outside = await startHttpRecorder(() => ({ status: 200 }))
+    try {
+      const base = makeSlo({ name: 'x', service: 'x' }).alerting
+      const slo = makeSlo({ name: 'outside', service: 'svc', alerting: { ...base, notify: [{ type: 'webhook', url: `http://hook:pw@${new URL(outside.url).host}/slo?token=t0ken` }] } })
+      const r = rig({ webhookUrl: `${hook.url}/global` })
+      await r.alerter.start()
+      for (let i = 0; i < 2; i++) await r.alerter.onEvaluated(slo, evaluation(slo, (r.clock.now += MIN), burning))
+      await r.alerter.flush()
+      expect(outside.requests).toHaveLength(0)
+      const refused = r.lines.filter((l) => String(l.msg).startsWith('notification target refused'))
+      expect(refused).toHaveLength(1)
+      expect(refused[0]).toMatchObject({ slo: 'svc-outside', notifier: 'webhook', url: expect.stringContaining('redacted@') })
+      expect(JSON.stringify(r.lines)).not.toMatch(/pw@|t0ken/)
+      await r.alerter.stop()
+    } finally {
+      await outside.close()
     }
   })
 

@@ -64,7 +64,7 @@ beforeAll(async () => {
   storage = await openMigratedStorage(config)
   const logger = createLogger('silent')
   app = new Hono()
-  app.route('/', healthRoutes({ check: async () => undefined }, createMetricsRegistry()))
+  app.route('/', healthRoutes({ check: async () => undefined }, createMetricsRegistry(), createAuthorizer(tokens)))
   attachApi(app, { storage, logger, auth: createAuthorizer(tokens), catalog: createSloCatalog({ storage, sloDir: undefined, logger }) })
 })
 afterAll(async () => {
@@ -97,8 +97,15 @@ describe('API authorization', () => {
     for (const token of [READ, ADMIN, BOTH]) expect((await call('GET', '/api/v1/logs', token)).status).toBe(200)
   })
 
-  it('keeps probes, metrics and the OpenAPI document open', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect((await call('GET', path)).status).toBe(200)
+  it('keeps probes and the OpenAPI document open', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json']) expect((await call('GET', path)).status).toBe(200)
+  })
+
+  // Changed on purpose (issue 10, secure by default): Prometheus scrapes with a token, as deploy/ configures it.
+  it('asks for a read token on /metrics', async () => {
+    expect((await call('GET', '/metrics')).status).toBe(401)
+    expect((await call('GET', '/metrics', INGEST)).status).toBe(403)
+    for (const token of [READ, ADMIN]) expect((await call('GET', '/metrics', token)).status).toBe(200)
   })
 
   it('asks for a token before saying whether a route exists', async () => {
@@ -111,7 +118,7 @@ describe('API authorization', () => {
   it('applies the roles to every documented route', async () => {
     const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> }
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })))
-    expect(routes.length).toBe(12)
+    expect(routes.length).toBe(16)
     for (const { method, path } of routes) {
       const url = path.replace('{traceId}', '0123456789abcdef0123456789abcdef').replace(/\{[^}]+\}/g, 'x')
       const mutation = method === 'PUT' || method === 'DELETE'

@@ -11,6 +11,7 @@ import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 import { requireTool } from '../support/needs.ts'
+import { checkoutSpec } from '../fixtures/checkout-spec.ts'
 
 // GET /api/v1/rules and /api/v1/dashboards/* over the real SLO catalog.
 
@@ -21,15 +22,7 @@ let storage: Storage
 let catalog: SloCatalog
 let api: ReturnType<typeof createApi>
 
-const CHECKOUT = `apiVersion: cairn/v1
-kind: SLO
-metadata: { name: availability, service: checkout }
-spec:
-  objective: 99.9
-  window: 30d
-  sli: { spans: { service: checkout, bad: error } }
-  alerting: { name: CheckoutAvailability }
-`
+const CHECKOUT = checkoutSpec('    name: CheckoutAvailability\n')
 const SLOTH = `version: prometheus/v1
 service: myservice
 slos:

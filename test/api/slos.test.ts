@@ -166,8 +166,11 @@ describe('GET /api/v1/slos/{id}/history', () => {
   })
 
   it.each([
-    ['step=0', 'query parameter step: expected a step of at least 1s: a duration (5m) or seconds'],
-    ['step=fast', 'query parameter step: expected a step of at least 1s: a duration (5m) or seconds'],
+    ['step=0', 'query parameter step: expected a step between 1s and 366d (31622400s): a duration (5m) or seconds'],
+    ['step=fast', 'query parameter step: expected a step between 1s and 366d (31622400s): a duration (5m) or seconds'],
+    ['step=4294967296s', 'query parameter step: expected a step between 1s and 366d (31622400s): a duration (5m) or seconds'],
+    ['to=99999999999999', 'query parameter to: expected a time between 1970-01-01T00:00:00.000Z and 2100-01-01T00:00:00.000Z (got "99999999999999")'],
+    ['from=now-999999999d', 'query parameter from: expected a time between 1970-01-01T00:00:00.000Z and 2100-01-01T00:00:00.000Z (got "now-999999999d")'],
     ['from=last-week', 'query parameter from: expected a time: RFC 3339, Unix seconds, now, or now-<duration> (e.g. now-7d)'],
     ['from=now-7d&step=1s', 'the range holds 604800 steps of 1s, more than 11000: use a larger step or a shorter range'],
   ])('answers 400 for %s', async (query, message) => {
@@ -287,13 +290,14 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0')
     const routes = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
     expect(routes).toEqual([
-      'DELETE /api/v1/slos/{id}', 'GET /api/v1/dashboards/overview', 'GET /api/v1/dashboards/service/{service}', 'GET /api/v1/dashboards/slo/{id}',
-      'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces/{traceId}',
-      'POST /api/v1/slos/validate', 'PUT /api/v1/slos/{id}',
+      'DELETE /api/v1/slos/{id}', 'GET /api/v1/alerts/policies', 'GET /api/v1/alerts/{id}', 'GET /api/v1/dashboards/overview', 'GET /api/v1/dashboards/service/{service}', 'GET /api/v1/dashboards/slo/{id}',
+      'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
+      'GET /api/v1/trends/budget', 'POST /api/v1/slos/validate', 'PUT /api/v1/slos/{id}',
     ])
     const history = doc.paths['/api/v1/slos/{id}/history'].get
     expect(history.parameters.map((p: any) => `${p.in}:${p.name}`).sort()).toEqual(['path:id', 'query:from', 'query:step', 'query:to'])
-    expect(Object.keys(history.responses).sort()).toEqual(['200', '400', '404'])
+    expect(Object.keys(history.responses).sort()).toEqual(['200', '400', '404', '503'])
+    expect(Object.keys(doc.paths['/api/v1/logs'].get.responses).sort()).toEqual(['200', '400', '422', '429', '503'])
     expect(Object.keys(doc.paths['/api/v1/slos/{id}'].put.requestBody.content)).toEqual(['application/yaml'])
     expect(doc.components.schemas.Error.properties.error.properties.code.type).toBe('string')
     expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'pending', 'not_computed'])

@@ -33,6 +33,20 @@ describe('cairn validate', () => {
     )
   })
 
+  it('checks per-SLO notification URLs against the allow-list of the configuration, as cairn serve does', async () => {
+    const file = join(dir.path, 'notify.yaml')
+    writeFileSync(
+      file,
+      'apiVersion: cairn/v1\nkind: SLO\nmetadata: { name: a, service: b }\nspec:\n  objective: 99.9\n  window: 30d\n  sli: { spans: { service: b, bad: error } }\n' +
+        '  alerting:\n    notify:\n      - { type: webhook, url: "https://hooks.example.com/teams/b" }\n',
+    )
+    const refused = await runCairn(['validate', file])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain(`${file}:10:31: spec.alerting.notify[0].url: https://hooks.example.com/teams/b is not an allowed notification URL`)
+    const allowed = await runCairn(['validate', file], { CAIRN_NOTIFY_URL_ALLOWLIST: 'https://hooks.example.com/teams/' })
+    expect([allowed.code, allowed.stdout]).toEqual([0, '1 SLO valid, 0 errors\n'])
+  })
+
   it('applies --default-slo-period and rejects bad usage with exit 2', async () => {
     expect((await runCairn(['validate', '--default-slo-period', '28d', examples])).code).toBe(0)
     const badPeriod = await runCairn(['validate', '--default-slo-period', '4 weeks', examples])

@@ -237,7 +237,7 @@ describe('hand-made protobuf log records', () => {
     })
   })
 
-  it('stores records with more than 127 attributes (a two-byte count) beside small ones, and clamps severities', async () => {
+  it('stores records with more than 127 attributes (a two-byte count) beside small ones, cuts them at collector.limits.maxAttributes (128), and clamps severities', async () => {
     const many = Array.from({ length: 200 }, (_, i) => P.len(6, P.kv(`attr.${String(i).padStart(3, '0')}`, P.int(i))))
     const records = [
       Buffer.concat([P.fixed64(1, T), ...many, P.len(12, 'after.attributes'), P.uvarint(2, -1n)]),
@@ -248,11 +248,12 @@ describe('hand-made protobuf log records', () => {
     expect((await postProto(P.logsRequest(resource('many-attributes'), scope, records))).status).toBe(200)
     const rows = await logsOf('many-attributes')
     expect(rows.map((r) => [r.ts, Object.keys(r.LogAttributes).length, r.SeverityNumber, r.EventName])).toEqual([
-      [String(T), 200, 0, 'after.attributes'],
+      [String(T), 128, 0, 'after.attributes'],
       [String(T + 1n), 1, 255, ''],
       [String(T + 2n), 128, 0, ''],
     ])
-    expect(rows[0]!.LogAttributes['attr.199']).toBe('199')
+    expect(rows[0]!.LogAttributes['attr.127']).toBe('127')
+    expect(rows[0]!.LogAttributes['attr.128']).toBeUndefined()
     expect(rows[2]!.LogAttributes['attr.127']).toBe('127')
     expect(rows[1]).toMatchObject({ LogAttributes: { small: 'yes' }, SeverityText: 'huge', ScopeName: 'hand-made' })
   })
@@ -285,7 +286,7 @@ describe('retention', () => {
       const day = 86_400_000_000_000n
       const now = BigInt(Date.now()) * 1_000_000n
       const record = (body: string, time: bigint, observed: bigint) => ({ timeUnixNano: String(time), observedTimeUnixNano: String(observed), body: { stringValue: body } })
-      const attributes = Array.from({ length: 130 }, (_, i) => ({ key: `k${i}`, value: { intValue: i } }))
+      const attributes = Array.from({ length: 128 }, (_, i) => ({ key: `k${i}`, value: { intValue: i } }))
       const logRecords = [
         { ...record('recent', now - day, 0n), attributes },
         record('old', now - 31n * day, now),
@@ -298,10 +299,10 @@ describe('retention', () => {
       expect(await res.json()).toEqual({ partialSuccess: { rejectedLogRecords: '2', errorMessage: 'log record older than the 30-day retention' } })
       const rows = await logsOf('log-retention')
       expect(rows.map((r) => [r.Body, r.ts, Object.keys(r.LogAttributes).length])).toEqual([
-        ['recent', String(now - day), 130],
+        ['recent', String(now - day), 128],
         ['recent observed', String(now - day), 0],
       ])
-      expect(rows[0]!.LogAttributes.k129).toBe('129')
+      expect(rows[0]!.LogAttributes.k127).toBe('127')
     } finally {
       await short.stop()
     }

@@ -24,7 +24,8 @@ function flakyStorage(real: Storage) {
         state.inserts++
         if (state.stalled) await state.stalled
         if (state.failing) throw new Error('Connection refused (storage is down)')
-        if (state.failEvery > 0 && state.inserts % state.failEvery === 0) throw new Error('transient failure')
+        // The first insert fails too, so that a failure happens however the load batches the requests.
+        if (state.failEvery > 0 && (state.inserts - 1) % state.failEvery === 0) throw new Error('transient failure')
         return target.insertRaw(table, format, payload)
       }
     },
@@ -217,6 +218,51 @@ describe('retention', () => {
       expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { signal: 'traces', reason: 'invalid' })).toBe(1)
     } finally {
       await c.stop()
+    }
+  })
+})
+
+describe('future skew', () => {
+  const nowNs = () => BigInt(Date.now()) * 1_000_000n
+  const minute = 60_000_000_000n
+  const span = (spanId: string, startNs: bigint) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId, name: 'op', startTimeUnixNano: String(startNs), endTimeUnixNano: String(startNs + 1000n) })
+  const spansBody = (service: string, spans: object[]) =>
+    JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ spans }] }] })
+
+  it('refuses items dated more than maxFutureSkewSeconds (default one hour) ahead, one by one, as partial success', async () => {
+    const c = await h.startCollector()
+    try {
+      const now = nowNs()
+      const res = await post(c.url, spansBody('skew', [span('00000000000000b1', now + 30n * minute), span('00000000000000b2', now + 61n * minute), span('00000000000000b3', now + 400n * 1440n * minute)]))
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ partialSuccess: { rejectedSpans: '2', errorMessage: "span dated more than 3600 s ahead of the collector's clock" } })
+      expect(await stored('skew')).toEqual(['00000000000000b1'])
+
+      const log = (offset: bigint) => ({ timeUnixNano: String(now + offset), body: { stringValue: 'x' } })
+      const logs = await fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [log(0n), log(90n * minute)] }] }] }) })
+      expect(await logs.json()).toEqual({ partialSuccess: { rejectedLogRecords: '1', errorMessage: "log record dated more than 3600 s ahead of the collector's clock" } })
+      const point = { timeUnixNano: String(now + 120n * minute), asDouble: 1 }
+      const metrics = await fetch(`${c.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'skew.gauge', gauge: { dataPoints: [point] } }] }] }] }) })
+      expect(await metrics.json()).toEqual({ partialSuccess: { rejectedDataPoints: '1', errorMessage: "skew.gauge: point dated more than 3600 s ahead of the collector's clock" } })
+      expect(await metricValue(c.registry, 'cairn_collector_items_rejected_total', { reason: 'invalid' })).toBe(4)
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('takes its limit from collector.maxFutureSkewSeconds; 0 accepts any future time', async () => {
+    const strict = await h.startCollector({ collector: { maxFutureSkewSeconds: 60 } })
+    const open = await h.startCollector({ collector: { maxFutureSkewSeconds: 0 } })
+    try {
+      const now = nowNs()
+      const refused = await post(strict.url, spansBody('skew-strict', [span('00000000000000c1', now + 2n * minute)]))
+      expect(await refused.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: "span dated more than 60 s ahead of the collector's clock" } })
+      const accepted = await post(open.url, spansBody('skew-open', [span('00000000000000c2', now + 400n * 1440n * minute)]))
+      expect(await accepted.json()).toEqual({})
+      expect(await stored('skew-open')).toEqual(['00000000000000c2'])
+    } finally {
+      await strict.stop()
+      await open.stop()
     }
   })
 })

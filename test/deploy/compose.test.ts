@@ -1,29 +1,77 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { copyFileSync, cpSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { loadConfig } from '../../config/index.ts'
+import { tempDir } from '../support/temp.ts'
 import { requireTool } from '../support/needs.ts'
 
+// The deployment as an operator sets it up: a copy of docker-compose.yml and
+// deploy/ with the secrets made from their .example files, checked by
+// docker-compose, promtool and amtool.
+
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: root, encoding: 'utf8' })
+const project = tempDir('cairn-compose-')
+const run = (cmd: string, args: string[], cwd = project.path) => spawnSync(cmd, args, { cwd, encoding: 'utf8' })
+const compose = (...args: string[]) => run('docker-compose', ['-f', 'docker-compose.yml', ...args])
+
+beforeAll(() => {
+  copyFileSync(join(root, 'docker-compose.yml'), join(project.path, 'docker-compose.yml'))
+  cpSync(join(root, 'deploy'), join(project.path, 'deploy'), { recursive: true })
+  // What docker-compose.yml's header tells the operator to do.
+  copyFileSync(join(project.path, 'deploy/cairn.env.example'), join(project.path, 'deploy/cairn.env'))
+  copyFileSync(join(project.path, 'deploy/prometheus/secrets/cairn-scrape-token.example'), join(project.path, 'deploy/prometheus/secrets/cairn-scrape-token'))
+})
+afterAll(() => project.remove())
 
 describe('deploy/', () => {
-  requireTool('docker-compose').it('docker-compose.yml passes `docker-compose config`', () => {
-    const check = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'])
+  requireTool('docker-compose').it('docker-compose.yml passes `docker-compose config`, without the obsolete version key', () => {
+    const check = compose('config', '-q')
     expect(check.stderr).toBe('')
     expect(check.status).toBe(0)
-    const services = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '--services'], { cwd: root, encoding: 'utf8' })
-    expect(services.trim().split('\n').sort()).toEqual(['alertmanager', 'cairn-api', 'cairn-collector', 'cairn-engine', 'clickhouse', 'grafana', 'prometheus'])
+    expect(compose('config', '--services').stdout.trim().split('\n').sort()).toEqual(['alertmanager', 'cairn-api', 'cairn-collector', 'cairn-engine', 'clickhouse', 'grafana', 'prometheus'])
+    expect(Object.keys(parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as object)).not.toContain('version')
   })
 
-  requireTool('docker-compose').it('runs each cairn role against the ClickHouse server', () => {
-    const config = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root, encoding: 'utf8' })
-    for (const role of ['collector', 'engine', 'api']) expect(config).toMatch(new RegExp(`cairn-${role}:[\\s\\S]*?command:\\s*\\n\\s*- ${role}`))
-    expect(config.match(/CAIRN_CLICKHOUSE_URL: http:\/\/clickhouse:8123/g)).toHaveLength(3)
+  requireTool('docker-compose').it('runs each cairn role against the ClickHouse server, with tokens from deploy/cairn.env', () => {
+    const config = parse(compose('config').stdout) as { services: Record<string, { command: string[]; environment: Record<string, string> }> }
+    const tokens = readFileSync(join(project.path, 'deploy/cairn.env'), 'utf8').match(/^CAIRN_API_TOKENS=(.*)$/m)![1]
+    for (const role of ['collector', 'engine', 'api']) {
+      const service = config.services[`cairn-${role}`]!
+      expect(service.command).toEqual([role])
+      expect(service.environment).toMatchObject({ CAIRN_CLICKHOUSE_URL: 'http://clickhouse:8123', CAIRN_API_TOKENS: tokens })
+      expect(service.environment.CAIRN_HOST).toBeUndefined()
+    }
   })
 
-  requireTool('promtool').it('ships a Prometheus config that promtool accepts', () => {
+  requireTool('docker-compose').it('refuses to start without deploy/cairn.env, so cairn never runs open by accident', () => {
+    rmSync(join(project.path, 'deploy/cairn.env'))
+    try {
+      const check = compose('config', '-q')
+      expect(check.status).not.toBe(0)
+      expect(check.stderr).toContain('deploy/cairn.env')
+    } finally {
+      copyFileSync(join(project.path, 'deploy/cairn.env.example'), join(project.path, 'deploy/cairn.env'))
+    }
+  })
+
+  it('ships example tokens cairn accepts in form but refuses to run with until replaced', () => {
+    const tokens = readFileSync(join(root, 'deploy/cairn.env.example'), 'utf8').match(/^CAIRN_API_TOKENS=(.*)$/m)![1]!
+    expect(() => loadConfig({ CAIRN_API_TOKENS: tokens })).toThrow(/CAIRN_API_TOKENS: api\.tokens\.0\.token: replace the example token/)
+    expect(loadConfig({ CAIRN_API_TOKENS: tokens.replaceAll('REPLACE-', 'x') }).api.tokens.map((t) => t.roles)).toEqual([['admin'], ['read'], ['read'], ['ingest']])
+  })
+
+  requireTool('promtool').it('scrapes cairn with the read token the env file holds, in a Prometheus config promtool accepts', () => {
     const check = run('promtool', ['check', 'config', '--syntax-only', 'deploy/prometheus/prometheus.yml'])
     expect(check.status, check.stderr + check.stdout).toBe(0)
+    const prometheus = parse(readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; authorization?: { type: string; credentials_file: string } }[] }
+    const cairn = prometheus.scrape_configs.find((s) => s.job_name === 'cairn')!
+    expect(cairn.authorization).toEqual({ type: 'Bearer', credentials_file: '/etc/prometheus/secrets/cairn-scrape-token' })
+    // Mounted from ./deploy/prometheus; the token is one of the env file's read tokens.
+    const scrapeToken = readFileSync(join(root, 'deploy/prometheus/secrets/cairn-scrape-token.example'), 'utf8').trim()
+    expect(readFileSync(join(root, 'deploy/cairn.env.example'), 'utf8')).toContain(`read:${scrapeToken}`)
   })
 
   requireTool('amtool').it('ships an Alertmanager config that amtool accepts', () => {

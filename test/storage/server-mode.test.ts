@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelTables, rowBinary, StorageUnavailableError, type Storage } from '../../storage/index.ts'
+import { migrate, openStorage, otelTables, rowBinary, StorageTimeoutError, StorageUnavailableError, type Storage } from '../../storage/index.ts'
 import { allMigrations } from '../../cli/index.ts'
 import { startClickHouseShim, type ClickHouseShim } from '../support/clickhouse-http-shim.ts'
 import { startCairn } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
+import { startTcpProxy } from '../support/tcp-proxy.ts'
+import { expectTypedErrors } from './typed-errors.ts'
 import { ROW_BINARY_COLUMNS, ROW_BINARY_TABLE_DDL, expectStoredRows, rowBinaryPayload } from './row-binary-rows.ts'
 
 // Server mode over HTTP, against an HTTP ClickHouse that runs on chDB
@@ -71,6 +73,41 @@ describe('storage on a ClickHouse server', () => {
   })
 })
 
+describe('typed errors over HTTP', () => {
+  it('types bad data, overload and wrong statements by their ClickHouse code, as the embedded engine does', async () => {
+    const storage = await openStorage(serverConfig().storage)
+    try {
+      await expectTypedErrors(storage)
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('types a refusing server, a stalled one and a stopped one as unavailable (the stall as a timeout)', async () => {
+    const proxy = await startTcpProxy(shim.url)
+    const config = configSchema.parse({ storage: { clickhouse: { url: proxy.url, user: 'cairn', password: 's3cret', database: 'otel', requestTimeoutMs: 500 } } })
+    const storage = await openStorage(config.storage)
+    try {
+      shim.setMode('refuse')
+      const refused = await storage.query('SELECT 1').then(() => undefined, (e: unknown) => e as StorageUnavailableError)
+      expect(refused).toBeInstanceOf(StorageUnavailableError)
+      expect(refused?.code).toBe(210)
+      shim.setMode('stall')
+      const stalled = await storage.insertRaw('otel_logs', 'JSONEachRow', Buffer.from('{}\n')).catch((e: unknown) => e)
+      expect(stalled).toBeInstanceOf(StorageTimeoutError)
+      shim.setMode('up')
+      await proxy.stop()
+      const stopped = await storage.query('SELECT 1').catch((e: unknown) => e as Error)
+      expect(stopped).toBeInstanceOf(StorageUnavailableError)
+      expect(stopped).not.toBeInstanceOf(StorageTimeoutError)
+    } finally {
+      shim.setMode('up')
+      await proxy.stop()
+      await storage.close()
+    }
+  })
+})
+
 describe('separate cairn processes on one server', () => {
   it('runs engine and api as separate processes, each ready, and reports an outage on /readyz', async () => {
     const env = { CAIRN_CLICKHOUSE_URL: shim.url, CAIRN_CLICKHOUSE_USER: 'cairn', CAIRN_CLICKHOUSE_PASSWORD: 's3cret', CAIRN_CLICKHOUSE_DATABASE: 'otel' }
@@ -83,7 +120,7 @@ describe('separate cairn processes on one server', () => {
       shim.setMode('refuse')
       const down = await fetch(`${api.apiUrl}/readyz`)
       expect(down.status).toBe(503)
-      expect(((await down.json()) as { reason: string }).reason).toMatch(/^storage unreachable/)
+      expect(((await down.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/^not ready: storage unreachable/) })
       shim.setMode('up')
       expect((await fetch(`${api.apiUrl}/readyz`)).status).toBe(200)
     } finally {
