@@ -79,6 +79,12 @@ describe('the container image', () => {
       const accepted = await fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' })
       expect(accepted.status).toBe(200)
       expect(existsSync(host(dataDir)), `the embedded store is in ${dataDir}`).toBe(true)
+      // The UI and every script and style it links (uPlot comes from node_modules).
+      const page = await fetch(`${cairn.apiUrl}/`)
+      expect(page.status).toBe(200)
+      const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/ui\/assets\/[^"]+)"/g)].map((m) => m[1]!)
+      expect(assets.length).toBeGreaterThan(0)
+      for (const asset of assets) expect((await fetch(`${cairn.apiUrl}${asset}`)).status, asset).toBe(200)
     } finally {
       expect(await cairn.stop(), cairn.output()).toBe(0)
     }
