@@ -3,6 +3,7 @@ import type { Hono, MiddlewareHandler } from 'hono'
 import type { ApiReadLimits, ApiRole } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
+import { createIsolation, type Isolation } from '../isolation/index.ts'
 import { requireRole, type Authorizer } from './auth.ts'
 import { errorHandler, notFound, validationHook } from './errors.ts'
 import { logRoutes } from './routes/logs.ts'
@@ -29,6 +30,8 @@ export interface ApiDeps {
   statusCacheMs?: number
   /** Options of the rule generator (Sloth period, windows files), as `cairn rules` takes them. */
   ruleOptions?: RuleOptions
+  /** The process's body budget and parse workers, shared with the collector; an API alone gets its own. */
+  isolation?: Isolation
   /** Bounds of log and trace reads (api.reads); default the config's defaults. */
   reads?: ApiReadLimits
   /** Checks of validate beyond the spec itself (the notification URL allow-list). */
@@ -57,7 +60,7 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions }))
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions, isolation: deps.isolation ?? createIsolation() }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   const reads = telemetryReads(deps.storage, deps.reads)

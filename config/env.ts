@@ -23,6 +23,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_TTL_METRICS_DAYS', key: 'storage.ttlDays.metrics', description: 'days to keep metric points, 0 = forever (default 90)' },
   { name: 'CAIRN_OTLP_PORT', key: 'collector.port', description: 'OTLP/HTTP and remote_write port (default 4318)' },
   { name: 'CAIRN_MAX_FUTURE_SKEW_SECONDS', key: 'collector.maxFutureSkewSeconds', description: 'items dated more than this many seconds ahead of the clock are refused, 0 = no limit (default 3600)' },
+  { name: 'CAIRN_INFLIGHT_BODY_BYTES', key: 'limits.inflightBodyBytes', description: 'request-body bytes held at once across all requests, decompressed; beyond: 429 (default 134217728)' },
+  { name: 'CAIRN_PARSE_WORKERS', key: 'limits.parseWorkers', description: 'worker threads that parse large bodies and specs, 0 = the cores, at most 2 (default 0)' },
   { name: 'CAIRN_HTTP_PORT', key: 'api.port', description: 'API, health and /metrics port (default 8080)' },
   { name: 'CAIRN_API_TOKENS', key: 'api.tokens', description: 'bearer tokens as role[+role]:token,… with roles ingest, read, admin (default none: open)' },
   { name: 'CAIRN_AUTH', key: 'api.auth', description: 'none: no authentication, on any address (warned); default: tokens, and loopback only while none is configured' },

@@ -3,7 +3,7 @@ import { normalize } from 'node:path'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Slo } from './model.ts'
-import { loadSloFiles, parseSloDocuments, specFilesFingerprint, type SpecError, type SpecParseOptions } from './spec/index.ts'
+import { loadSloFiles, parseSloDocuments, specFilesFingerprint, type ParsedSpecs, type SpecError, type SpecParseOptions } from './spec/index.ts'
 import { ENGINE_TABLES } from './tables.ts'
 
 /**
@@ -21,7 +21,8 @@ export interface SloCatalog {
   /** Mirrors the SLO directory into the catalog; returns the spec errors found (their files' SLOs are left as they were). */
   syncFiles(): Promise<{ errors: SpecError[] }>
   /** Stores an API SLO; `created` says whether the id was new (or deleted) rather than replaced. */
-  putFromApi(id: string, yamlText: string): Promise<{ slo?: Slo; created?: boolean; errors: SpecError[]; conflict?: 'file-defined' | 'id-mismatch' }>
+  /** `parsed`: the text already parsed (the API parses large bodies in a worker thread). */
+  putFromApi(id: string, yamlText: string, parsed?: ParsedSpecs): Promise<{ slo?: Slo; created?: boolean; errors: SpecError[]; conflict?: 'file-defined' | 'id-mismatch' }>
   deleteFromApi(id: string): Promise<'deleted' | 'not-found' | 'file-defined'>
 }
 
@@ -136,8 +137,8 @@ export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
       return { errors }
     },
 
-    async putFromApi(id, yamlText) {
-      const { slos, errors } = parseSloDocuments(yamlText, API_SOURCE_FILE, deps.parseOptions)
+    async putFromApi(id, yamlText, parsed) {
+      const { slos, errors } = parsed ?? parseSloDocuments(yamlText, API_SOURCE_FILE, deps.parseOptions)
       if (errors.length > 0) return { errors }
       if (slos.length !== 1) {
         return { errors: [{ file: API_SOURCE_FILE, line: 1, column: 1, message: `expected exactly one SLO in the document (got ${slos.length})` }] }

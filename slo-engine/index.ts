@@ -2,7 +2,19 @@ export { createEngine, type Engine, type EngineDeps } from './engine.ts'
 export { engineMigrations, ENGINE_TABLES } from './tables.ts'
 export * from './model.ts'
 export { parseDuration, formatDuration } from './duration.ts'
-export { formatSpecError, parseSloDocuments, loadSloFiles, type SpecError, type SpecParseOptions } from './spec/index.ts'
+export {
+  formatSpecError,
+  parseSloDocuments,
+  loadSloFiles,
+  SPEC_LIMITS,
+  SPEC_PARSE_TASK,
+  checkAndParseSpecs,
+  notifyUrlsChecked,
+  type CheckedSpecs,
+  type ParsedSpecs,
+  type SpecError,
+  type SpecParseOptions,
+} from './spec/index.ts'
 export { createSloCatalog, definitionHash, API_SOURCE_FILE, type SloCatalog, type SloCatalogDeps } from './catalog.ts'
 export { readLatestEvaluations, readEvaluationHistory } from './evaluate/store.ts'
 export { readBudgetTrends } from './evaluate/trends.ts'
