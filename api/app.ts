@@ -13,7 +13,7 @@ import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { trendRoutes } from './routes/trends.ts'
-import type { RuleOptions } from '../alerts/index.ts'
+import { staleAfterSeconds, type RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
 import { telemetryReads } from './reads.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
@@ -60,7 +60,8 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions, isolation: deps.isolation ?? createIsolation() }))
+  const staleAfterMs = staleAfterSeconds(deps.ruleOptions) * 1000
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions, isolation: deps.isolation ?? createIsolation(), staleAfterMs }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   const reads = telemetryReads(deps.storage, deps.reads)

@@ -22,12 +22,19 @@ export function alertViewsBySlo(states: readonly AlertState[]): Map<string, Reco
   return out
 }
 
-export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alerts: Record<string, AlertStateView> | undefined): SloStatus {
+/** When an evaluation is too old to be current (see staleAfterSeconds in alerts/). */
+export interface Freshness {
+  nowMs: number
+  staleAfterMs: number
+}
+
+export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alerts: Record<string, AlertStateView> | undefined, freshness?: Freshness): SloStatus {
   const objective = slo.objectivePercent / 100
   if (!evaluation) {
     return {
       state: isComputedSli(slo.sli) ? 'pending' : 'not_computed',
       evaluatedAt: null,
+      stale: false,
       sli: null,
       objective,
       errorBudget: { total: null, consumed: null, remainingRatio: null },
@@ -39,6 +46,7 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   return {
     state: evaluation.status,
     evaluatedAt: iso(evaluation.evaluatedAtMs),
+    stale: freshness !== undefined && freshness.nowMs - evaluation.evaluatedAtMs > freshness.staleAfterMs,
     sli: evaluation.sli,
     objective: evaluation.objectiveRatio,
     errorBudget: { total: evaluation.budgetTotal, consumed: evaluation.budgetConsumed, remainingRatio: evaluation.budgetRemainingRatio },

@@ -118,7 +118,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
-    const ruleOptions = ruleOptionsFromConfig(config.alerts, windows)
+    const ruleOptions = ruleOptionsFromConfig(config.alerts, windows, config.engine)
     attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions, isolation })
   }
 

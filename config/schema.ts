@@ -178,6 +178,10 @@ export const engineSchema = z
       .string()
       .regex(/^(?:\d+[mhd])+$/, 'expected a duration in whole minutes such as 10m or 1h')
       .default('10m'),
+    settle: z
+      .string()
+      .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
+      .default('1m'),
   })
   .passthrough()
 

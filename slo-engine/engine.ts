@@ -184,9 +184,11 @@ export function createEngine(deps: EngineDeps): Engine {
 
   return {
     async start() {
+      // A scheduled tick evaluates the minutes that have settled: the last one ended at least `settle` ago.
+      const settleMs = (parseDuration(deps.config.settle ?? '0s') ?? 0) * 1000
       const run = () => {
         if (running) return // a slow tick is never overlapped by the next one
-        running = tick().finally(() => (running = undefined))
+        running = tick(new Date(Date.now() - settleMs)).finally(() => (running = undefined))
       }
       task = schedule(deps.config.schedule, run, { noOverlap: true })
       run() // the catalog and status are current from the start, not a minute later

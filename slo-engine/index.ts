@@ -18,3 +18,5 @@ export {
 export { createSloCatalog, definitionHash, API_SOURCE_FILE, type SloCatalog, type SloCatalogDeps } from './catalog.ts'
 export { readLatestEvaluations, readEvaluationHistory } from './evaluate/store.ts'
 export { readBudgetTrends } from './evaluate/trends.ts'
+export { ratios as sloRatios, RECENT_SECONDS } from './evaluate/evaluate.ts'
+export { SLO_GAUGES, OWN_WINDOW_KEY } from './metrics.ts'

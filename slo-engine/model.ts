@@ -170,6 +170,8 @@ export interface SloAlerting {
   policy?: AlertPolicySpec
   /** Per-SLO notification targets; undefined = the global ones. */
   notify?: NotifyTarget[]
+  /** Alert when an SLO that had events in its window has had none for `afterSeconds` (Pyrra's absent alerts); undefined = no such alert. */
+  noData?: { afterSeconds: number; severity: 'page' | 'ticket' }
 }
 
 export interface Slo {
@@ -216,6 +218,8 @@ export interface SloEvaluation {
   budgetRemainingRatio: number | null
   /** Error rate over the window ÷ (1 - objective), keyed by formatDuration() and "window"; absent = no data in that window. */
   burnRates: Record<string, number>
+  /** Events (never slices) in the last 5 minutes, for no-data alerts; absent when read back from history. */
+  recentEvents?: number
 }
 
 /** SLI kinds cairn computes from the stored telemetry. */

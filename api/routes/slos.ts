@@ -20,6 +20,8 @@ export interface SloRouteDeps {
   parseOptions?: SpecParseOptions
   /** The process's body budget and parse workers: spec bodies count against the one, large ones are parsed in the other. */
   isolation: Isolation
+  /** Age beyond which a status says `stale: true` (three engine intervals plus the settle delay). */
+  staleAfterMs: number
 }
 
 /** Like Prometheus' query_range: a history answer of more points than this is refused, not truncated. */
@@ -165,7 +167,8 @@ export function sloRoutes(deps: SloRouteDeps) {
     const ids = slos.map((s) => s.id)
     const [evaluations, alertStates] = await Promise.all([readLatestEvaluations(storage, ids), loadAlertStates(storage, ids)])
     const alerts = alertViewsBySlo(alertStates)
-    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id)))
+    const freshness = { nowMs: Date.now(), staleAfterMs: deps.staleAfterMs }
+    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id), freshness))
   }
 
   async function freshList() {

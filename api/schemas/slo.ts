@@ -10,6 +10,9 @@ export const SloStatusSchema = z
       description: 'ok / no_data as last evaluated; pending: not evaluated yet; not_computed: a PromQL SLI (Prometheus evaluates it through the generated rules) or a source cairn cannot read',
     }),
     evaluatedAt: z.string().nullable(),
+    stale: z.boolean().openapi({
+      description: "true when the latest evaluation is older than three engine schedule intervals plus the settle delay: the engine is down, failing, or the SLO fails to evaluate; the figures are not current",
+    }),
     sli: Nullable.openapi({ description: 'good ÷ total over the SLO window, null without data' }),
     objective: z.number().openapi({ example: 0.999 }),
     errorBudget: z.object({ total: Nullable, consumed: Nullable, remainingRatio: Nullable.openapi({ description: '1 untouched, 0 spent, negative overspent' }) }),

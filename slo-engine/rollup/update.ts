@@ -3,7 +3,7 @@ import type { Logger } from '../../instrumentation/index.ts'
 import type { Slo } from '../model.ts'
 import { horizonSeconds } from '../evaluate/windows.ts'
 import { countRange } from './compute.ts'
-import { alignDown, CumulativeBuilder, sliceSecondsOf, ZERO, type Cumulative, type RollupRow } from './cumulative.ts'
+import { CumulativeBuilder, sliceAligner, sliceSecondsOf, ZERO, type Cumulative, type RollupRow } from './cumulative.ts'
 import { insertRollups, pointKey, readCumulative, saveRollupState, sliHash, type RollupState } from './store.ts'
 
 // One tick's rollup work. For each SLO whose SLI cairn computes:
@@ -60,7 +60,7 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
   }
   const unbounded = new Map<string, number>()
   for (const [from, group] of byFrom) {
-    const builders = new Map(group.map((j) => [j.slo.id, new CumulativeBuilder(j.slo.id, j.slo.budgeting, j.hash, j.fromSeconds > j.epochSeconds ? bases.get(pointKey(j.slo.id, from - 60))! : ZERO)]))
+    const builders = new Map(group.map((j) => [j.slo.id, new CumulativeBuilder(j.slo.id, j.slo.budgeting, j.hash, j.fromSeconds > j.epochSeconds ? bases.get(pointKey(j.slo.id, from - 60))! : ZERO, j.slo.window)]))
     const chunk = opts.chunkSeconds ?? DAY
     for (let start = from; start < now; start += chunk) {
       const end = Math.min(now, start + chunk)
@@ -95,13 +95,13 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
 
 function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions): Job {
   const now = opts.nowSeconds
-  const step = sliceSecondsOf(slo.budgeting)
+  const sliceStart = sliceAligner(slo.budgeting, slo.window)
   const hash = sliHash(slo)
-  const needed = alignDown(now - horizonSeconds(slo, now, opts.extraWindowsSeconds(slo)), step)
+  const needed = sliceStart(now - horizonSeconds(slo, now, opts.extraWindowsSeconds(slo)))
   if (!state || state.sliHash !== hash || state.epochSeconds > needed || state.computedToSeconds < needed) {
     return { slo, hash, fromSeconds: needed, epochSeconds: needed, backfill: true }
   }
-  const from = alignDown(Math.min(now - opts.lookbackSeconds, state.computedToSeconds), step)
+  const from = sliceStart(Math.min(now - opts.lookbackSeconds, state.computedToSeconds))
   return { slo, hash, fromSeconds: Math.max(from, state.epochSeconds), epochSeconds: state.epochSeconds, backfill: false }
 }
 

@@ -176,6 +176,12 @@ const notifySchema = z.array(
   ),
 )
 
+/** No events for `after` (at least 5m: traffic is measured over the last 5 minutes) in an SLO that had some. */
+const noDataSchema = z
+  .strictObject({ after: minutesDuration('after'), severity: z.enum(['page', 'ticket'], { error: 'expected severity page or ticket' }).default('page') })
+  .refine((n) => n.after >= 300, { message: 'expected after of at least 5m (traffic is measured over the last 5 minutes)', path: ['after'] })
+  .transform((n) => ({ afterSeconds: n.after, severity: n.severity }))
+
 const alertingSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected an alert name of letters, digits, _ and :, not starting with a digit').optional(),
   labels: labelMap,
@@ -185,6 +191,7 @@ const alertingSchema = z.strictObject({
   runbook: httpUrl.optional(),
   policy: policySchema.optional(),
   notify: notifySchema.optional(),
+  noData: noDataSchema.optional(),
 })
 
 export const cairnDocument = z.strictObject({
@@ -220,6 +227,7 @@ export function cairnToDraft(doc: z.infer<typeof cairnDocument>): SloDraft {
     ...(a?.runbook !== undefined && { runbook: a.runbook }),
     ...(a?.policy !== undefined && { policy: a.policy }),
     ...(a?.notify !== undefined && { notify: a.notify as NotifyTarget[] }),
+    ...(a?.noData !== undefined && { noData: a.noData }),
   }
   return {
     id,

@@ -6,7 +6,7 @@ import { parse } from 'yaml'
 import { generatePrometheusRules, type RuleOptions } from '../../alerts/index.ts'
 import { ruleFileYaml } from '../../alerts/rules/yaml.ts'
 import { parseSloDocuments, type Slo } from '../../slo-engine/index.ts'
-import { computedSlos, promqlFormSlos, slothInBase } from '../fixtures/alerts/slos.ts'
+import { computedSlos, promqlFormSlos, slothAlertLabels, slothInBase } from '../fixtures/alerts/slos.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
 import { requireTool } from '../support/needs.ts'
@@ -49,11 +49,21 @@ describe('generated Prometheus rules', () => {
   it('writes rules over cairn_slo_burn_rate for computed SLIs with the labels the engine pages with', () => {
     const rules = parse(generatePrometheusRules(computedSlos(), cases[3]![2]))
     const group = rules.groups.find((g: { name: string }) => g.name === 'cairn-slo-alerts-checkout-availability')
-    expect(group.rules.map((r: { labels: { severity: string } }) => r.labels.severity)).toEqual(['page', 'ticket'])
-    const page = group.rules[0]
-    expect(page.alert).toBe('CheckoutBudgetBurn')
+    const burnAlerts = group.rules.filter((r: { alert: string }) => r.alert === 'CheckoutBudgetBurn')
+    expect(burnAlerts.map((r: { labels: { severity: string } }) => r.labels.severity)).toEqual(['page', 'ticket'])
+    const page = burnAlerts[0]
     expect(page.for).toBe('2m')
-    expect(page.labels).toEqual({ category: 'availability', route: 'pager', service: 'checkout', severity: 'page', slo: 'checkout-availability', team: 'payments', tier: '1' })
+    // Sloth's labels beside cairn's, so routes written for Sloth match.
+    expect(page.labels).toEqual({
+      category: 'availability',
+      route: 'pager',
+      service: 'checkout',
+      severity: 'page',
+      slo: 'checkout-availability',
+      ...slothAlertLabels({ id: 'checkout-availability', service: 'checkout', name: 'availability' }, 'page'),
+      team: 'payments',
+      tier: '1',
+    })
     expect(page.expr).toContain('max by (slo) (cairn_slo_burn_rate{slo="checkout-availability", window="5m"}) > 14.4')
     expect(page.expr).toContain('max by (slo) (cairn_slo_burn_rate{slo="checkout-availability", window="6h"}) > 6')
     expect(page.annotations.runbook_url).toBe('https://runbooks.example.com/checkout')
@@ -63,8 +73,11 @@ describe('generated Prometheus rules', () => {
     const factorOf = (window: string) => Number(new RegExp(`window="${window}"}\\) > ([0-9.e-]+)`).exec(weekly.expr)?.[1])
     expect(factorOf('14m')).toBeCloseTo(14.4, 12)
     expect(factorOf('84m')).toBeCloseTo(6, 12)
-    // Latency SLO with its ticket disabled: one rule.
-    expect(rules.groups.find((g: { name: string }) => g.name === 'cairn-slo-alerts-checkout-latency').rules).toHaveLength(1)
+    // Latency SLO with its ticket disabled: one burn-rate rule, then the staleness alert.
+    expect(rules.groups.find((g: { name: string }) => g.name === 'cairn-slo-alerts-checkout-latency').rules.map((r: { alert: string }) => r.alert)).toEqual([
+      'CheckoutLatencyBudgetBurn',
+      'CairnSloEvaluationStale',
+    ])
   })
 
   it('names recordings as Prometheus prints durations, so a 7-day period records ratio_rate1w', () => {
@@ -96,7 +109,8 @@ describe('generated Prometheus rules', () => {
     const parsed = parseSloDocuments(spec, 'checkout.yaml')
     expect(parsed.errors).toEqual([])
     expect(parsed.slos[0]!.alerting.page.forSeconds).toBe(300)
-    const [page, ticket] = parse(generatePrometheusRules(parsed.slos)).groups[0].rules
+    const alerts = parse(generatePrometheusRules(parsed.slos)).groups.find((g: { name: string }) => g.name.startsWith('cairn-slo-alerts-'))
+    const [page, ticket] = alerts.rules
     expect(page.for).toBe('5m')
     expect(ticket.for).toBeUndefined()
     expect(page.expr).toContain('window="2m"}) > 14.4')

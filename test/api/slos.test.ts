@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
+import { sloStatus } from '../../api/status.ts'
+import { staleAfterSeconds } from '../../alerts/index.ts'
 import { ENGINE_TABLES, type SloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
@@ -98,15 +100,26 @@ describe('GET /api/v1/slos', () => {
       objectivePercent: 99.9, window: '30d', sliKind: 'spans', managedBy: 'file',
       source: { format: 'cairn', file: join(sloDir, 'checkout.yaml'), line: 1, column: 1 },
       status: {
-        state: 'ok', evaluatedAt: new Date(NOW).toISOString(), sli: 0.9995, objective: 0.999,
+        state: 'ok', evaluatedAt: new Date(NOW).toISOString(), stale: false, sli: 0.9995, objective: 0.999,
         errorBudget: { total: 100, consumed: 50, remainingRatio: 0.5 - 179 * 0.001 }, events: { total: 100_179, bad: 50 },
         burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
         alerts: { page: { state: 'firing', activeSince: new Date(NOW - 10 * MINUTE).toISOString(), updatedAt: new Date(NOW - 10 * MINUTE).toISOString() } },
       },
     })
     expect(body.slos[1].status).toEqual({
-      state: 'not_computed', evaluatedAt: null, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
+      state: 'not_computed', evaluatedAt: null, stale: false, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
     })
+  })
+})
+
+describe('stale figures', () => {
+  it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (4m by default)', async () => {
+    const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
+    const staleAfterMs = staleAfterSeconds({ evaluationIntervalSeconds: 60, settleSeconds: 60 }) * 1000
+    expect(staleAfterMs).toBe(240_000)
+    const e = { sloId: slo.id, evaluatedAtMs: NOW, status: 'ok' as const, objectiveRatio: 0.999, sli: 1, eventsTotal: 1, eventsBad: 0, budgetTotal: 0.001, budgetConsumed: 0, budgetRemainingRatio: 1, burnRates: {} }
+    expect(sloStatus(slo, e, undefined, { nowMs: NOW + 240_000, staleAfterMs }).stale).toBe(false)
+    expect(sloStatus(slo, e, undefined, { nowMs: NOW + 241_000, staleAfterMs }).stale).toBe(true)
   })
 })
 
