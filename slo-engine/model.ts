@@ -2,6 +2,7 @@
 // prometheus/v1, OpenSLO v1) is parsed into `Slo`; every consumer (engine, rule
 // generator, dashboards, API) reads only this type. Pure data: JSON-serialisable,
 // no functions, no classes, units in the names.
+import type { SpanKind as StoredSpanKind } from '../storage/index.ts'
 
 export type SpecFormat = 'cairn' | 'sloth' | 'openslo'
 
@@ -28,8 +29,8 @@ export interface AttributeMatcher extends StringMatcher {
   key: string
 }
 
-/** Span kinds as the exporter writes them in otel_traces.SpanKind. */
-export type SpanKind = 'Unspecified' | 'Internal' | 'Server' | 'Client' | 'Producer' | 'Consumer'
+/** Span kinds as the exporter writes them in otel_traces.SpanKind (storage/schema/otel-vocabulary.ts). */
+export type SpanKind = StoredSpanKind
 
 /** Good/bad over spans in otel_traces. */
 export interface SpansSli {

@@ -1,4 +1,4 @@
-import { OTEL_TABLES, type QueryParams } from '../../storage/index.ts'
+import { OTEL_TABLES, STATUS_ERROR, type QueryParams } from '../../storage/index.ts'
 import type { Atom, RollupPlan } from './plan.ts'
 
 // The rollup statements: one fixed SQL text per table, whatever the number of
@@ -80,7 +80,7 @@ FROM (
     SELECT toStartOfMinute(Timestamp) AS minute,
       arrayConcat([ServiceName, SpanName, SpanKind], ${mapKeys('SpanAttributes', 'span_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
       count() AS total,
-      countIf(StatusCode = 'Error') AS errors,
+      countIf(StatusCode = '${STATUS_ERROR}') AS errors,
       sumForEach(arrayMap(t -> toUInt64(Duration > t), {latency_ns:Array(UInt64)})) AS slower
     FROM ${OTEL_TABLES.traces}
     WHERE Timestamp >= toDateTime64({from:UInt32}, 9) AND Timestamp < toDateTime64({to:UInt32}, 9)

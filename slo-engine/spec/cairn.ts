@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { formatDuration, parseDuration } from '../duration.ts'
-import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow, SpanKind } from '../model.ts'
+import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow } from '../model.ts'
+import { SEVERITY_NUMBERS, severityNumberOf, SPAN_KINDS } from '../../storage/index.ts'
 import {
   annotationMap,
   attributeMatchers,
@@ -45,8 +46,6 @@ const budgetingSchema = z.union(
   { error: 'expected occurrences, { timeslices: { slice: 1m, target: 95 } } or { ratioTimeslices: { slice: 1m } }' },
 )
 
-const SPAN_KINDS: readonly SpanKind[] = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
-
 const latencyThreshold = z.string({ error: 'expected a duration such as 300ms or 1s' }).transform((text, ctx) => {
   const seconds = parseDuration(text)
   if (seconds === undefined || seconds <= 0) {
@@ -73,10 +72,7 @@ const spansSli = z
   })
   .transform((s): Sli => ({ kind: 'spans', ...s }))
 
-/** OTel severity numbers of the level names (the first number of each range). */
-export const SEVERITY_NUMBERS: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }
-
-const severity = z.union([z.number().int().min(1).max(24), z.string().transform((s) => SEVERITY_NUMBERS[s.toLowerCase()] ?? -1).pipe(z.number().min(1))], {
+const severity = z.union([z.number().int().min(1).max(24), z.string().transform((s) => severityNumberOf(s) ?? -1).pipe(z.number().min(1))], {
   error: `expected a severity name (${Object.keys(SEVERITY_NUMBERS).join(', ')}) or an OTel severity number 1-24`,
 })
 

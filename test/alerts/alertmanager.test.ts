@@ -8,6 +8,7 @@ import { checkoutPageLabels, makeSlo } from '../fixtures/alerts/slos.ts'
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.ts'
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // The engine's page and its resolve through the real Alertmanager (Debian's
 // prometheus-alertmanager on loopback), routed to a webhook receiver here.
@@ -35,7 +36,7 @@ interface AmWebhook {
   alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string }[]
 }
 
-describe('paging through a real Alertmanager', () => {
+requireTool('alertmanager').describe('paging through a real Alertmanager', () => {
   it('delivers the page with its labels and annotations, then the resolve', async () => {
     const slo = makeSlo({ name: 'availability', service: 'checkout', labels: { team: 'payments' }, alerting: { ...makeSlo({ name: 'x', service: 'x' }).alerting, name: 'CheckoutBudgetBurn', runbook: 'https://runbooks.example.com/checkout' } })
     const config = configSchema.parse({ alerts: { alertmanagerUrl: am.url, resendIntervalSeconds: 60 } }).alerts

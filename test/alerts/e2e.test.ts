@@ -6,6 +6,7 @@ import { startAlertmanager, type RunningAlertmanager } from '../support/alertman
 import { startCairn, type CairnServer } from '../support/cairn-process.ts'
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 import { checkoutPageLabels } from '../fixtures/alerts/slos.ts'
 
 // End to end: spans sent over OTLP/HTTP to `cairn serve` → rollups and burn
@@ -88,7 +89,7 @@ async function waitForAlert(status: 'firing' | 'resolved', severity: string, tim
   }
 }
 
-describe('from spans to a page and its resolve', () => {
+requireTool('alertmanager').describe('from spans to a page and its resolve', () => {
   it('pages through Alertmanager when errors burn the budget, and resolves when good traffic dilutes them', async () => {
     const at = Date.now() - 120_000
     // 50% errors against a 1% budget: burn rate 50 in every window, above every factor.

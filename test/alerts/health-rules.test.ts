@@ -9,6 +9,7 @@ import { labelledComputedSlo } from '../fixtures/alerts/slos.ts'
 import { cairnSpecYaml } from '../fixtures/slos.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // Label merging, factor text, staleness and no-data alerts: a golden file, and
 // `promtool test rules` over the series cairn exposes on /metrics.
@@ -39,7 +40,7 @@ function promtool(name: string, tests: object[]) {
 }
 
 describe('labels, factors and health alerts', () => {
-  it('matches its golden file byte for byte and passes promtool check rules', () => {
+  requireTool('promtool').it('matches its golden file byte for byte and passes promtool check rules', () => {
     if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text)
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'))
     const check = checkRules(ruleFile)
@@ -69,7 +70,7 @@ describe('labels, factors and health alerts', () => {
     expect(text).not.toContain('21.599999999999998')
   })
 
-  it('pages at 21.6× burn only above it (promtool), with the merged labels', () => {
+  requireTool('promtool').it('pages at 21.6× burn only above it (promtool), with the merged labels', () => {
     const burn = (window: string, value: number) => ({ series: gauge('cairn_slo_burn_rate', { window }), values: `${value}x15` })
     const evalAt = (fires: boolean) => ({
       eval_time: '10m',
@@ -83,7 +84,7 @@ describe('labels, factors and health alerts', () => {
     ])
   })
 
-  it('pages when the SLO evaluation goes stale or is absent, and not while it is fresh (promtool)', () => {
+  requireTool('promtool').it('pages when the SLO evaluation goes stale or is absent, and not while it is fresh (promtool)', () => {
     const last = gauge('cairn_slo_last_evaluation_timestamp_seconds')
     const stale = alert('CairnSloEvaluationStale')
     const firing = [{ exp_labels: { ...stale.labels }, exp_annotations: stale.annotations }]
@@ -103,7 +104,7 @@ describe('labels, factors and health alerts', () => {
     ])
   })
 
-  it('pages when an SLO that had traffic has none for 15m, and not for one that never had any (promtool)', () => {
+  requireTool('promtool').it('pages when an SLO that had traffic has none for 15m, and not for one that never had any (promtool)', () => {
     const noData = alert('CairnSloNoData')
     expect(noData.for).toBe('10m') // the gauge already counts 5 quiet minutes
     const firing = [{ exp_labels: { ...noData.labels }, exp_annotations: noData.annotations }]
@@ -126,7 +127,7 @@ describe('labels, factors and health alerts', () => {
     ])
   })
 
-  it('pages when most engine ticks fail for three intervals (promtool)', () => {
+  requireTool('promtool').it('pages when most engine ticks fail for three intervals (promtool)', () => {
     const failing = alert('CairnEngineTicksFailing')
     const ticks = (failures: string) => [
       { series: 'cairn_engine_ticks_total{job="cairn", instance="cairn:8080"}', values: '0+1x30' },

@@ -13,6 +13,7 @@ import { latestEvaluation } from '../support/evaluations.ts'
 import { eventually, startPrometheus, type RunningPrometheus } from '../support/prometheus.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // The whole path a team coming from Sloth relies on: cairn computes a spans
 // SLO and a logs SLO, its /metrics (the real registry and route, over a seeded
@@ -96,7 +97,7 @@ const WINDOWS: [string, string][] = [
   ['30d', 'window'],
 ]
 
-describe.each([
+requireTool('prometheus').describe.each([
   // 6 errors in 200 spans: error ratio 0.03, burn rate 30 against a 0.1% budget.
   { id: 'checkout-availability', service: 'checkout', slo: 'availability', team: 'payments', ratio: 0.03, objective: 0.9990000000000001, budget: 0.001 },
   // 2 error records in 100: error ratio 0.02, burn rate 2 against a 1% budget.
@@ -133,7 +134,7 @@ describe.each([
   })
 })
 
-describe('alerts over cairn gauges in a real Prometheus', () => {
+requireTool('prometheus').describe('alerts over cairn gauges in a real Prometheus', () => {
   const firing = async (alertname: string, severity: string) => {
     const found = await eventually(async () => {
       const result = await prometheus.query(`ALERTS{alertname="${alertname}", alertstate="firing", sloth_severity="${severity}"}`)

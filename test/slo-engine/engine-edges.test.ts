@@ -14,6 +14,7 @@ import { engineMigrations } from '../../slo-engine/index.ts'
 import { spans, sumPoints } from '../fixtures/telemetry.ts'
 import { latestEvaluation } from '../support/evaluations.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // Counters and remote_write histograms right at the edges, each against
 // hand-computed numbers: invalid points never enter the sums, a series
@@ -183,7 +184,7 @@ describe('remote_write histograms at the edges', () => {
 })
 
 describe('exactly at the alert threshold', () => {
-  it('the engine and the generated rules decide alike: same comparison (>), same float through /metrics', async () => {
+  requireTool('promtool').it('the engine and the generated rules decide alike: same comparison (>), same float through /metrics', async () => {
     const slos = parseSloDocuments(THRESHOLD_SPECS, 'threshold.yaml').slos
     const evaluated = await Promise.all(slos.map(async (slo) => ({ slo, evaluation: await latestEvaluation(storage, slo.id) })))
     const [atThreshold, above] = evaluated

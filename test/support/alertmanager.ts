@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { startDaemon } from './daemon.ts'
 import { freePort } from './ports.ts'
+import { toolPath } from './requirements.ts'
 import { tempDir } from './temp.ts'
 
 export interface RunningAlertmanager {
@@ -16,6 +17,7 @@ export interface RunningAlertmanager {
  * routing every alert to `webhookUrl` with short group timings, resolves included.
  */
 export async function startAlertmanager(webhookUrl: string, timeoutMs = 30_000): Promise<RunningAlertmanager> {
+  const binary = toolPath('alertmanager') // before making anything to clean up
   const dir = tempDir('cairn-am-')
   const port = await freePort()
   const config = {
@@ -25,7 +27,7 @@ export async function startAlertmanager(webhookUrl: string, timeoutMs = 30_000):
   writeFileSync(join(dir.path, 'alertmanager.yml'), stringify(config))
   return startDaemon(
     'alertmanager',
-    'prometheus-alertmanager',
+    binary,
     [
       `--config.file=${join(dir.path, 'alertmanager.yml')}`,
       `--storage.path=${join(dir.path, 'data')}`,

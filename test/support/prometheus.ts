@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { startDaemon } from './daemon.ts'
 import { freePort } from './ports.ts'
+import { toolPath } from './requirements.ts'
 import { tempDir } from './temp.ts'
 
 export interface RunningPrometheus {
@@ -19,6 +20,7 @@ export interface RunningPrometheus {
  * evaluating `ruleFile` every second. `stop()` kills it and removes the dir.
  */
 export async function startPrometheus(target: string, ruleFile: string, timeoutMs = 30_000): Promise<RunningPrometheus> {
+  const binary = toolPath('prometheus') // before making anything to clean up
   const dir = tempDir('cairn-prometheus-')
   const port = await freePort()
   copyFileSync(ruleFile, join(dir.path, 'rules.yaml'))
@@ -30,7 +32,7 @@ export async function startPrometheus(target: string, ruleFile: string, timeoutM
   writeFileSync(join(dir.path, 'prometheus.yml'), stringify(config))
   const daemon = await startDaemon(
     'prometheus',
-    'prometheus',
+    binary,
     [`--config.file=${join(dir.path, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir.path, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     port,
     () => dir.remove(),
