@@ -1,4 +1,4 @@
-import type { Slo, SloEvaluation } from '../slo-engine/index.ts'
+import { RECENT_SECONDS, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { SeverityCondition } from './condition.ts'
 import { burnRateAt } from './condition.ts'
 import { dashboardUrl, sloTitle } from './labels.ts'
@@ -44,9 +44,21 @@ export function alertAnnotations(slo: Slo, severity: Severity, policy: AlertPoli
       burn_rates: windows.map((w) => `${formatPromDuration(w)}=${rate(burnRateAt(evaluation, w))}`).join(' '),
       budget_remaining: percent(evaluation.budgetRemainingRatio),
     },
+    freshness(evaluation),
     slo.alerting.runbook ? { runbook_url: slo.alerting.runbook } : {},
     dashboard ? { dashboard } : {},
     slo.alerting.annotations,
     slo.alerting[severity].annotations,
   )
+}
+
+/**
+ * A page whose SLO has had no events in the last minutes is about older data
+ * (telemetry stopped arriving, or traffic did): say so, so on-call does not
+ * take the burn rates for what is happening now.
+ */
+function freshness(evaluation: SloEvaluation): Record<string, string> {
+  if (evaluation.recentEvents !== 0) return {}
+  const minutes = RECENT_SECONDS / 60
+  return { data_stale: `no events in the ${minutes} minutes before ${new Date(evaluation.evaluatedAtMs).toISOString()}: the burn rates describe older data; check that telemetry is still arriving` }
 }
