@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client'
-import { typed } from './errors.ts'
+import { StorageQueryError, typed } from './errors.ts'
 
 /** Text formats a payload can be inserted in without building row objects in JS. */
 export type TextInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV'
@@ -98,6 +98,23 @@ export const SESSION_SETTINGS: ClickHouseSettings = {
   date_time_input_format: 'best_effort',
 }
 
+/** `sql` with `settings` as its trailing SETTINGS clause (a statement's own settings, gone after it). */
+export function withSettingsClause(sql: string, settings: ClickHouseSettings): string {
+  const pairs = Object.entries(settings)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => {
+      if (!/^\w+$/.test(name)) throw new StorageQueryError(`not a ClickHouse setting name: ${JSON.stringify(name)}`)
+      return `${name} = ${settingLiteral(value)}`
+    })
+  return pairs.length === 0 ? sql : `${sql.trimEnd().replace(/;$/, '')}\nSETTINGS ${pairs.join(', ')}`
+}
+
+function settingLiteral(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  if (typeof value === 'boolean') return value ? '1' : '0'
+  return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
 /**
  * The common implementation; the two connections differ only in how raw inserts
  * travel. Every call fails with a typed error of errors.ts, whatever the connection.
@@ -113,15 +130,27 @@ export class ClickHouseStorage implements Storage {
 
   query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]> {
     return typed(async () => {
-      const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings })
+      const result = await this.client.query({ query: this.statement(sql, settings), query_params: params, format: 'JSONEachRow', clickhouse_settings: this.sent(settings) })
       return result.json<T>()
     })
   }
 
   command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
     return typed(async () => {
-      await this.client.command({ query: sql, query_params: params, clickhouse_settings: settings })
+      await this.client.command({ query: this.statement(sql, settings), query_params: params, clickhouse_settings: this.sent(settings) })
     })
+  }
+
+  // chDB runs every statement of the process in one session, and the client
+  // applies a call's settings there as SET statements, which outlive the call:
+  // one read-only read would leave every later insert refused. Embedded, a
+  // call's settings go in the statement's own SETTINGS clause instead.
+  private statement(sql: string, settings: ClickHouseSettings | undefined): string {
+    return this.mode === 'embedded' && settings ? withSettingsClause(sql, settings) : sql
+  }
+
+  private sent(settings: ClickHouseSettings | undefined): ClickHouseSettings | undefined {
+    return this.mode === 'embedded' ? undefined : settings
   }
 
   insertRaw(table: string, format: RawInsertFormat, payload: Buffer): Promise<void> {
