@@ -28,12 +28,6 @@ export interface HostileInput {
   check?: (body: string) => boolean
 }
 
-/** Kinds whose outcome another engineer's fix of issue 10 provides; the test skips them until the lead empties this set. */
-export const PENDING_OTHER_FIXES: ReadonlySet<string> = new Set([
-  'slo-put-re2-rejected-regex', // engineer "engine": regexes compiled by RE2 at PUT
-  'slo-put-long-window-100000d', // engineer "engine": alert-policy windows bounded
-])
-
 const MiB = 1024 * 1024
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const GZIP_JSON_HEADERS = { ...JSON_HEADERS, 'content-encoding': 'gzip' }
