@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client'
 import type { Registry } from '../instrumentation/index.ts'
 import type { Slo, SloEvaluation } from './model.ts'
+import { budgetForecast } from './evaluate/forecast.ts'
 
 // Per-SLO gauges on /metrics, from the latest evaluation of each SLO
 // (docs/slo-engine.md lists them). Labels: slo (the id), service, name, and
@@ -21,7 +22,9 @@ export function createSloGauges(registry: Registry): SloGauges {
   const eventsTotal = gauge('cairn_slo_events_total', 'Events (slices for timeslices budgeting) in the SLO window')
   const eventsBad = gauge('cairn_slo_events_bad', 'Bad events (bad slices) in the SLO window')
   const lastEvaluation = gauge('cairn_slo_last_evaluation_timestamp_seconds', 'Unix time of the SLO\'s latest evaluation')
-  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, lastEvaluation]
+  // Absent when the budget does not run out within the window (no +Inf: alert rules compare it with `<`); 0 when spent.
+  const exhaustedIn = gauge('cairn_slo_budget_exhausted_in_seconds', 'Seconds until the error budget runs out at the current burn rate (faster of 1h and 1d); 0 when spent; absent when it does not within the window')
+  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, lastEvaluation, exhaustedIn]
   return {
     update(evaluated) {
       // Synchronous: a scrape never sees the gauges half reset.
@@ -35,6 +38,8 @@ export function createSloGauges(registry: Registry): SloGauges {
         eventsTotal.set(labels, e.eventsTotal)
         eventsBad.set(labels, e.eventsBad)
         lastEvaluation.set(labels, e.evaluatedAtMs / 1000)
+        const { exhaustedAtMs } = budgetForecast(slo, e)
+        if (exhaustedAtMs !== null) exhaustedIn.set(labels, Math.max(0, (exhaustedAtMs - e.evaluatedAtMs) / 1000))
       }
     },
   }

@@ -101,11 +101,14 @@ describe('GET /api/v1/slos', () => {
         state: 'ok', evaluatedAt: new Date(NOW).toISOString(), sli: 0.9995, objective: 0.999,
         errorBudget: { total: 100, consumed: 50, remainingRatio: 0.5 - 179 * 0.001 }, events: { total: 100_179, bad: 50 },
         burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
+        // 0.321 × 30d ÷ 0.5 (the 1h rate; no 1d) = 19.26d from now, within the 30d window.
+        budgetExhaustedAt: new Date(NOW + 0.321 * 30 * 86_400_000 / 0.5).toISOString(),
+        budgetForecast: { burnRate: 0.5, basis: '1h' },
         alerts: { page: { state: 'firing', activeSince: new Date(NOW - 10 * MINUTE).toISOString(), updatedAt: new Date(NOW - 10 * MINUTE).toISOString() } },
       },
     })
     expect(body.slos[1].status).toEqual({
-      state: 'not_computed', evaluatedAt: null, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
+      state: 'not_computed', evaluatedAt: null, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, budgetExhaustedAt: null, budgetForecast: { burnRate: null, basis: null }, alerts: {},
     })
   })
 })

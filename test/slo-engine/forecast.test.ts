@@ -86,3 +86,23 @@ describe('budget forecast', () => {
     expect(new Date(periodEndSeconds(Date.parse('2025-12-31T23:59:00Z') / 1000, calendar) * 1000).toISOString()).toBe('2026-01-01T00:00:00.000Z')
   })
 })
+
+describe('cairn_slo_budget_exhausted_in_seconds', () => {
+  it('is the seconds to the forecast, 0 when spent, absent when the budget lasts the window', async () => {
+    const { createMetricsRegistry } = await import('../../instrumentation/index.ts')
+    const { createSloGauges } = await import('../../slo-engine/metrics.ts')
+    const registry = createMetricsRegistry()
+    const named = (slo: Slo, id: string): Slo => ({ ...slo, id, name: id })
+    createSloGauges(registry).update([
+      { slo: named(rolling, 'soon'), evaluation: evaluation('2026-01-10T00:00:00Z', 0.5, { '1h': 2 }) }, // 7.5d
+      { slo: named(rolling, 'spent'), evaluation: evaluation('2026-01-10T00:00:00Z', -0.5, { window: 1.5 }) },
+      { slo: named(rolling, 'lasting'), evaluation: evaluation('2026-01-10T00:00:00Z', 0.9, { '1h': 0.5 }) },
+    ])
+    const text = await registry.metrics()
+    const lines = text.split('\n').filter((l) => l.startsWith('cairn_slo_budget_exhausted_in_seconds{'))
+    expect(lines).toEqual([
+      'cairn_slo_budget_exhausted_in_seconds{slo="soon",service="s",name="soon"} 648000',
+      'cairn_slo_budget_exhausted_in_seconds{slo="spent",service="s",name="spent"} 0',
+    ])
+  })
+})
