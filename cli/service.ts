@@ -5,6 +5,7 @@ import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migr
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
+import { gateMigrations } from '../gate/index.ts'
 import { UsageError } from './command.ts'
 import { listenHost } from './listen-host.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
@@ -33,7 +34,7 @@ const TRACE_FLUSH_TIMEOUT_MS = 3_000
 
 /** Every schema step of every component, in the order they apply. */
 export function allMigrations(config: CairnConfig): Migration[] {
-  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations]
+  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations, ...gateMigrations]
 }
 
 /** Opens storage, applies migrations (including TTL changes), and returns the result. */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseDuration } from '../duration.ts'
+import { budgetPolicyFields } from '../../config/index.ts'
 import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow, SpanKind } from '../model.ts'
 import {
   annotationMap,
@@ -207,6 +208,7 @@ export const cairnDocument = z.strictObject({
     budgeting: budgetingSchema.default({ method: 'occurrences' }),
     sli: sliSchema,
     alerting: alertingSchema.optional(),
+    policy: budgetPolicyFields.optional(),
   }),
 })
 
@@ -237,5 +239,6 @@ export function cairnToDraft(doc: z.infer<typeof cairnDocument>): SloDraft {
     budgeting: spec.budgeting,
     sli: spec.sli,
     alerting,
+    ...(spec.policy !== undefined && { budgetPolicy: spec.policy }),
   }
 }
