@@ -121,7 +121,8 @@ function verdict(input: GateInput, overrides: readonly GateOverride[], nowMs: nu
 export function decideGate(inputs: readonly GateInput[], overrides: readonly GateOverride[], nowMs: number, config: GateConfig): GateDecision {
   const slos = inputs.map((i) => verdict(i, overrides, nowMs, config)).sort((a, b) => a.id.localeCompare(b.id))
   const refused = slos.filter((s) => s.frozen && !s.overridden)
-  // Refusals first: they are what a pipeline log must show.
-  const reasons = [...refused, ...slos.filter((s) => !refused.includes(s))].flatMap((s) => s.reasons)
+  // Refusals first, then what an override opened: what a pipeline log must show.
+  const rank = (s: GateSloVerdict) => (s.frozen ? (s.overridden ? 1 : 0) : 2)
+  const reasons = [...slos].sort((a, b) => rank(a) - rank(b)).flatMap((s) => s.reasons)
   return { allow: refused.length === 0, reasons, slos }
 }
