@@ -197,7 +197,7 @@ function onOff(value: unknown): unknown {
 
 /** A percentage as 10% (YAML and env read it as a string) or 10, as a ratio (0.1). */
 const percentRatio = z
-  .union([z.number(), z.string().regex(/^\s*\d+(?:\.\d+)?\s*%?\s*$/).transform((t) => Number(t.replace('%', '')))], { error: 'expected a percentage such as 0% or 25%' })
+  .union([z.number(), z.string().regex(/^\s*\d+(?:\.\d+)?\s*%?\s*$/, 'expected a percentage such as 0% or 25%').transform((t) => Number(t.replace('%', '')))], { error: 'expected a percentage such as 0% or 25%' })
   .pipe(z.number().min(0, 'expected a percentage from 0% to 100%').max(100, 'expected a percentage from 0% to 100%'))
   .transform((p) => Number((p / 100).toPrecision(12)))
 
