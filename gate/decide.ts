@@ -16,7 +16,7 @@ export interface GateInput {
 }
 
 /** ok: evaluated and fresh; the others are what "unknown" means for freezeWhenUnknown. */
-export type GateSloState = 'ok' | 'no_data' | 'pending' | 'not_computed' | 'stale'
+export type GateSloState = 'ok' | 'no_data' | 'error' | 'pending' | 'not_computed' | 'stale'
 
 export interface GateSloVerdict {
   id: string
@@ -48,11 +48,14 @@ function stateOf(input: GateInput, nowMs: number, staleAfterMs: number): GateSlo
   if (!isComputedSli(input.slo.sli)) return 'not_computed'
   if (!e) return 'pending'
   if (nowMs - e.evaluatedAtMs > staleAfterMs) return 'stale'
-  return e.status === 'ok' && e.budgetRemainingRatio !== null ? 'ok' : 'no_data'
+  if (e.status === 'no_data') return 'no_data'
+  // Any other status than ok (an evaluation that failed) or an ok without numbers: cairn cannot tell.
+  return e.status === 'ok' && e.budgetRemainingRatio !== null ? 'ok' : 'error'
 }
 
 const UNKNOWN_TEXT: Record<Exclude<GateSloState, 'ok'>, string> = {
   no_data: 'no events in its window',
+  error: 'its latest evaluation failed',
   pending: 'not evaluated yet',
   not_computed: 'its SLI is not computed by cairn (PromQL or an external source)',
   stale: 'its latest evaluation is stale (the engine has stopped evaluating it)',
@@ -64,19 +67,20 @@ function freezeReasons(input: GateInput, state: GateSloState, policy: BudgetPoli
   const reasons: string[] = []
   if (state !== 'ok') {
     if (policy.freezeWhenUnknown) reasons.push(`${id}: unknown, ${UNKNOWN_TEXT[state]}, and freezeWhenUnknown is on`)
-    return reasons
+  } else {
+    const remaining = input.evaluation!.budgetRemainingRatio!
+    if (remaining < policy.freezeWhenRemainingBelow) {
+      reasons.push(`${id}: error budget ${pct(remaining)} remaining, below the freeze threshold of ${pct(policy.freezeWhenRemainingBelow)}`)
+    }
   }
-  const remaining = input.evaluation!.budgetRemainingRatio!
-  if (remaining < policy.freezeWhenRemainingBelow) {
-    reasons.push(`${id}: error budget ${pct(remaining)} remaining, below the freeze threshold of ${pct(policy.freezeWhenRemainingBelow)}`)
-  }
+  // A firing page is a fact of its own: it freezes even when the budget is unknown.
   if (policy.freezeWhilePaging && input.paging) reasons.push(`${id}: its page alert is firing (freezeWhilePaging)`)
   return reasons
 }
 
 function passReason(input: GateInput, state: GateSloState, policy: BudgetPolicy): string {
   const id = input.slo.id
-  if (state !== 'ok') return `${id}: allowed while unknown, ${UNKNOWN_TEXT[state]} (freezeWhenUnknown is off)`
+  if (state !== 'ok') return `${id}: allowed while unknown, ${UNKNOWN_TEXT[state]} (freezeWhenUnknown is off)${input.paging ? '; page alert firing but freezeWhilePaging is off' : ''}`
   const remaining = input.evaluation!.budgetRemainingRatio!
   const paging = input.paging ? 'page alert firing but freezeWhilePaging is off' : 'not paging'
   return `${id}: ${pct(remaining)} of the error budget remaining (freeze below ${pct(policy.freezeWhenRemainingBelow)}), ${paging}`

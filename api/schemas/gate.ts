@@ -13,7 +13,7 @@ export const GateSloSchema = z
   .object({
     id: z.string(),
     service: z.string(),
-    state: z.enum(['ok', 'no_data', 'pending', 'not_computed', 'stale']),
+    state: z.enum(['ok', 'no_data', 'error', 'pending', 'not_computed', 'stale']).openapi({ description: 'ok, or why cairn cannot tell (docs/gate.md)' }),
     frozen: z.boolean().openapi({ description: 'the policy freezes this SLO' }),
     overridden: z.boolean().openapi({ description: 'frozen, but an active override opens it' }),
     remainingRatio: z.number().nullable(),

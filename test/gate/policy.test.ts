@@ -55,6 +55,26 @@ describe('gate config', () => {
   })
 })
 
+describe('unknown states', () => {
+  const [a] = parseSloDocuments(doc('a', 'pay'), 'x.yaml').slos as [Slo]
+  const NOW = Date.parse('2026-06-01T12:00:00Z')
+  it('treats a failed evaluation as unknown: allowed by default, refused under freezeWhenUnknown', () => {
+    // An evaluation state other than ok / no_data (the engine marks failed evaluations `error`).
+    const failed = { sloId: a.id, evaluatedAtMs: NOW, status: 'error', objectiveRatio: 0.99, sli: null, eventsTotal: 0, eventsBad: 0, budgetTotal: 0, budgetConsumed: 0, budgetRemainingRatio: null, burnRates: {} } as unknown as SloEvaluation
+    const allow = decideGate([{ slo: a, evaluation: failed, paging: false }], [], NOW, configSchema.parse({}).gate)
+    expect(allow).toMatchObject({ allow: true, reasons: [`${a.id}: allowed while unknown, its latest evaluation failed (freezeWhenUnknown is off)`] })
+    expect(allow.slos[0]!.state).toBe('error')
+    const strict = configSchema.parse({ gate: { policy: { freezeWhenUnknown: true } } }).gate
+    expect(decideGate([{ slo: a, evaluation: failed, paging: false }], [], NOW, strict)).toMatchObject({ allow: false, reasons: [`${a.id}: unknown, its latest evaluation failed, and freezeWhenUnknown is on`] })
+  })
+
+  it('freezes on a firing page even when the budget is unknown', () => {
+    const d = decideGate([{ slo: a, paging: true }], [], NOW, configSchema.parse({}).gate)
+    expect(d).toMatchObject({ allow: false, reasons: [`${a.id}: its page alert is firing (freezeWhilePaging)`] })
+    expect(d.slos[0]!.state).toBe('pending')
+  })
+})
+
 describe('overrides in time', () => {
   const config = configSchema.parse({}).gate
   const [a, b] = parseSloDocuments([doc('a', 'pay'), doc('b', 'pay')].join('---\n'), 'x.yaml').slos as [Slo, Slo]
