@@ -213,5 +213,13 @@ describe('gate overrides', () => {
     expect(await post({ service: 'b', who: 'a', why: 'x', until: 'soon' })).toMatchObject({ status: 400 })
     expect(await post({ service: 'b', slo: 'b-ok', who: 'a', why: 'x', until: '1h' })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('exactly one of service or slo') } } })
     expect(await post({ service: 'nope', who: 'a', why: 'x', until: '1h' })).toMatchObject({ status: 404 })
+    const raw = async (body: string, type: string) => {
+      const res = await api.request('/api/v1/gate/overrides', { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': type }, body })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    expect(await raw('{"service": "b", ', 'application/json')).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } })
+    expect((await raw('service=b', 'text/plain')).status).toBe(415)
+    // Nothing of the refused requests was stored.
+    expect((await call('GET', '/api/v1/gate/overrides?service=nope')).body.overrides).toEqual([])
   })
 })
