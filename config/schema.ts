@@ -201,7 +201,11 @@ const percentRatio = z
   .pipe(z.number().min(0, 'expected a percentage from 0% to 100%').max(100, 'expected a percentage from 0% to 100%'))
   .transform((p) => Number((p / 100).toPrecision(12)))
 
-const flag = z.preprocess((v) => (typeof v === 'string' ? onOff(v) === 'on' ? true : onOff(v) === 'off' ? false : v : v), z.boolean({ error: 'expected true or false (on or off)' }))
+/** A boolean that a variable may write as on/off or true/false. */
+const flag = z.preprocess((v) => {
+  const text = onOff(v)
+  return text === 'on' ? true : text === 'off' ? false : v
+}, z.boolean({ error: 'expected true or false (on or off)' }))
 
 /**
  * The deploy gate's error-budget policy, as an SLO spec (`spec.policy`), a
