@@ -116,7 +116,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
     const ruleOptions = ruleOptionsFromConfig(config.alerts, windows)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions })
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions, gate: config.gate })
   }
 
   let http: ListeningServer | undefined

@@ -45,7 +45,7 @@ beforeAll(async () => {
   const slos = join(dir.path, 'slos')
   mkdirSync(slos)
   writeFileSync(join(slos, 'specs.yaml'), [spec('shop'), spec('calm'), spec('strict', '{ freezeWhenUnknown: true }')].join('---\n'))
-  cairn = await startCairn({ CAIRN_DATA_DIR: join(dir.path, 'data'), CAIRN_SLO_DIR: slos, CAIRN_EVAL_SCHEDULE: '* * * * * *', CAIRN_API_TOKENS: `admin:${ADMIN},read:${READ}` })
+  cairn = await startCairn({ CAIRN_DATA_DIR: join(dir.path, 'data'), CAIRN_SLO_DIR: slos, CAIRN_EVAL_SCHEDULE: '* * * * * *', CAIRN_API_TOKENS: `admin:${ADMIN},read:${READ}`, CAIRN_GATE_FREEZE_BELOW: '5%' })
 })
 afterAll(async () => {
   await cairn?.stop()
@@ -84,10 +84,10 @@ describe('cairn gate', () => {
       },
       { timeout: 45_000, interval: 250 },
     )
-    // 2 bad of 10 against a 10% budget of 1: remaining 1 − 2 = −100%.
+    // 2 bad of 10 against a 10% budget of 1: remaining 1 − 2 = −100%; the threshold is CAIRN_GATE_FREEZE_BELOW's.
     const refused = await gate(['--service', 'shop', ...asReader()])
     expect(refused.code).toBe(1)
-    expect(refused.stdout).toBe('  shop-api: error budget -100% remaining, below the freeze threshold of 0%\ndeploy refused: the error-budget policy freezes this service\n')
+    expect(refused.stdout).toBe('  shop-api: error budget -100% remaining, below the freeze threshold of 5%\ndeploy refused: the error-budget policy freezes this service\n')
 
     const created = await fetch(`${cairn.apiUrl}/api/v1/gate/overrides`, {
       method: 'POST',
@@ -100,7 +100,7 @@ describe('cairn gate', () => {
     expect(opened.code).toBe(0)
     const decision = JSON.parse(opened.stdout)
     expect(decision.allow).toBe(true)
-    expect(decision.reasons).toEqual([`shop-api: error budget -100% remaining, below the freeze threshold of 0%; opened by override ${override.id} by dana until ${override.until}: rollback of 1.4.2`])
+    expect(decision.reasons).toEqual([`shop-api: error budget -100% remaining, below the freeze threshold of 5%; opened by override ${override.id} by dana until ${override.until}: rollback of 1.4.2`])
   }, 60_000)
 
   it('exits 2 on usage errors, with the usage', async () => {
