@@ -210,6 +210,18 @@ describe.skipIf(!CHROMIUM)('web UI', () => {
       await page.close()
     })
 
+    it('says when an overspent budget ran out', async () => {
+      // auth-login: −20% of a 7d window at a window average of 1.2×: −0.2 × 7d ÷ 1.2 = 28 hours before the evaluation.
+      const status = ((await (await fetch(`${fixture.baseUrl}/api/v1/slos/auth-login`)).json()) as { status: { evaluatedAt: string; budgetExhaustedAt: string } }).status
+      expect(Date.parse(status.budgetExhaustedAt) - Date.parse(status.evaluatedAt)).toBe(-28 * 3_600_000)
+      const page = await open('/slos/auth-login')
+      const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), status.budgetExhaustedAt)
+      const notices = await page.locator('#notices').innerText()
+      expect(notices).toContain(`The error budget ran out around ${shown}.`)
+      expect(notices).not.toContain('runs out on')
+      await page.close()
+    })
+
     it('says so for an unknown SLO', async () => {
       const page = await browser.newPage()
       await page.goto(`${fixture.baseUrl}/slos/nope-nothing`)
