@@ -5,7 +5,7 @@ import { isComputedSli, type NotifyTarget, type Slo, type SloEvaluation } from '
 import type { Storage } from '../storage/index.ts'
 import { evaluateConditions } from './condition.ts'
 import { alertLabels } from './labels.ts'
-import { alertAnnotations } from './message.ts'
+import { alertAnnotations, exhaustedAtText } from './message.ts'
 import { createDispatcher, type DispatchOutcome } from './notify/dispatcher.ts'
 import type { FetchLike } from './notify/http.ts'
 import type { AlertNotice } from './notify/notice.ts'
@@ -195,6 +195,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
             sli: evaluation.sli,
             budgetRemainingRatio: evaluation.budgetRemainingRatio,
             burnRates: evaluation.burnRates,
+            budgetExhaustedAt: exhaustedAtText(slo, evaluation),
           },
         }),
     }

@@ -1,4 +1,4 @@
-import { RECENT_SECONDS, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import { budgetForecast, RECENT_SECONDS, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { SeverityCondition } from './condition.ts'
 import { burnRateAt } from './condition.ts'
 import { dashboardUrl, sloTitle } from './labels.ts'
@@ -26,6 +26,17 @@ function burningText(condition: SeverityCondition, period: string): string {
     .join('; ')
 }
 
+/** The forecast instant as the payloads carry it (ISO), or null. */
+export function exhaustedAtText(slo: Slo, evaluation: SloEvaluation): string | null {
+  const { exhaustedAtMs } = budgetForecast(slo, evaluation)
+  return exhaustedAtMs === null ? null : new Date(exhaustedAtMs).toISOString()
+}
+
+function forecastText(exhaustedAt: string | null, evaluation: SloEvaluation): string {
+  if (exhaustedAt === null) return 'not within the window at the current burn rate'
+  return Date.parse(exhaustedAt) <= evaluation.evaluatedAtMs ? `already spent (since ${exhaustedAt})` : `at the current burn rate, runs out at ${exhaustedAt}`
+}
+
 export interface MessageContext {
   dashboardUrlTemplate?: string
 }
@@ -35,14 +46,16 @@ export function alertAnnotations(slo: Slo, severity: Severity, policy: AlertPoli
   const windows = [...new Set(policy.pairs.flatMap((p) => [p.shortWindowSeconds, p.longWindowSeconds]))].sort((a, b) => a - b)
   const fastest = Math.max(...condition.pairs.filter((p) => p.burning).map((p) => Math.min(p.shortBurnRate!, p.longBurnRate!)), 0)
   const dashboard = dashboardUrl(ctx.dashboardUrlTemplate, slo)
+  const exhaustedAt = exhaustedAtText(slo, evaluation)
   return sortedLabels(
     {
       summary: `${sloTitle(slo)}: error budget burning ${fastest > 0 ? `${rate(fastest)} ` : ''}too fast (${severity})`,
       description:
         `${slo.description ? `${slo.description}. ` : ''}${burningText(condition, period)}. ` +
-        `Error budget remaining: ${percent(evaluation.budgetRemainingRatio)} of ${period}. Objective ${slo.objectivePercent}%.`,
+        `Error budget remaining: ${percent(evaluation.budgetRemainingRatio)} of ${period}; ${forecastText(exhaustedAt, evaluation)}. Objective ${slo.objectivePercent}%.`,
       burn_rates: windows.map((w) => `${formatPromDuration(w)}=${rate(burnRateAt(evaluation, w))}`).join(' '),
       budget_remaining: percent(evaluation.budgetRemainingRatio),
+      budget_exhausted_at: exhaustedAt ?? 'never within the window',
     },
     freshness(evaluation),
     slo.alerting.runbook ? { runbook_url: slo.alerting.runbook } : {},

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Hono, MiddlewareHandler } from 'hono'
-import type { ApiReadLimits, ApiRole } from '../config/index.ts'
+import { configSchema, type ApiReadLimits, type ApiRole, type GateConfig } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { createIsolation, type Isolation } from '../isolation/index.ts'
@@ -13,6 +13,7 @@ import { ruleRoutes } from './routes/rules.ts'
 import { sloRoutes } from './routes/slos.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { trendRoutes } from './routes/trends.ts'
+import { gateRoutes } from './routes/gate.ts'
 import { staleAfterSeconds, type RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
 import { telemetryReads } from './reads.ts'
@@ -36,6 +37,8 @@ export interface ApiDeps {
   reads?: ApiReadLimits
   /** Checks of validate beyond the spec itself (the notification URL allow-list). */
   parseOptions?: SpecParseOptions
+  /** The deploy gate's policies and limits; default the config's defaults. */
+  gate?: GateConfig
 }
 
 export const API_PREFIX = '/api/v1'
@@ -69,6 +72,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route(`${API_PREFIX}/logs`, logRoutes(reads))
   app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))
   app.route(`${API_PREFIX}/trends`, trendRoutes(deps.storage))
+  app.route(`${API_PREFIX}/gate`, gateRoutes({ storage: deps.storage, catalog: deps.catalog, logger: deps.logger, auth: deps.auth, config: deps.gate ?? configSchema.parse({}).gate }))
 
   // The web UI's pages (/, /slos/{id}, /validate, /ui/assets/*): open shells whose data calls go through the API above.
   app.route('/', uiRoutes())

@@ -14,6 +14,8 @@ export interface Authorizer {
   /** False when no token is configured: every request is let through. */
   readonly enabled: boolean
   authorize(authorizationHeader: string | undefined, role: ApiRole): AuthDecision
+  /** Who presented the header, for audit records: the token's configured name, "unnamed token", or "anonymous" without authentication. */
+  identify(authorizationHeader: string | undefined): string
 }
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest()
@@ -24,19 +26,26 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 export function createAuthorizer(tokens: readonly ApiToken[]): Authorizer {
-  const known = tokens.map((t) => ({ digest: digest(t.token), roles: new Set<ApiRole>(t.roles) }))
+  const known = tokens.map((t) => ({ digest: digest(t.token), roles: new Set<ApiRole>(t.roles), name: t.name ?? 'unnamed token' }))
+  function find(header: string | undefined) {
+    const presented = bearerToken(header)
+    if (presented === undefined) return undefined
+    const presentedDigest = digest(presented)
+    let match: (typeof known)[number] | undefined
+    // Every configured token is compared, matched or not, so timing says nothing about which one matched.
+    for (const candidate of known) if (timingSafeEqual(candidate.digest, presentedDigest) && !match) match = candidate
+    return match
+  }
   return {
     enabled: known.length > 0,
     authorize(header, role) {
       if (known.length === 0) return 'ok'
-      const presented = bearerToken(header)
-      if (presented === undefined) return 'unauthorized'
-      const presentedDigest = digest(presented)
-      let match: (typeof known)[number] | undefined
-      // Every configured token is compared, matched or not, so timing says nothing about which one matched.
-      for (const candidate of known) if (timingSafeEqual(candidate.digest, presentedDigest) && !match) match = candidate
+      const match = find(header)
       if (!match) return 'unauthorized'
       return match.roles.has(role) || match.roles.has('admin') ? 'ok' : 'forbidden'
+    },
+    identify(header) {
+      return known.length === 0 ? 'anonymous' : (find(header)?.name ?? 'anonymous')
     },
   }
 }

@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi'
 import type { AlertState } from '../alerts/index.ts'
-import { API_SOURCE_FILE, isComputedSli, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import { API_SOURCE_FILE, budgetForecast, isComputedSli, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { SloStatusSchema } from './schemas/slo.ts'
 import { iso } from './time.ts'
 
@@ -41,9 +41,12 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
       errorBudget: { total: null, consumed: null, remainingRatio: null },
       events: { total: null, bad: null },
       burnRates: {},
+      budgetExhaustedAt: null,
+      budgetForecast: { burnRate: null, basis: null },
       alerts: alerts ?? {},
     }
   }
+  const forecast = budgetForecast(slo, evaluation)
   return {
     state: evaluation.status,
     error: evaluation.error ?? null,
@@ -54,6 +57,8 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
     errorBudget: { total: evaluation.budgetTotal, consumed: evaluation.budgetConsumed, remainingRatio: evaluation.budgetRemainingRatio },
     events: { total: evaluation.eventsTotal, bad: evaluation.eventsBad },
     burnRates: evaluation.burnRates,
+    budgetExhaustedAt: forecast.exhaustedAtMs === null ? null : iso(forecast.exhaustedAtMs),
+    budgetForecast: { burnRate: forecast.burnRate, basis: forecast.basis },
     alerts: alerts ?? {},
   }
 }

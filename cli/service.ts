@@ -5,6 +5,7 @@ import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migr
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
+import { gateMigrations } from '../gate/index.ts'
 import { UsageError } from './command.ts'
 import { createIsolation } from '../isolation/index.ts'
 import { listenHost } from './listen-host.ts'
@@ -34,7 +35,7 @@ const TRACE_FLUSH_TIMEOUT_MS = 3_000
 
 /** Every schema step of every component, in the order they apply. */
 export function allMigrations(config: CairnConfig): Migration[] {
-  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations]
+  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations, ...gateMigrations]
 }
 
 /** Opens storage, applies migrations (including TTL changes), and returns the result. */
@@ -121,7 +122,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
     const ruleOptions = ruleOptionsFromConfig(config.alerts, windows, config.engine)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions, isolation })
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions, isolation, gate: config.gate })
   }
 
   let http: ListeningServer | undefined

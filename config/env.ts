@@ -39,6 +39,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_NOTIFY_URL_ALLOWLIST', key: 'alerts.notifyUrlAllowlist', description: 'comma-separated URL prefixes per-SLO notify targets may use, beside the global targets (default: only those)' },
   { name: 'CAIRN_ALERT_RESEND_INTERVAL_SECONDS', key: 'alerts.resendIntervalSeconds', description: 'how often firing alerts are sent again to Alertmanager (default 60)' },
   { name: 'CAIRN_ALERT_DASHBOARD_URL', key: 'alerts.dashboardUrl', description: 'dashboard link in alerts; {slo}, {service}, {name} are replaced' },
+  { name: 'CAIRN_GATE_FREEZE_BELOW', key: 'gate.policy.freezeWhenRemainingBelow', description: 'deploy gate default: refuse while an SLO\'s remaining error budget is below this percentage (default 0%: once overspent)' },
+  { name: 'CAIRN_GATE_FREEZE_WHILE_PAGING', key: 'gate.policy.freezeWhilePaging', description: 'deploy gate default: refuse while an SLO\'s page alert fires, on|off (default on)' },
+  { name: 'CAIRN_GATE_FREEZE_WHEN_UNKNOWN', key: 'gate.policy.freezeWhenUnknown', description: 'deploy gate default: refuse while an SLO has no data, no or a stale evaluation, on|off (default off)' },
   { name: 'CAIRN_ALERT_WINDOWS', key: 'alerts.windowsPath', description: 'file or directory of Sloth AlertWindows overriding the derived alert windows per SLO period' },
 ]
 

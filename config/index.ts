@@ -16,4 +16,6 @@ export {
   apiRoles,
   type EngineConfig,
   type AlertsConfig,
+  type GateConfig,
+  budgetPolicyFields,
 } from './schema.ts'

@@ -216,6 +216,43 @@ function onOff(value: unknown): unknown {
   return text === 'true' ? 'on' : text === 'false' ? 'off' : text
 }
 
+/** A percentage as 10% (YAML and env read it as a string) or 10, as a ratio (0.1). */
+const percentRatio = z
+  .union([z.number(), z.string().regex(/^\s*\d+(?:\.\d+)?\s*%?\s*$/, 'expected a percentage such as 0% or 25%').transform((t) => Number(t.replace('%', '')))], { error: 'expected a percentage such as 0% or 25%' })
+  .pipe(z.number().min(0, 'expected a percentage from 0% to 100%').max(100, 'expected a percentage from 0% to 100%'))
+  .transform((p) => Number((p / 100).toPrecision(12)))
+
+/** A boolean that a variable may write as on/off or true/false. */
+const flag = z.preprocess((v) => {
+  const text = onOff(v)
+  return text === 'on' ? true : text === 'off' ? false : v
+}, z.boolean({ error: 'expected true or false (on or off)' }))
+
+/**
+ * The deploy gate's error-budget policy, as an SLO spec (`spec.policy`), a
+ * service (`gate.services`) or the default (`gate.policy`) writes it; fields
+ * left out come from the next level (docs/gate.md).
+ */
+export const budgetPolicyFields = z
+  .strictObject({ freezeWhenRemainingBelow: percentRatio.optional(), freezeWhilePaging: flag.optional(), freezeWhenUnknown: flag.optional() })
+  .transform((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<{ freezeWhenRemainingBelow: number; freezeWhilePaging: boolean; freezeWhenUnknown: boolean }>)
+
+const defaultPolicySchema = z
+  .object({ freezeWhenRemainingBelow: percentRatio.default(0), freezeWhilePaging: flag.default(true), freezeWhenUnknown: flag.default(false) })
+  .strict()
+
+export const gateSchema = z
+  .object({
+    policy: defaultPolicySchema.default(() => defaultPolicySchema.parse({})),
+    /** Per-service policies, by service name: fields between the SLO's own and the default. */
+    services: z.record(z.string(), budgetPolicyFields).default({}),
+    /** An evaluation older than this counts as unknown (the engine has stopped evaluating the SLO). */
+    staleAfterSeconds: positiveInt.default(900),
+    /** The longest an override may last. */
+    maxOverrideSeconds: positiveInt.default(7 * 86400),
+  })
+  .strict()
+
 export const configSchema = z
   .object({
     /** Unset: 0.0.0.0 when the API is protected by tokens (or CAIRN_AUTH=none), 127.0.0.1 otherwise (cli/listen-host.ts). */
@@ -230,6 +267,7 @@ export const configSchema = z
     api: apiSchema.default(() => apiSchema.parse({})),
     engine: engineSchema.default(() => engineSchema.parse({})),
     alerts: alertsSchema.default(() => alertsSchema.parse({})),
+    gate: gateSchema.default(() => gateSchema.parse({})),
   })
   .strict()
 
@@ -243,3 +281,4 @@ export type ApiToken = z.infer<typeof apiTokenSchema>
 export type ApiReadLimits = z.infer<typeof readsSchema>
 export type EngineConfig = z.infer<typeof engineSchema>
 export type AlertsConfig = z.infer<typeof alertsSchema>
+export type GateConfig = z.infer<typeof gateSchema>

@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client'
 import type { Registry } from '../instrumentation/index.ts'
 import type { Slo, SloEvaluation } from './model.ts'
+import { budgetForecast } from './evaluate/forecast.ts'
 
 // Per-SLO gauges on /metrics, from the latest evaluation of each SLO
 // (docs/slo-engine.md lists them). Labels: slo (the id), service, name, and
@@ -17,6 +18,7 @@ export const SLO_GAUGES = {
   recentEvents: 'cairn_slo_recent_events',
   lastEvaluation: 'cairn_slo_last_evaluation_timestamp_seconds',
   status: 'cairn_slo_status',
+  budgetExhaustedIn: 'cairn_slo_budget_exhausted_in_seconds',
 } as const
 
 /** The key of the SLO's own window in `cairn_slo_burn_rate{window}`. */
@@ -39,7 +41,9 @@ export function createSloGauges(registry: Registry): SloGauges {
   const recentEvents = gauge(SLO_GAUGES.recentEvents, 'Events in the last 5 minutes (events, also for timeslices budgeting); 0 = no traffic, which no-data alerts read')
   const lastEvaluation = gauge(SLO_GAUGES.lastEvaluation, 'Unix time of the SLO\'s latest successful evaluation (it stops moving while the SLO is in error)')
   const status = gauge(SLO_GAUGES.status, 'The SLO\'s status: 1 for the current one (ok, no_data, error, or pending while its rollups are backfilled)', ['status'])
-  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, recentEvents, lastEvaluation, status]
+  // Absent when the budget does not run out within the window (no +Inf: alert rules compare it with `<`); 0 when spent.
+  const exhaustedIn = gauge(SLO_GAUGES.budgetExhaustedIn, 'Seconds until the error budget runs out at the current burn rate (faster of 1h and 1d); 0 when spent; absent when it does not within the window')
+  const all = [objective, sli, burnRate, remaining, eventsTotal, eventsBad, recentEvents, lastEvaluation, status, exhaustedIn]
   // The last successful evaluation of each SLO, kept while it is in error.
   let lastOk = new Map<string, number>()
   return {
@@ -63,6 +67,8 @@ export function createSloGauges(registry: Registry): SloGauges {
         eventsTotal.set(labels, e.eventsTotal)
         eventsBad.set(labels, e.eventsBad)
         if (e.recentEvents !== undefined) recentEvents.set(labels, e.recentEvents)
+        const { exhaustedAtMs } = budgetForecast(slo, e)
+        if (exhaustedAtMs !== null) exhaustedIn.set(labels, Math.max(0, (exhaustedAtMs - e.evaluatedAtMs) / 1000))
       }
       for (const slo of pending) {
         const labels = { slo: slo.id, service: slo.service, name: slo.name }

@@ -174,6 +174,20 @@ export interface SloAlerting {
   noData?: { afterSeconds: number; severity: 'page' | 'ticket' }
 }
 
+/**
+ * Error-budget policy for the deploy gate (docs/gate.md): when the SLO freezes
+ * deploys of its service. Every field is optional in a spec; the gate fills
+ * the rest from the service's policy, then the global default (config).
+ */
+export interface BudgetPolicy {
+  /** Freeze while the remaining budget ratio is below this (0 = once overspent; 0.25 = with under a quarter left). */
+  freezeWhenRemainingBelow: number
+  /** Freeze while the SLO's page alert fires. */
+  freezeWhilePaging: boolean
+  /** Freeze while cairn cannot tell (no data, not evaluated yet, stale evaluation, an SLI cairn does not compute). */
+  freezeWhenUnknown: boolean
+}
+
 export interface Slo {
   /** `<service>-<name>`: unique across all sources. */
   id: string
@@ -188,6 +202,8 @@ export interface Slo {
   budgeting: Budgeting
   sli: Sli
   alerting: SloAlerting
+  /** The SLO's own error-budget policy fields; absent = the service's or the global default. */
+  budgetPolicy?: Partial<BudgetPolicy>
   source: SpecSource
 }
 

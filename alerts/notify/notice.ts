@@ -22,6 +22,8 @@ export interface AlertNotice {
     sli: number | null
     budgetRemainingRatio: number | null
     burnRates: Record<string, number>
+    /** When the budget runs out at the current burn rate (ISO; past when spent; null when not within the window). */
+    budgetExhaustedAt: string | null
   }
 }
 

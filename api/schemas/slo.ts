@@ -20,6 +20,17 @@ export const SloStatusSchema = z
     errorBudget: z.object({ total: Nullable, consumed: Nullable, remainingRatio: Nullable.openapi({ description: '1 untouched, 0 spent, negative overspent' }) }),
     events: z.object({ total: Nullable, bad: Nullable }),
     burnRates: z.record(z.string(), z.number()).openapi({ description: 'burn rate per window (5m … 3d, and "window" for the SLO window)', example: { '5m': 0.4, '1h': 1.2, window: 0.8 } }),
+    budgetExhaustedAt: z.string().nullable().openapi({
+      description:
+        'when the remaining budget reaches zero at the current burn rate (the faster of 1h and 1d): remaining × window ÷ burn rate from evaluatedAt; a past time when already spent; null when it does not within the window (or without data)',
+      example: '2026-01-17T12:00:00.000Z',
+    }),
+    budgetForecast: z
+      .object({
+        burnRate: Nullable.openapi({ description: 'the burn rate the forecast assumed' }),
+        basis: z.string().nullable().openapi({ description: '1h or 1d (the faster), window when already spent', example: '1h' }),
+      })
+      .openapi({ description: 'what budgetExhaustedAt was computed from (docs/slo-engine.md, "Budget forecast")' }),
     alerts: z.record(z.string(), AlertStateSchema).openapi({ description: 'alert state by severity (page, ticket)' }),
   })
   .openapi('SloStatus')

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { formatDuration, parseDuration } from '../duration.ts'
+import { budgetPolicyFields } from '../../config/index.ts'
 import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow } from '../model.ts'
 import { SEVERITY_NUMBERS, severityNumberOf, SPAN_KINDS } from '../../storage/index.ts'
 import {
@@ -214,6 +215,7 @@ export const cairnDocument = z.strictObject({
     budgeting: budgetingSchema.default({ method: 'occurrences' }),
     sli: sliSchema,
     alerting: alertingSchema.optional(),
+    policy: budgetPolicyFields.optional(),
   }).superRefine((spec, ctx) => {
     for (const problem of policyWindowProblems(spec.alerting?.policy, spec.window)) ctx.addIssue({ code: 'custom', path: ['alerting', 'policy', ...problem.path], message: problem.message })
   }),
@@ -247,5 +249,6 @@ export function cairnToDraft(doc: z.infer<typeof cairnDocument>): SloDraft {
     budgeting: spec.budgeting,
     sli: spec.sli,
     alerting,
+    ...(spec.policy !== undefined && { budgetPolicy: spec.policy }),
   }
 }

@@ -114,6 +114,9 @@ describe('alerter', () => {
       payload: { source: 'cairn', severity: 'critical', component: 'checkout', group: 'checkout-availability', class: 'slo-burn-rate', timestamp: new Date(firedAt).toISOString() },
       links: [{ href: 'https://runbooks.example.com/checkout', text: 'Runbook' }, { href: 'https://grafana.example.com/d/slo?var-slo=checkout-availability', text: 'Dashboard' }],
     })
+    // Forecast at the 1h rate (16, faster than 1d's 2): 0.42 × 30d ÷ 16 = 18h54m after the evaluation at 12:01.
+    const exhaustedAt = '2026-03-02T06:55:00.000Z'
+    expect((trigger.body as { payload: { custom_details: Record<string, unknown> } }).payload.custom_details).toMatchObject({ budgetExhaustedAt: exhaustedAt, budgetRemainingRatio: 0.42 })
     const summary = (trigger.body as { payload: { summary: string } }).payload.summary
     expect(summary).toBe('checkout-availability: error budget burning 16× too fast (page)')
 
@@ -128,9 +131,11 @@ describe('alerter', () => {
       summary: 'checkout-availability: error budget burning 16× too fast (page)',
       description:
         'Checkout requests succeed. burn rate 16× over 1h and 20× over 5m (threshold 14.4×: 2% of the 30d budget in 1h); ' +
-        'burn rate 7× over 6h and 18× over 30m (threshold 6×: 5% of the 30d budget in 6h). Error budget remaining: 42.0% of 30d. Objective 99.9%.',
+        'burn rate 7× over 6h and 18× over 30m (threshold 6×: 5% of the 30d budget in 6h). Error budget remaining: 42.0% of 30d; ' +
+        `at the current burn rate, runs out at ${exhaustedAt}. Objective 99.9%.`,
       burn_rates: '5m=20× 30m=18× 1h=16× 2h=9× 6h=7× 1d=2× 3d=0.5×',
       budget_remaining: '42.0%',
+      budget_exhausted_at: exhaustedAt,
       runbook_url: 'https://runbooks.example.com/checkout',
       dashboard: 'https://grafana.example.com/d/slo?var-slo=checkout-availability',
     })
@@ -138,7 +143,7 @@ describe('alerter', () => {
     const fired = hook.requests[hook0]!
     expect(fired.path).toBe('/hook')
     expect(fired.headers.authorization).toBe('Bearer s3cret')
-    expect(fired.body).toMatchObject({ version: '1', status: 'firing', dedupKey: 'cairn/checkout-availability/page', alert: { name: 'CheckoutBudgetBurn', slo: 'checkout-availability', severity: 'page', endsAt: null } })
+    expect(fired.body).toMatchObject({ version: '1', status: 'firing', dedupKey: 'cairn/checkout-availability/page', alert: { name: 'CheckoutBudgetBurn', slo: 'checkout-availability', severity: 'page', endsAt: null }, evaluation: { budgetExhaustedAt: exhaustedAt } })
 
     await tick(first, slo, burning) // 12:02: within the resend interval: nothing new
     expect([pd.requests.length - pd0, hook.requests.length - hook0, am.requests.length - am0]).toEqual([1, 1, 1])

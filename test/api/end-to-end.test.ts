@@ -64,6 +64,9 @@ describe('cairn serve, end to end', () => {
     )
     expect(slo.status).toMatchObject({ state: 'ok', sli: 0.8, objective: 0.9, events: { total: 10, bad: 2 } })
     expect(slo.status.errorBudget.remainingRatio).toBeCloseTo(-1, 9) // 2 bad against a budget of 1
+    // Spent: the past instant at the window's average burn, R × 1d ÷ b = −1 × 24h ÷ 2 = 12 hours before the evaluation.
+    expect(Date.parse(slo.status.budgetExhaustedAt) - Date.parse(slo.status.evaluatedAt)).toBeCloseTo(-12 * 3_600_000, -1)
+    expect(slo.status.budgetForecast).toEqual({ burnRate: expect.closeTo(2, 9), basis: 'window' })
 
     const history = (await (await fetch(`${cairn.apiUrl}/api/v1/slos/shop-checkout/history?from=now-10m&step=1m`)).json()) as any
     expect(history.evaluations.at(-1)).toMatchObject({ status: 'ok', sli: 0.8, eventsTotal: 10, eventsBad: 2 })
@@ -76,6 +79,7 @@ describe('cairn serve, end to end', () => {
     const metrics = await (await fetch(`${cairn.apiUrl}/metrics`)).text()
     expect(metrics).toMatch(/^cairn_slo_sli_ratio\{slo="shop-checkout",service="shop",name="checkout"\} 0\.8$/m)
     expect(metrics).toMatch(/^cairn_slo_burn_rate\{slo="shop-checkout",service="shop",name="checkout",window="1h"\} 2$/m)
+    expect(metrics).toMatch(/^cairn_slo_budget_exhausted_in_seconds\{slo="shop-checkout",service="shop",name="checkout"\} 0$/m)
     const dashboard = (await (await fetch(`${cairn.apiUrl}/api/v1/dashboards/slo/shop-checkout`)).json()) as any
     const exprs = dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr))
     expect(exprs).toContain('cairn_slo_sli_ratio{slo="shop-checkout"}')

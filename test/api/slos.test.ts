@@ -103,11 +103,14 @@ describe('GET /api/v1/slos', () => {
         state: 'ok', error: null, evaluatedAt: new Date(NOW).toISOString(), stale: false, sli: 0.9995, objective: 0.999,
         errorBudget: { total: 100, consumed: 50, remainingRatio: 0.5 - 179 * 0.001 }, events: { total: 100_179, bad: 50 },
         burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
+        // 0.321 × 30d ÷ 0.5 (the 1h rate; no 1d) = 19.26d from now, within the 30d window.
+        budgetExhaustedAt: new Date(NOW + 0.321 * 30 * 86_400_000 / 0.5).toISOString(),
+        budgetForecast: { burnRate: 0.5, basis: '1h' },
         alerts: { page: { state: 'firing', activeSince: new Date(NOW - 10 * MINUTE).toISOString(), updatedAt: new Date(NOW - 10 * MINUTE).toISOString() } },
       },
     })
     expect(body.slos[1].status).toEqual({
-      state: 'not_computed', error: null, evaluatedAt: null, stale: false, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
+      state: 'not_computed', error: null, evaluatedAt: null, stale: false, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, budgetExhaustedAt: null, budgetForecast: { burnRate: null, basis: null }, alerts: {},
     })
   })
 })
@@ -303,9 +306,9 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0')
     const routes = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
     expect(routes).toEqual([
-      'DELETE /api/v1/slos/{id}', 'GET /api/v1/alerts/policies', 'GET /api/v1/alerts/{id}', 'GET /api/v1/dashboards/overview', 'GET /api/v1/dashboards/service/{service}', 'GET /api/v1/dashboards/slo/{id}',
-      'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
-      'GET /api/v1/trends/budget', 'POST /api/v1/slos/validate', 'PUT /api/v1/slos/{id}',
+      'DELETE /api/v1/gate/overrides/{id}', 'DELETE /api/v1/slos/{id}', 'GET /api/v1/alerts/policies', 'GET /api/v1/alerts/{id}', 'GET /api/v1/dashboards/overview', 'GET /api/v1/dashboards/service/{service}', 'GET /api/v1/dashboards/slo/{id}',
+      'GET /api/v1/gate', 'GET /api/v1/gate/overrides', 'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
+      'GET /api/v1/trends/budget', 'POST /api/v1/gate/overrides', 'POST /api/v1/slos/validate', 'PUT /api/v1/slos/{id}',
     ])
     const history = doc.paths['/api/v1/slos/{id}/history'].get
     expect(history.parameters.map((p: any) => `${p.in}:${p.name}`).sort()).toEqual(['path:id', 'query:from', 'query:step', 'query:to'])
@@ -314,6 +317,8 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/api/v1/slos/{id}'].put.requestBody.content)).toEqual(['application/yaml'])
     expect(doc.components.schemas.Error.properties.error.properties.code.type).toBe('string')
     expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'error', 'pending', 'not_computed'])
+    expect(doc.components.schemas.SloStatus.properties.budgetExhaustedAt.type).toEqual(['string', 'null'])
+    expect(doc.components.schemas.GateDecision.required).toEqual(['allow', 'reasons', 'slos'])
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
     const logs = doc.paths['/api/v1/logs'].get.parameters.find((p: any) => p.name === 'limit')
     expect(logs.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })

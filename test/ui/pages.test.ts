@@ -184,18 +184,12 @@ requireTool('chromium').describe('web UI', () => {
       await page.close()
     })
 
-    it('shows an evaluation error with its reason, and the forecast, once the status carries them', async () => {
-      // Fields other changes add to the status (an `error` state with a reason;
-      // budgetExhaustedAt): the real answers, with those fields put in.
+    it('shows an evaluation error with its reason once the status carries it', async () => {
+      // A field another change adds to the status (an `error` state with a reason): the real answer, with it put in.
       const page = await browser.newPage()
       await page.route('**/api/v1/slos', async (route) => {
         const body = (await (await route.fetch()).json()) as { slos: { id: string; status: Record<string, unknown> }[] }
         for (const s of body.slos) if (s.id === 'search-latency') Object.assign(s.status, { state: 'error', reason: 'ClickHouse timed out after 30 s' })
-        await route.fulfill({ json: body })
-      })
-      await page.route('**/api/v1/slos/checkout-availability', async (route) => {
-        const body = (await (await route.fetch()).json()) as { status: Record<string, unknown> }
-        body.status.budgetExhaustedAt = '2026-12-24T18:00:00Z'
         await route.fulfill({ json: body })
       })
       await page.goto(`${fixture.baseUrl}/`)
@@ -203,9 +197,28 @@ requireTool('chromium').describe('web UI', () => {
       expect((await cells(page, 'search-latency'))[0]).toContain('error: ClickHouse timed out after 30 s')
       expect((await cells(page, 'search-latency'))[3]).toContain('error')
       expect(await page.locator('[data-count="error"]').innerText()).toBe('1')
-      await page.goto(`${fixture.baseUrl}/slos/checkout-availability`)
-      await page.waitForSelector('body[data-ready]')
-      expect(await page.locator('#notices').innerText()).toContain('At the current burn rate the budget runs out on 24 Dec 2026, 18:00.')
+      await page.close()
+    })
+
+    it("shows the API's budget forecast", async () => {
+      // checkout: 30% left of a 30d window, burning 16× over 1h (2.5× over 1d): 0.3 × 30d ÷ 16 = 13.5 hours after the evaluation.
+      const status = ((await (await fetch(`${fixture.baseUrl}/api/v1/slos/checkout-availability`)).json()) as { status: { evaluatedAt: string; budgetExhaustedAt: string } }).status
+      expect(Date.parse(status.budgetExhaustedAt) - Date.parse(status.evaluatedAt)).toBe(13.5 * 3_600_000)
+      const page = await open('/slos/checkout-availability')
+      const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), status.budgetExhaustedAt)
+      expect(await page.locator('#notices').innerText()).toContain(`At the current burn rate the budget runs out on ${shown}.`)
+      await page.close()
+    })
+
+    it('says when an overspent budget ran out', async () => {
+      // auth-login: −20% of a 7d window at a window average of 1.2×: −0.2 × 7d ÷ 1.2 = 28 hours before the evaluation.
+      const status = ((await (await fetch(`${fixture.baseUrl}/api/v1/slos/auth-login`)).json()) as { status: { evaluatedAt: string; budgetExhaustedAt: string } }).status
+      expect(Date.parse(status.budgetExhaustedAt) - Date.parse(status.evaluatedAt)).toBe(-28 * 3_600_000)
+      const page = await open('/slos/auth-login')
+      const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), status.budgetExhaustedAt)
+      const notices = await page.locator('#notices').innerText()
+      expect(notices).toContain(`The error budget ran out around ${shown}.`)
+      expect(notices).not.toContain('runs out on')
       await page.close()
     })
 

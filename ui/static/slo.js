@@ -73,7 +73,11 @@
     if (s.state === 'pending') out.push(el('p', { class: 'notice' }, 'Not evaluated yet: the engine evaluates every SLO once a minute.'))
     if (s.state === 'not_computed') out.push(el('p', { class: 'notice' }, 'Prometheus computes this SLI (PromQL): see the generated rules below. cairn has no history of it.'))
     if (s.budgetExhaustedAt && state.whatIf === null) {
-      out.push(el('p', { class: 'notice notice-warn', role: 'status' }, `⏳ At the current burn rate the budget runs out on ${time(s.budgetExhaustedAt)}.`))
+      // A forecast at or before the evaluation is the (estimated) instant the budget was spent.
+      const spent = s.evaluatedAt && Date.parse(s.budgetExhaustedAt) <= Date.parse(s.evaluatedAt)
+      out.push(el('p', { class: 'notice notice-warn', role: 'status' }, spent
+        ? `⛔ The error budget ran out around ${time(s.budgetExhaustedAt)}.`
+        : `⏳ At the current burn rate the budget runs out on ${time(s.budgetExhaustedAt)}.`))
     }
     if (state.detail.slo.budgeting?.method !== 'timeslices' && now.budgetTotal !== null && s.events.total > 0 && now.budgetTotal < LOW_TRAFFIC_BAD_EVENTS) {
       out.push(el('p', { class: 'notice notice-warn', role: 'status', id: 'low-traffic' },
