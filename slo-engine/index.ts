@@ -6,3 +6,4 @@ export { formatSpecError, parseSloDocuments, loadSloFiles, type SpecError, type 
 export { createSloCatalog, definitionHash, API_SOURCE_FILE, type SloCatalog, type SloCatalogDeps } from './catalog.ts'
 export { readLatestEvaluations, readEvaluationHistory } from './evaluate/store.ts'
 export { readBudgetTrends } from './evaluate/trends.ts'
+export * from './attribution/index.ts'

@@ -185,6 +185,8 @@ export interface Slo {
   budgeting: Budgeting
   sli: Sli
   alerting: SloAlerting
+  /** Attribute keys attribution always reports (span, log or resource attributes), besides those it finds. */
+  attribution?: string[]
   source: SpecSource
 }
 

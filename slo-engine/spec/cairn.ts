@@ -207,6 +207,7 @@ export const cairnDocument = z.strictObject({
     budgeting: budgetingSchema.default({ method: 'occurrences' }),
     sli: sliSchema,
     alerting: alertingSchema.optional(),
+    attribution: z.array(z.string().min(1, 'expected an attribute key').max(256, 'expected an attribute key of at most 256 characters')).max(20, 'expected at most 20 attribution keys').optional(),
   }),
 })
 
@@ -237,5 +238,6 @@ export function cairnToDraft(doc: z.infer<typeof cairnDocument>): SloDraft {
     budgeting: spec.budgeting,
     sli: spec.sli,
     alerting,
+    ...(spec.attribution !== undefined && { attribution: [...new Set(spec.attribution)] }),
   }
 }
