@@ -4,6 +4,7 @@ import { migrateCommand } from './migrate.ts'
 import { validateCommand } from './validate.ts'
 import { rulesCommand } from './rules.ts'
 import { dashboardsCommand } from './dashboards.ts'
+import { explainCommand } from './explain.ts'
 
 /** Every `cairn` subcommand, in the order `cairn help` lists them. */
-export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand]
+export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand, explainCommand]
