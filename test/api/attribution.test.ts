@@ -6,6 +6,8 @@ import { createApi, createAuthorizer } from '../../api/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { countRange } from '../../slo-engine/rollup/compute.ts'
+import type { SloCatalog } from '../../slo-engine/index.ts'
 
 // GET /api/v1/slos/{id}/attribution over the embedded engine, on telemetry
 // whose errors sit on known attribute values. Shares are hand-computed below.
@@ -14,6 +16,7 @@ const dir = tempDir()
 const config = configSchema.parse({ storage: { dataDir: join(dir.path, 'data') } })
 let storage: Storage
 let api: ReturnType<typeof createApi>
+let catalog: SloCatalog
 
 const SPEC = `apiVersion: cairn/v1
 kind: SLO
@@ -140,7 +143,7 @@ function logs() {
 
 beforeAll(async () => {
   storage = await openMigratedStorage(config)
-  const catalog = await seedCatalog(storage, join(dir.path, 'slos'), { 'checkout.yaml': SPEC })
+  catalog = await seedCatalog(storage, join(dir.path, 'slos'), { 'checkout.yaml': SPEC })
   api = createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([]), catalog })
   await storage.insertRows('otel_traces', spans())
   await storage.insertRows('otel_logs', logs())
@@ -227,6 +230,20 @@ describe('log SLI attribution', () => {
     expect(examples).toHaveLength(5)
     for (const e of examples) expect(e.body).toMatch(/^acme record (\d|1[0-4])$/)
     expect(tenant.values[0].exampleTraceIds).toEqual(examples.map((e: any) => e.traceId))
+  })
+})
+
+describe('the SLI predicate is the engine\'s', () => {
+  it.each(['checkout-availability', 'checkout-latency', 'checkout-log-errors'])('%s: bad and total equal the rollup\'s counts over the same range', async (id) => {
+    const fromSeconds = Math.floor(FROM / 60_000) * 60
+    const toSeconds = Math.ceil(NOW / 60_000) * 60 + 60
+    const { counts } = await countRange(storage, [(await catalog.get(id))!], { fromSeconds, toSeconds })
+    const minutes = [...(counts.get(id)?.values() ?? [])]
+    const total = minutes.reduce((n, m) => n + m.total, 0)
+    const good = minutes.reduce((n, m) => n + m.good, 0)
+    const { body } = await get(`/api/v1/slos/${id}/attribution?from=${fromSeconds}&to=${toSeconds}&dimensions=cloud.region`)
+    expect(total).toBeGreaterThan(0)
+    expect({ total: body.total, bad: body.bad }).toEqual({ total, bad: total - good })
   })
 })
 
