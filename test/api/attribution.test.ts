@@ -7,7 +7,10 @@ import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 import { countRange } from '../../slo-engine/rollup/compute.ts'
-import type { SloCatalog } from '../../slo-engine/index.ts'
+import { burnExplainer, type SloCatalog, type SloEvaluation } from '../../slo-engine/index.ts'
+import { createAlerter } from '../../alerts/index.ts'
+import { createMetricsRegistry } from '../../instrumentation/index.ts'
+import { startHttpRecorder } from '../support/http-recorder.ts'
 
 // GET /api/v1/slos/{id}/attribution over the embedded engine, on telemetry
 // whose errors sit on known attribute values. Shares are hand-computed below.
@@ -107,7 +110,7 @@ function spans() {
     rows.push(span({ route: '/cart', version: '1.4.1', pod: 0, error: true, service: 'payments' }))
     rows.push(span({ route: '/cart', version: '1.4.1', pod: 0, error: true, kind: 'Client' }))
     rows.push(span({ route: '/cart', version: '1.4.1', pod: 0, error: true, name: 'healthcheck' }))
-    rows.push(span({ route: '/cart', version: '1.4.1', pod: 0, error: true, atMs: FROM - 60_000 }))
+    rows.push(span({ route: '/cart', version: '1.4.1', pod: 0, error: true, atMs: NOW - 2 * 3_600_000 }))
   }
   return rows
 }
@@ -245,6 +248,49 @@ describe('the SLI predicate is the engine\'s', () => {
     expect(total).toBeGreaterThan(0)
     expect({ total: body.total, bad: body.bad }).toEqual({ total, bad: total - good })
   })
+})
+
+describe('the attribution line of a page', () => {
+  const burning = { '5m': 20, '30m': 18, '1h': 16, '2h': 9, '6h': 7, '1d': 2, '3d': 0.5 }
+  const evaluation = (sloId: string, at: number): SloEvaluation => ({ sloId, evaluatedAtMs: at, status: 'ok', objectiveRatio: 0.99, sli: 0.92, eventsTotal: 1000, eventsBad: 80, budgetTotal: 10, budgetConsumed: 80, budgetRemainingRatio: -7, burnRates: burning })
+
+  async function page(explain: (slo: any, at: number) => Promise<string | undefined>) {
+    const hook = await startHttpRecorder()
+    try {
+      const config = configSchema.parse({ alerts: { webhookUrl: `${hook.url}/hook` } })
+      const alerter = createAlerter({ config: config.alerts, storage, logger: createLogger('silent'), registry: createMetricsRegistry(), explain })
+      const slo = (await catalog.get('checkout-availability'))!
+      const started = performance.now()
+      await alerter.onEvaluated(slo, evaluation(slo.id, NOW))
+      const evaluatedMs = performance.now() - started
+      await alerter.flush()
+      await alerter.stop()
+      return { evaluatedMs, notices: hook.requests.map((r) => r.body as any) }
+    } finally {
+      await hook.close()
+    }
+  }
+
+  it('names the values and a failing trace in the page', async () => {
+    // As cli/service.ts wires it on the embedded store (no session settings: see there).
+    const { notices } = await page(burnExplainer((sql, params) => storage.query(sql, params)))
+    expect(notices).toHaveLength(1)
+    expect(notices[0]).toMatchObject({ status: 'firing', alert: { severity: 'page' } })
+    const line: string = notices[0].alert.annotations.attribution
+    // /pay holds 76 of the 80 bad spans, version 1.4.2 72 of them; the pods (uniform) and the region (one value) are no lead.
+    expect(line).toMatch(/^95 % of the burn: http\.route=\/pay; also service\.version=1\.4\.2 \(90 %\) — example trace ([0-9a-f]{32})$/)
+    expect(failingTraces.get(line.slice(-32))).toMatch(/^\/pay /)
+  })
+
+  it('does not hold the evaluation, and sends the page without the line when it is slow or fails', async () => {
+    const slow = await page(() => new Promise(() => {})) // never answers: the page goes after the wait
+    expect(slow.evaluatedMs).toBeLessThan(1000)
+    expect(slow.notices).toHaveLength(1)
+    expect(slow.notices[0].alert.annotations.attribution).toBeUndefined()
+    const failing = await page(async () => { throw new Error('storage down') })
+    expect(failing.notices).toHaveLength(1)
+    expect(failing.notices[0].alert.annotations.attribution).toBeUndefined()
+  }, 20_000)
 })
 
 describe('parameter errors', () => {
