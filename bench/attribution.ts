@@ -4,7 +4,7 @@
 // seeded inside the engine (INSERT … SELECT FROM numbers()): one service,
 // 5 routes, 3 versions, 20 pods, 3 regions; 0.5 % errors everywhere and 20 %
 // on /pay of version 1.4.2. Timed over the whole hour, BENCH_RUNS times each
-// (default 7), in the same run:
+// (default 5), in the same run:
 //   - baseline: a plain count of the SLO's spans over the same range, with
 //     the same read settings (api.reads defaults, run time raised to 300 s);
 //   - the attribution through the API, automatic dimensions (two reads:
@@ -24,7 +24,7 @@ import { createLogger } from '../instrumentation/index.ts'
 import { tempDir } from '../test/support/temp.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000)
-const RUNS = Number(process.env.BENCH_RUNS ?? 7)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const BATCH = 1_000_000
 const HOUR_MS = 3_600_000
 
@@ -46,10 +46,10 @@ async function seed(storage: Storage, endMs: number): Promise<void> {
          concat('POST ', route), 'Server', 'checkout', 1000000 + number % 50000000,
          if((route = '/pay' AND version = '1.4.2' AND h % 100 < 20) OR h % 1000 < 5, 'Error', 'Ok'),
          map('http.route', route, 'http.request.method', 'POST'),
-         map('service.name', 'checkout', 'service.version', version, 'k8s.pod.name', concat('pod-', toString(intDiv(number, 15) % 20)), 'cloud.region', ['eu-west-1', 'us-east-1', 'ap-south-1'][number % 3 + 1])
+         map('service.name', 'checkout', 'service.version', version, 'k8s.pod.name', concat('pod-', toString(cityHash64(number, 4) % 20)), 'cloud.region', ['eu-west-1', 'us-east-1', 'ap-south-1'][cityHash64(number, 5) % 3 + 1])
        FROM (SELECT number, cityHash64(number, 3) AS h,
                ['/pay', '/cart', '/search', '/login', '/orders'][number % 5 + 1] AS route,
-               ['1.4.1', '1.4.2', '1.4.0'][intDiv(number, 5) % 3 + 1] AS version
+               ['1.4.1', '1.4.2', '1.4.0'][cityHash64(number, 6) % 3 + 1] AS version
              FROM numbers(${start}, ${Math.min(BATCH, ROWS - start)}))`,
     )
   }

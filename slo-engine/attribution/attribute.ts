@@ -1,7 +1,7 @@
 import type { QueryParams } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
 import { rankDimensions, type AttributedDimension, type DimensionSource } from './rank.ts'
-import { candidateKeysStatement, isAttributable, sourceOf, valuesStatement, type AttributionRange } from './sql.ts'
+import { candidateKeysStatement, isAttributable, sourceOf, valuesStatement, type AttributionRange, type DimensionKey, type KeyOrigin } from './sql.ts'
 
 // Where an SLO's budget went in a range: per attribute, the values that
 // burnt it, ranked (rank.ts), from two bounded reads (sql.ts): the keys on a
@@ -55,9 +55,13 @@ interface CandidateRow {
   key: string
   distinctValues: number
   events: number
+  /** Sampled bad events where the key is a span (or log) attribute rather than a resource one. */
+  ownEvents: number
 }
 
-async function discoverKeys(query: AttributionQuery, source: ReturnType<typeof sourceOf>, range: AttributionRange, skip: ReadonlySet<string>): Promise<string[]> {
+const originOf = (r: CandidateRow): KeyOrigin => (r.ownEvents === r.events ? 'own' : r.ownEvents === 0 ? 'resource' : 'both')
+
+async function discoverKeys(query: AttributionQuery, source: ReturnType<typeof sourceOf>, range: AttributionRange, skip: ReadonlySet<string>): Promise<DimensionKey[]> {
   const L = ATTRIBUTION_LIMITS
   const st = candidateKeysStatement(source, range, L.sampleBadEvents)
   const rows = await query<CandidateRow>(st.sql, st.params)
@@ -65,19 +69,25 @@ async function discoverKeys(query: AttributionQuery, source: ReturnType<typeof s
   return rows
     .filter((r) => !skip.has(r.key) && r.key !== 'service.name' && r.distinctValues <= L.maxCandidateValues && r.events >= sampled * L.minCandidateCoverage)
     .slice(0, L.maxCandidateKeys)
-    .map((r) => r.key)
+    .map((r) => ({ key: r.key, origin: originOf(r) }))
 }
 
 export async function attributeBurn(slo: Slo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
   if (!isAttributable(slo)) throw new NotAttributableError(`SLO ${slo.id} has a ${slo.sli.kind} SLI: attribution reads span and log SLIs only`)
   const source = sourceOf(slo)
   const keys = new Map<string, DimensionSource>()
-  if (req.dimensions) for (const k of req.dimensions) keys.set(k, 'query')
-  else {
-    for (const k of slo.attribution ?? []) keys.set(k, 'spec')
-    for (const k of await discoverKeys(query, source, req.range, new Set(keys.keys()))) keys.set(k, 'discovered')
+  // Named keys are read from both maps; discovered ones from the map they were found in.
+  const dims: DimensionKey[] = []
+  const add = (key: string, origin: KeyOrigin, source: DimensionSource) => {
+    keys.set(key, source)
+    dims.push({ key, origin })
   }
-  const st = valuesStatement(source, req.range, [...keys.keys()], ATTRIBUTION_LIMITS.maxValuesRead)
+  if (req.dimensions) for (const k of req.dimensions) add(k, 'both', 'query')
+  else {
+    for (const k of slo.attribution ?? []) add(k, 'both', 'spec')
+    for (const k of await discoverKeys(query, source, req.range, new Set(keys.keys()))) add(k.key, k.origin, 'discovered')
+  }
+  const st = valuesStatement(source, req.range, dims, ATTRIBUTION_LIMITS.maxValuesRead)
   const rows = await query<{ key: string; value: string; total: number; bad: number; examples: unknown[] }>(st.sql, st.params)
   const ranked = rankDimensions(rows, keys, slo.sli.kind === 'logs', ATTRIBUTION_LIMITS)
   return {

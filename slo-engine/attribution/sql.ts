@@ -38,8 +38,21 @@ function holdsSql(name: string, cond: Condition, params: QueryParams): string {
  * times cheaper than by one array.
  */
 const dimColumns = (count: number) => Array.from({ length: count }, (_, i) => `d${i}`)
-const dimsSql = (map: string, count: number) =>
-  dimColumns(count).map((d, i) => `if(${map}[{dim_${i}:String}] != '', ${map}[{dim_${i}:String}], ResourceAttributes[{dim_${i}:String}]) AS ${d}`).join(', ')
+
+/** Where a dimension's values are read: the span (or log) attributes, the resource attributes, or the first of both that has it. */
+export type KeyOrigin = 'own' | 'resource' | 'both'
+export interface DimensionKey {
+  key: string
+  origin: KeyOrigin
+}
+
+function dimSql(map: string, i: number, origin: KeyOrigin): string {
+  const own = `${map}[{dim_${i}:String}]`
+  const resource = `ResourceAttributes[{dim_${i}:String}]`
+  // One map lookup per row costs as much as the rest of the read: read one map when the key is known to live there.
+  return origin === 'own' ? own : origin === 'resource' ? resource : `if(${own} != '', ${own}, ${resource})`
+}
+const dimsSql = (map: string, keys: readonly DimensionKey[]) => keys.map((k, i) => `${dimSql(map, i, k.origin)} AS d${i}`).join(', ')
 const RANGE_WHERE = 'Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})'
 /** otel_logs is partitioned and sorted on TimestampTime (seconds): bounding it too lets ClickHouse skip parts and granules. */
 const LOG_RANGE_WHERE = `${RANGE_WHERE} AND TimestampTime >= toDateTime(intDiv({from_ms:Int64}, 1000)) AND TimestampTime <= toDateTime(intDiv({to_ms:Int64}, 1000))`
@@ -138,12 +151,12 @@ const rangeParams = (r: AttributionRange) => ({ from_ms: r.fromMs, to_ms: r.toMs
  * for automatic dimensions.
  */
 export function candidateKeysStatement(s: Source, r: AttributionRange, sampleRows: number): Statement {
-  const sql = `SELECT key, toFloat64(uniqExact(value)) AS distinctValues, toFloat64(count()) AS events
+  const sql = `SELECT key, toFloat64(uniqExact(value)) AS distinctValues, toFloat64(count()) AS events, toFloat64(countIf(has(own_keys, key))) AS ownEvents
 FROM (
-  SELECT attrs FROM (
+  SELECT attrs, own_keys FROM (
     SELECT *, ${s.refs} AS refs
     FROM (
-      SELECT ${s.vals} AS vals, ${s.groupSql}, mapUpdate(ResourceAttributes, ${s.map}) AS attrs
+      SELECT ${s.vals} AS vals, ${s.groupSql}, mapUpdate(ResourceAttributes, ${s.map}) AS attrs, mapKeys(${s.map}) AS own_keys
       FROM ${s.table} WHERE ${s.rangeWhere} AND ${s.badRowSql}
     )
   )
@@ -171,14 +184,14 @@ export interface ValueRow {
  * the `max_values` values with the most bad events per key; plus the overall
  * row (key '').
  */
-export function valuesStatement(s: Source, r: AttributionRange, keys: readonly string[], maxValues: number): Statement {
+export function valuesStatement(s: Source, r: AttributionRange, keys: readonly DimensionKey[], maxValues: number): Statement {
   const sql = `SELECT key, value, toFloat64(sum(total)) AS total, toFloat64(sum(bad)) AS bad, groupUniqArrayArray(${MAX_EXAMPLES})(examples) AS examples
 FROM (
   SELECT dims, total, if(${s.badSql}, total, 0) AS bad, if(${s.badSql}, examples, []) AS examples
   FROM (
     SELECT *, ${s.refs} AS refs, [${["''", ...dimColumns(keys.length)].join(', ')}]::Array(String) AS dims
     FROM (
-      SELECT ${s.vals} AS vals, ${dimsSql(s.map, keys.length)}, ${s.groupSql}, count() AS total, groupArray(${MAX_EXAMPLES})(${s.exampleSql}) AS examples
+      SELECT ${s.vals} AS vals, ${dimsSql(s.map, keys)}, ${s.groupSql}, count() AS total, groupArray(${MAX_EXAMPLES})(${s.exampleSql}) AS examples
       FROM ${s.table} WHERE ${s.rangeWhere}
       GROUP BY ${['vals', ...dimColumns(keys.length), s.groupNames].join(', ')}
     )
@@ -189,5 +202,5 @@ ARRAY JOIN dims AS value, arrayPushFront({dim_keys:Array(String)}, '') AS key
 GROUP BY key, value
 ORDER BY key, bad DESC, total DESC, value
 LIMIT {max_values:UInt32} BY key`
-  return { sql, params: { ...s.params, ...rangeParams(r), ...Object.fromEntries(keys.map((k, i) => [`dim_${i}`, k])), dim_keys: [...keys], max_values: maxValues } }
+  return { sql, params: { ...s.params, ...rangeParams(r), ...Object.fromEntries(keys.map((k, i) => [`dim_${i}`, k.key])), dim_keys: keys.map((k) => k.key), max_values: maxValues } }
 }
