@@ -118,7 +118,7 @@ describe('API authorization', () => {
   it('applies the roles to every documented route', async () => {
     const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> }
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })))
-    expect(routes.length).toBe(16)
+    expect(routes.length).toBe(17)
     for (const { method, path } of routes) {
       const url = path.replace('{traceId}', '0123456789abcdef0123456789abcdef').replace(/\{[^}]+\}/g, 'x')
       const mutation = method === 'PUT' || method === 'DELETE'
