@@ -1,8 +1,13 @@
+# cairn's image: `cairn serve` by default; `collector`, `engine` and `api` run
+# one role each (see docker-compose.yml). test/deploy/dockerfile.test.ts follows
+# this file without Docker: every COPY, RUN and the ENTRYPOINT run there too.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+# npm install, not npm ci, as CI does (.ci/run): chdb lists engine packages for
+# other platforms, which the lock file cannot hold, so npm ci refuses it.
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY config ./config
 COPY storage ./storage
@@ -16,7 +21,11 @@ COPY cli ./cli
 COPY instrumentation ./instrumentation
 # cairn's SLOs on itself, in the default CAIRN_SLO_DIR (docs/self-monitoring.md)
 COPY slos ./slos
+# The embedded store (CAIRN_DATA_DIR=./data) belongs to the user cairn runs as;
+# mount a volume here to keep it.
+RUN mkdir -p data && chown node:node data
 USER node
+VOLUME /app/data
 EXPOSE 4318 8080
 ENTRYPOINT ["node", "bin/cairn.js"]
 CMD ["serve"]

@@ -77,8 +77,25 @@ export function periodSeconds(window: SloWindow): number {
 
 /** The burn-rate factor of a budget-consumption target: budget% of the period spent within the long window. */
 export function burnRateFactor(budgetPercent: number, periodSecs: number, longWindowSeconds: number): number {
-  // In hours and in this order, so the float is the one Sloth writes (28d: 5.6000000000000005, 0.9333333333333333).
-  return ((budgetPercent / 100) * (periodSecs / 3600)) / (longWindowSeconds / 3600)
+  // In hours and in Sloth's order (percent × period hours ÷ 100, then ÷ long
+  // window hours), so the float is the one Sloth writes: 3% of 30d over 1h is
+  // 21.6 (0.03 × 720 would be 21.599999999999998); 28d gives 5.6000000000000005.
+  return (budgetPercent * (periodSecs / 3600)) / 100 / (longWindowSeconds / 3600)
+}
+
+/**
+ * A float as Sloth (Go's `%v`) and Prometheus print it: the shortest text that
+ * reads back as the same float, in exponent form below 1e-4 or from 1e21
+ * (`1e-05`, with at least two exponent digits). Rule expressions print factors
+ * this way, so the rules compare against the very float the engine compares against.
+ */
+export function promFloat(value: number): string {
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : value < 0 ? '-Inf' : 'NaN'
+  const abs = Math.abs(value)
+  if (value === 0 || (abs >= 1e-4 && abs < 1e21)) return String(value)
+  const [mantissa, exp] = value.toExponential().split('e') as [string, string]
+  const sign = exp.startsWith('-') ? '-' : '+'
+  return `${mantissa}e${sign}${exp.replace(/^[-+]/, '').padStart(2, '0')}`
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Hono, MiddlewareHandler } from 'hono'
 import type { ApiReadLimits, ApiRole } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
+import { createIsolation, type Isolation } from '../isolation/index.ts'
 import { requireRole, type Authorizer } from './auth.ts'
 import { errorHandler, notFound, validationHook } from './errors.ts'
 import { logRoutes } from './routes/logs.ts'
@@ -13,7 +14,7 @@ import { sloRoutes } from './routes/slos.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { trendRoutes } from './routes/trends.ts'
 import { attributionRoutes } from './routes/attribution.ts'
-import type { RuleOptions } from '../alerts/index.ts'
+import { staleAfterSeconds, type RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
 import { telemetryReads } from './reads.ts'
 import type { PolicyResolver } from '../dashboards/index.ts'
@@ -30,6 +31,8 @@ export interface ApiDeps {
   statusCacheMs?: number
   /** Options of the rule generator (Sloth period, windows files), as `cairn rules` takes them. */
   ruleOptions?: RuleOptions
+  /** The process's body budget and parse workers, shared with the collector; an API alone gets its own. */
+  isolation?: Isolation
   /** Bounds of log and trace reads (api.reads); default the config's defaults. */
   reads?: ApiReadLimits
   /** Checks of validate beyond the spec itself (the notification URL allow-list). */
@@ -58,7 +61,8 @@ function authorization(auth: Authorizer): MiddlewareHandler {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook })
   app.use(`${API_PREFIX}/*`, authorization(deps.auth))
-  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions }))
+  const staleAfterMs = staleAfterSeconds(deps.ruleOptions) * 1000
+  app.route(`${API_PREFIX}/slos`, sloRoutes({ storage: deps.storage, catalog: deps.catalog, statusCacheMs: deps.statusCacheMs ?? 0, parseOptions: deps.parseOptions, isolation: deps.isolation ?? createIsolation(), staleAfterMs }))
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   const reads = telemetryReads(deps.storage, deps.reads)

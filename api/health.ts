@@ -6,6 +6,8 @@ import { requireRole, type Authorizer } from './auth.ts'
 export interface Readiness {
   /** Resolves to undefined when ready, or to the reason the process is not. */
   check(): Promise<string | undefined>
+  /** Extra facts for the /readyz body (the engine's backfill progress), ready or not. */
+  detail?(): Record<string, unknown>
 }
 
 /**
@@ -19,7 +21,8 @@ export function healthRoutes(readiness: Readiness, registry: Registry, auth?: Au
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', async (c) => {
     const reason = await readiness.check()
-    return reason === undefined ? c.json({ status: 'ready' }) : c.json(errorBody('unavailable', `not ready: ${reason}`), 503)
+    const detail = readiness.detail?.() ?? {}
+    return reason === undefined ? c.json({ status: 'ready', ...detail }) : c.json({ ...errorBody('unavailable', `not ready: ${reason}`), ...detail }, 503)
   })
   app.get('/metrics', async (c) => {
     const body = await registry.metrics()

@@ -22,12 +22,20 @@ export function alertViewsBySlo(states: readonly AlertState[]): Map<string, Reco
   return out
 }
 
-export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alerts: Record<string, AlertStateView> | undefined): SloStatus {
+/** When an evaluation is too old to be current (see staleAfterSeconds in alerts/). */
+export interface Freshness {
+  nowMs: number
+  staleAfterMs: number
+}
+
+export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alerts: Record<string, AlertStateView> | undefined, freshness?: Freshness): SloStatus {
   const objective = slo.objectivePercent / 100
   if (!evaluation) {
     return {
       state: isComputedSli(slo.sli) ? 'pending' : 'not_computed',
+      error: null,
       evaluatedAt: null,
+      stale: false,
       sli: null,
       objective,
       errorBudget: { total: null, consumed: null, remainingRatio: null },
@@ -38,7 +46,9 @@ export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alert
   }
   return {
     state: evaluation.status,
+    error: evaluation.error ?? null,
     evaluatedAt: iso(evaluation.evaluatedAtMs),
+    stale: freshness !== undefined && freshness.nowMs - evaluation.evaluatedAtMs > freshness.staleAfterMs,
     sli: evaluation.sli,
     objective: evaluation.objectiveRatio,
     errorBudget: { total: evaluation.budgetTotal, consumed: evaluation.budgetConsumed, remainingRatio: evaluation.budgetRemainingRatio },

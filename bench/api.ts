@@ -43,8 +43,8 @@ async function seed(storage: Storage, sloDir: string): Promise<void> {
     0.9995 - (s % 7) / 10000 AS sli, 1e6 + m AS events_total, 500 + m / 100 AS events_bad, 1000 + m / 1000 AS budget_total, 500 + m / 100 AS budget_consumed,
     0.5 - m / 1e6 - s / 1000 AS budget_remaining,
     map('5m', 0.5, '30m', 0.6, '1h', 0.7, '2h', 0.8, '6h', 0.9, '1d', 1.0, '3d', 1.1, 'window', 0.5) AS burn_rates`
-  await storage.command(`INSERT INTO ${ENGINE_TABLES.evaluations} SELECT ${columns} FROM (SELECT number % ${SLO_COUNT} AS s, intDiv(number, ${SLO_COUNT}) AS m FROM numbers(${SLO_COUNT * minutes}))`)
-  await storage.command(`INSERT INTO ${ENGINE_TABLES.status} SELECT ${columns} FROM (SELECT number AS s, ${minutes} AS m FROM numbers(${SLO_COUNT}))`)
+  await storage.command(`INSERT INTO ${ENGINE_TABLES.evaluations} (slo_id, evaluated_at, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates) SELECT ${columns} FROM (SELECT number % ${SLO_COUNT} AS s, intDiv(number, ${SLO_COUNT}) AS m FROM numbers(${SLO_COUNT * minutes}))`)
+  await storage.command(`INSERT INTO ${ENGINE_TABLES.status} (slo_id, evaluated_at, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates) SELECT ${columns} FROM (SELECT number AS s, ${minutes} AS m FROM numbers(${SLO_COUNT}))`)
   await storage.command(
     `INSERT INTO cairn_alert_state (slo_id, severity, state, updated_at) SELECT concat('svc', toString(number % 10), '-slo', toString(number)), arrayJoin(['page', 'ticket']), 'inactive', now64(3) FROM numbers(${SLO_COUNT})`,
   )

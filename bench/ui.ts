@@ -48,10 +48,10 @@ async function seed(storage: Storage, sloDir: string): Promise<void> {
     map('5m', 0.5, '30m', 0.6, '1h', (s % 20) * 1.0, '2h', 0.8, '6h', (s % 9) * 1.0, '1d', (s % 5) * 1.0, '3d', (s % 3) * 1.0, 'window', 0.5) AS burn_rates`
   const ids = `concat('svc', toString(s % 50), '-slo', toString(s))`
   const week = 7 * 1440
-  await storage.command(`INSERT INTO ${ENGINE_TABLES.evaluations} SELECT ${row(week, ids)} FROM (SELECT number % ${SLO_COUNT} AS s, intDiv(number, ${SLO_COUNT}) AS m FROM numbers(${SLO_COUNT * week}))`)
+  await storage.command(`INSERT INTO ${ENGINE_TABLES.evaluations} (slo_id, evaluated_at, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates) SELECT ${row(week, ids)} FROM (SELECT number % ${SLO_COUNT} AS s, intDiv(number, ${SLO_COUNT}) AS m FROM numbers(${SLO_COUNT * week}))`)
   const month = 30 * 1440
-  await storage.command(`INSERT INTO ${ENGINE_TABLES.evaluations} SELECT ${row(month, `'${idOf(0)}'`)} FROM (SELECT 0 AS s, number AS m FROM numbers(${month - week}))`)
-  await storage.command(`INSERT INTO ${ENGINE_TABLES.status} SELECT ${row(week, ids)} FROM (SELECT number AS s, ${week} AS m FROM numbers(${SLO_COUNT}))`)
+  await storage.command(`INSERT INTO ${ENGINE_TABLES.evaluations} (slo_id, evaluated_at, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates) SELECT ${row(month, `'${idOf(0)}'`)} FROM (SELECT 0 AS s, number AS m FROM numbers(${month - week}))`)
+  await storage.command(`INSERT INTO ${ENGINE_TABLES.status} (slo_id, evaluated_at, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates) SELECT ${row(week, ids)} FROM (SELECT number AS s, ${week} AS m FROM numbers(${SLO_COUNT}))`)
 }
 
 /** The same table as the overview, static: the floor of loading and drawing it. */

@@ -6,6 +6,7 @@ import { collectorMigrations, createCollector, type Collector } from '../collect
 import { burnExplainer, createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { UsageError } from './command.ts'
+import { createIsolation } from '../isolation/index.ts'
 import { listenHost } from './listen-host.ts'
 import { attachApi, createAuthorizer, healthRoutes, listen, readSettings, requestTracing, type ListeningServer } from '../api/index.ts'
 
@@ -75,6 +76,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   // Spec files and PUTs are refused when a per-SLO notification URL is not allowed.
   const parseOptions = { checkNotifyUrl: notifyUrlAllowlist(config.alerts).check }
 
+  // One body budget and one set of parse workers for every request of the process, collector and API.
+  const isolation = createIsolation(config.limits)
   const collector: Collector | undefined = roles.includes('collector')
     ? createCollector({
         config: config.collector,
@@ -85,6 +88,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         // Senders need a token with the ingest role once tokens are configured.
         authorize: auth.enabled ? (header) => auth.authorize(header, 'ingest') : undefined,
         retentionDays: config.storage.ttlDays,
+        isolation,
         tracer: tracing.tracer('collector'),
       })
     : undefined
@@ -119,13 +123,15 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing(tracing.tracer('api')))
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations) }, registry, auth))
+  // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
+  const detail = () => (engine ? { engine: { backfill: engine.progress() } } : {})
+  app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
     // Rules and dashboards read the same alert policy (windows files included) the engine pages with.
-    const ruleOptions = ruleOptionsFromConfig(config.alerts, windows)
-    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions })
+    const ruleOptions = ruleOptionsFromConfig(config.alerts, windows, config.engine)
+    attachApi(app, { storage, logger: logger.child({ component: 'api' }), auth, catalog, ruleOptions, resolvePolicy: policyResolver(windows), statusCacheMs: config.api.statusCacheMs, reads: config.api.reads, parseOptions, isolation })
   }
 
   let http: ListeningServer | undefined
@@ -140,6 +146,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
     await alerter?.stop().catch(() => undefined)
+    await isolation.pool.close()
     await storage.close().catch(() => undefined)
     throw err
   }
@@ -155,6 +162,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       await engine?.stop()
       await alerter?.stop()
       await http!.close()
+      await isolation.pool.close()
       await storage.close()
       await tracing?.shutdown().catch(() => undefined)
       logger.info('stopped')

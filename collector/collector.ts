@@ -2,14 +2,12 @@ import type { CollectorConfig } from '../config/index.ts'
 import { StorageBadDataError, type Storage } from '../storage/index.ts'
 import { noopTracer, type Logger, type Registry, type Tracer } from '../instrumentation/index.ts'
 import type { Authorize } from './auth.ts'
+import { createIsolation, type Isolation } from '../isolation/index.ts'
 import { Batcher } from './batcher.ts'
 import { batcherConfig } from './config.ts'
 import { ReceiverServer, type Route } from './http/server.ts'
 import { CollectorMetrics } from './metrics.ts'
 import { otlpRoute, type RetentionDays } from './otlp/receiver.ts'
-import { decodeTracesJson, decodeTracesProto } from './otlp/traces.ts'
-import { decodeLogsJson, decodeLogsProto } from './otlp/logs.ts'
-import { decodeMetricsJson, decodeMetricsProto } from './otlp/metrics.ts'
 import { remoteWriteRoute } from './remote-write/receiver.ts'
 import { insertFormat } from './tables.ts'
 
@@ -23,6 +21,8 @@ export interface CollectorDeps {
   authorize?: Authorize
   /** Days each signal's table keeps rows: older items are refused rather than acknowledged and then dropped by the TTL. */
   retentionDays?: RetentionDays
+  /** The process's body budget and parse workers, shared with the API; a collector alone gets its own. */
+  isolation?: Isolation
   /** Records a span per request (except cairn's own trace exports); none without. */
   tracer?: Tracer
 }
@@ -59,19 +59,21 @@ export function createCollector(deps: CollectorDeps): Collector {
     },
     metrics,
   )
+  const ownIsolation = deps.isolation ? undefined : createIsolation()
   const receiverDeps = {
     batcher,
     metrics,
-    maxBodyBytes: deps.config.maxBodyBytes,
+    body: { maxBytes: deps.config.maxBodyBytes, timeoutMs: deps.config.bodyTimeoutMs },
+    isolation: deps.isolation ?? ownIsolation!,
     authorize: deps.authorize,
     retentionDays: deps.retentionDays,
     maxFutureSkewSeconds: deps.config.maxFutureSkewSeconds,
     limits: deps.config.limits,
   }
   const routes = new Map<string, Route>([
-    ['/v1/traces', otlpRoute('traces', { protobuf: decodeTracesProto, json: decodeTracesJson }, receiverDeps)],
-    ['/v1/logs', otlpRoute('logs', { protobuf: decodeLogsProto, json: decodeLogsJson }, receiverDeps)],
-    ['/v1/metrics', otlpRoute('metrics', { protobuf: decodeMetricsProto, json: decodeMetricsJson }, receiverDeps)],
+    ['/v1/traces', otlpRoute('traces', receiverDeps)],
+    ['/v1/logs', otlpRoute('logs', receiverDeps)],
+    ['/v1/metrics', otlpRoute('metrics', receiverDeps)],
     ['/api/v1/write', remoteWriteRoute(receiverDeps)],
   ])
   const server = new ReceiverServer(routes, log, deps.tracer ?? noopTracer())
@@ -82,6 +84,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       const closing = server.close(STOP_GRACE_MS)
       await batcher.close()
       await closing
+      await ownIsolation?.pool.close()
       const { rows } = batcher.queue
       if (rows > 0) log.warn({ rows }, 'stopped with rows not written (their senders were not acknowledged)')
     },

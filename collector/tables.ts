@@ -7,154 +7,110 @@
 // exactly as a row-per-item insert would put them. On a cluster the view
 // writes into the Distributed table, which shards as usual.
 
-import { OTEL_TABLES, quoteIdentifier, rowBinary, type DdlTarget, type Migration, type RowBinaryFormat } from '../storage/index.ts'
+import { OTEL_TABLES, otelInsertColumns, parseColumn, plainType, quoteIdentifier, rowBinary, type Column, type DdlTarget, type Migration, type RowBinaryFormat } from '../storage/index.ts'
 
 export const INGEST_TABLES = {
   traces: 'cairn_ingest_traces',
   logs: 'cairn_ingest_logs',
 } as const
 
-const MAP = 'Map(String, String)'
+/**
+ * A grouped ingest table, derived from its exporter table (storage/schema):
+ * the group's columns, then every other column the exporter's table is written
+ * with, in its order, as an Array of the group's items (LowCardinality left to
+ * the target). A Nested subcolumn `Events.Name` is the item column
+ * `Events_Name`. Item positions (what the decoders write into) follow.
+ */
+export interface GroupedTable {
+  name: string
+  target: string
+  /** DDL of the ingest table's columns. */
+  columns: string[]
+  /** The view's SELECT from the ingest table (`{from}`), one target row per item. */
+  select: string
+  /** Item columns by target column name: their position among the item columns. */
+  items: Readonly<Record<string, number>>
+  /** RowBinary value of each item column for an item that does not set it. */
+  itemDefaults: Buffer[]
+}
 
-const TRACES_COLUMNS = [
-  'ServiceName String',
-  `ResourceAttributes ${MAP}`,
-  'ScopeName String',
-  'ScopeVersion String',
-  'Timestamps Array(DateTime64(9))',
-  'TraceIds Array(String)',
-  'SpanIds Array(String)',
-  'ParentSpanIds Array(String)',
-  'TraceStates Array(String)',
-  'SpanNames Array(String)',
-  'SpanKinds Array(String)',
-  `SpanAttributeMaps Array(${MAP})`,
-  'Durations Array(UInt64)',
-  'StatusCodes Array(String)',
-  'StatusMessages Array(String)',
-  'EventTimestamps Array(Array(DateTime64(9)))',
-  'EventNames Array(Array(String))',
-  `EventAttributes Array(Array(${MAP}))`,
-  'LinkTraceIds Array(Array(String))',
-  'LinkSpanIds Array(Array(String))',
-  'LinkTraceStates Array(Array(String))',
-  `LinkAttributes Array(Array(${MAP}))`,
-]
+const ingestName = (c: Column) => c.name.replace(/\./g, '_')
 
-/** Columns of the group, before the item arrays. */
-const TRACES_HEAD_COLUMNS = 4
+function groupedTable(name: string, target: string, groupColumns: readonly string[]): GroupedTable {
+  const all = otelInsertColumns(target).map(parseColumn)
+  for (const g of groupColumns) if (!all.some((c) => c.name === g)) throw new Error(`${target} has no column ${g}`)
+  const group = all.filter((c) => groupColumns.includes(c.name))
+  const items = all.filter((c) => !groupColumns.includes(c.name))
+  const selected = all.map((c) => (ingestName(c) === c.name ? quoteIdentifier(c.name) : `${quoteIdentifier(ingestName(c))} AS \`${c.name}\``))
+  return {
+    name,
+    target,
+    columns: [...group.map((c) => `${c.name} ${plainType(c.type)}`), ...items.map((c) => `${ingestName(c)} Array(${plainType(c.type)})`)],
+    select: `SELECT ${selected.join(', ')}\nFROM {from}\nARRAY JOIN ${items.map((c) => quoteIdentifier(ingestName(c))).join(', ')}`,
+    items: Object.fromEntries(items.map((c, i) => [c.name, i])),
+    itemDefaults: items.map((c) => zeroValue(plainType(c.type))),
+  }
+}
 
-const TRACES_SELECT = `SELECT
-  Timestamps AS Timestamp, TraceIds AS TraceId, SpanIds AS SpanId, ParentSpanIds AS ParentSpanId, TraceStates AS TraceState,
-  SpanNames AS SpanName, SpanKinds AS SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion,
-  SpanAttributeMaps AS SpanAttributes, Durations AS Duration, StatusCodes AS StatusCode, StatusMessages AS StatusMessage,
-  EventTimestamps AS \`Events.Timestamp\`, EventNames AS \`Events.Name\`, EventAttributes AS \`Events.Attributes\`,
-  LinkTraceIds AS \`Links.TraceId\`, LinkSpanIds AS \`Links.SpanId\`, LinkTraceStates AS \`Links.TraceState\`, LinkAttributes AS \`Links.Attributes\`
-FROM {from}
-ARRAY JOIN Timestamps, TraceIds, SpanIds, ParentSpanIds, TraceStates, SpanNames, SpanKinds, SpanAttributeMaps, Durations,
-  StatusCodes, StatusMessages, EventTimestamps, EventNames, EventAttributes, LinkTraceIds, LinkSpanIds, LinkTraceStates, LinkAttributes`
+/** RowBinary of a type's zero: 0 for numbers and times, empty for strings, arrays and maps (a 0 length or count). */
+function zeroValue(type: string): Buffer {
+  if (/^(String|Array\(|Map\()/.test(type)) return Buffer.from([0])
+  const size = /^(DateTime64|U?Int64|Float64)\b/.test(type) ? 8 : /^(U?Int32|Float32)\b/.test(type) ? 4 : /^(U?Int8|Bool)\b/.test(type) ? 1 : 0
+  if (size === 0) throw new Error(`no zero value for an item of type ${type}`)
+  return Buffer.alloc(size)
+}
 
-const LOGS_COLUMNS = [
-  'ServiceName String',
-  'ResourceSchemaUrl String',
-  `ResourceAttributes ${MAP}`,
-  'ScopeSchemaUrl String',
-  'ScopeName String',
-  'ScopeVersion String',
-  `ScopeAttributes ${MAP}`,
-  'Timestamps Array(DateTime64(9))',
-  'TraceIds Array(String)',
-  'SpanIds Array(String)',
-  'TraceFlagsList Array(UInt8)',
-  'SeverityTexts Array(String)',
-  'SeverityNumbers Array(UInt8)',
-  'Bodies Array(String)',
-  `LogAttributeMaps Array(${MAP})`,
-  'EventNames Array(String)',
-]
+/** Spans: one row per resource+scope group. */
+export const TRACES_INGEST = groupedTable(INGEST_TABLES.traces, OTEL_TABLES.traces, ['ServiceName', 'ResourceAttributes', 'ScopeName', 'ScopeVersion'])
+/** Log records: one row per resource+scope group. */
+export const LOGS_INGEST = groupedTable(INGEST_TABLES.logs, OTEL_TABLES.logs, [
+  'ServiceName',
+  'ResourceSchemaUrl',
+  'ResourceAttributes',
+  'ScopeSchemaUrl',
+  'ScopeName',
+  'ScopeVersion',
+  'ScopeAttributes',
+])
 
-const LOGS_HEAD_COLUMNS = 7
+/** Positions of `names`' item columns, under the decoder's own keys. */
+export function itemPositions<K extends string>(table: GroupedTable, names: Record<K, string>): Record<K, number> {
+  return Object.fromEntries(
+    Object.entries<string>(names).map(([key, column]) => {
+      const i = table.items[column]
+      if (i === undefined) throw new Error(`${table.name} has no item column for ${column}`)
+      return [key, i]
+    }),
+  ) as Record<K, number>
+}
 
-// TimestampTime is left to its DEFAULT (toDateTime(Timestamp)).
-const LOGS_SELECT = `SELECT
-  Timestamps AS Timestamp, TraceIds AS TraceId, SpanIds AS SpanId, TraceFlagsList AS TraceFlags, SeverityTexts AS SeverityText,
-  SeverityNumbers AS SeverityNumber, ServiceName, Bodies AS Body, ResourceSchemaUrl, ResourceAttributes, ScopeSchemaUrl,
-  ScopeName, ScopeVersion, ScopeAttributes, LogAttributeMaps AS LogAttributes, EventNames AS EventName
-FROM {from}
-ARRAY JOIN Timestamps, TraceIds, SpanIds, TraceFlagsList, SeverityTexts, SeverityNumbers, Bodies, LogAttributeMaps, EventNames`
-
-function ingestStatements(name: string, columns: string[], target: string, select: string, t: DdlTarget): string[] {
-  const onCluster = t.cluster ? ` ON CLUSTER ${quoteIdentifier(t.cluster)}` : ''
+function ingestStatements(t: GroupedTable, target: DdlTarget): string[] {
+  const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdentifier(target.cluster)}` : ''
   return [
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster} (\n    ${columns.join(',\n    ')}\n) ENGINE = Null`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quoteIdentifier(`${name}_mv`)}${onCluster} TO ${quoteIdentifier(target)}\nAS ${select.replace('{from}', quoteIdentifier(name))}`,
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(t.name)}${onCluster} (\n    ${t.columns.join(',\n    ')}\n) ENGINE = Null`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quoteIdentifier(`${t.name}_mv`)}${onCluster} TO ${quoteIdentifier(t.target)}\nAS ${t.select.replace('{from}', quoteIdentifier(t.name))}`,
   ]
 }
 
-/** RowBinary value of a column for an item that does not set it: 0 for numbers and times, empty otherwise (a 0 length or count). */
-function itemDefaults(columns: string[], head: number): Buffer[] {
-  return columns.slice(head).map((c) => (/^\S+ Array\((DateTime64|U?Int64)/.test(c) ? Buffer.alloc(8) : /^\S+ Array\(U?Int8\)/.test(c) ? Buffer.alloc(1) : Buffer.from([0])))
+/** Drops an ingest table and its view: a Null table holds no rows, so nothing is lost. */
+function dropStatements(t: GroupedTable, target: DdlTarget): string[] {
+  const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdentifier(target.cluster)}` : ''
+  return [`DROP VIEW IF EXISTS ${quoteIdentifier(`${t.name}_mv`)}${onCluster} SYNC`, `DROP TABLE IF EXISTS ${quoteIdentifier(t.name)}${onCluster} SYNC`]
 }
-
-export const TRACE_ITEM_DEFAULTS = itemDefaults(TRACES_COLUMNS, TRACES_HEAD_COLUMNS)
-export const LOG_ITEM_DEFAULTS = itemDefaults(LOGS_COLUMNS, LOGS_HEAD_COLUMNS)
 
 // ---- metric tables: one RowBinary row per data point, straight into the exporter's tables ----
 
-/** The 14 columns every metric table starts with (the exporter's types, codecs left to the table). */
-const METRIC_HEAD_COLUMNS = [
-  'ResourceAttributes Map(LowCardinality(String), String)',
-  'ResourceSchemaUrl String',
-  'ScopeName String',
-  'ScopeVersion String',
-  'ScopeAttributes Map(LowCardinality(String), String)',
-  'ScopeDroppedAttrCount UInt32',
-  'ScopeSchemaUrl String',
-  'ServiceName LowCardinality(String)',
-  'MetricName String',
-  'MetricDescription String',
-  'MetricUnit String',
-  'Attributes Map(LowCardinality(String), String)',
-  'StartTimeUnix DateTime64(9)',
-  'TimeUnix DateTime64(9)',
-]
-
-const EXEMPLAR_COLUMNS = [
-  'Exemplars.FilteredAttributes Array(Map(LowCardinality(String), String))',
-  'Exemplars.TimeUnix Array(DateTime64(9))',
-  'Exemplars.Value Array(Float64)',
-  'Exemplars.SpanId Array(String)',
-  'Exemplars.TraceId Array(String)',
-]
-
-const HISTOGRAM_TAIL = [...EXEMPLAR_COLUMNS, 'Flags UInt32', 'Min Float64', 'Max Float64', 'AggregationTemporality Int32']
-
-/** Columns of each metric table in the order collector/otlp/metric-points.ts writes them. */
-export const METRIC_COLUMNS = {
-  [OTEL_TABLES.gauge]: [...METRIC_HEAD_COLUMNS, 'Value Float64', 'Flags UInt32', ...EXEMPLAR_COLUMNS],
-  [OTEL_TABLES.sum]: [...METRIC_HEAD_COLUMNS, 'Value Float64', 'Flags UInt32', ...EXEMPLAR_COLUMNS, 'AggregationTemporality Int32', 'IsMonotonic Bool'],
-  [OTEL_TABLES.histogram]: [...METRIC_HEAD_COLUMNS, 'Count UInt64', 'Sum Float64', 'BucketCounts Array(UInt64)', 'ExplicitBounds Array(Float64)', ...HISTOGRAM_TAIL],
-  [OTEL_TABLES.exponentialHistogram]: [
-    ...METRIC_HEAD_COLUMNS,
-    'Count UInt64',
-    'Sum Float64',
-    'Scale Int32',
-    'ZeroCount UInt64',
-    'PositiveOffset Int32',
-    'PositiveBucketCounts Array(UInt64)',
-    'NegativeOffset Int32',
-    'NegativeBucketCounts Array(UInt64)',
-    ...HISTOGRAM_TAIL,
-  ],
-  [OTEL_TABLES.summary]: [...METRIC_HEAD_COLUMNS, 'Count UInt64', 'Sum Float64', 'ValueAtQuantiles.Quantile Array(Float64)', 'ValueAtQuantiles.Value Array(Float64)', 'Flags UInt32'],
-}
+/** Columns of each metric table, in the order collector/otlp/metric-points.ts writes them: the exporter table's own. */
+export const METRIC_COLUMNS = Object.fromEntries(
+  [OTEL_TABLES.gauge, OTEL_TABLES.sum, OTEL_TABLES.histogram, OTEL_TABLES.exponentialHistogram, OTEL_TABLES.summary].map((t) => [t, otelInsertColumns(t)]),
+)
 
 const METRIC_FORMATS = Object.entries(METRIC_COLUMNS).map(([table, columns]) => [table, rowBinary(columns)] as const)
 
 /** The RowBinary columns of each table the collector inserts into, in the order its rows are encoded. */
 export const INSERT_FORMATS: ReadonlyMap<string, RowBinaryFormat> = new Map([
-  [INGEST_TABLES.traces, rowBinary(TRACES_COLUMNS)],
-  [INGEST_TABLES.logs, rowBinary(LOGS_COLUMNS)],
+  [INGEST_TABLES.traces, rowBinary(TRACES_INGEST.columns)],
+  [INGEST_TABLES.logs, rowBinary(LOGS_INGEST.columns)],
   ...METRIC_FORMATS,
 ])
 
@@ -169,9 +125,15 @@ export const collectorMigrations: Migration[] = [
   {
     id: 'collector/001_ingest_tables',
     description: 'Null ingest tables for spans and log records, expanded into otel_traces and otel_logs by materialized views',
-    statements: (t) => [
-      ...ingestStatements(INGEST_TABLES.traces, TRACES_COLUMNS, OTEL_TABLES.traces, TRACES_SELECT, t),
-      ...ingestStatements(INGEST_TABLES.logs, LOGS_COLUMNS, OTEL_TABLES.logs, LOGS_SELECT, t),
-    ],
+    statements: (t) => [...ingestStatements(TRACES_INGEST, t), ...ingestStatements(LOGS_INGEST, t)],
+  },
+  {
+    // The first ingest tables had hand-written plural column names (Timestamps,
+    // SpanAttributeMaps…); these are derived from the exporter's tables. A
+    // collector inserting while the tables are swapped has its write refused,
+    // so it acknowledges nothing and the sender retries.
+    id: 'collector/002_ingest_tables_derived',
+    description: 'ingest tables re-created with columns derived from otel_traces and otel_logs',
+    statements: (t) => [TRACES_INGEST, LOGS_INGEST].flatMap((table) => [...dropStatements(table, t), ...ingestStatements(table, t)]),
   },
 ]

@@ -2,11 +2,13 @@ export { loadConfig, ConfigError } from './load.ts'
 export { ENV_VARS, envVarForKey, type EnvVar } from './env.ts'
 export {
   configSchema,
+  limitsSchema,
   logLevels,
   type CairnConfig,
   type StorageConfig,
   type CollectorConfig,
   type ApiConfig,
+  type LimitsConfig,
   type ApiRole,
   type ApiToken,
   type ApiReadLimits,

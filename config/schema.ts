@@ -48,7 +48,7 @@ export const storageSchema = z
 const byteCount = z.coerce.number({ error: 'expected a number of bytes' }).int('expected whole bytes').min(1, 'expected at least 1 byte')
 
 // What one item may carry (collector/otlp/limits.ts): beyond it, it is cut and counted.
-const limitsSchema = z
+const itemLimitsSchema = z
   .object({
     maxAttributes: positiveInt.default(128),
     maxAttributeKeyBytes: byteCount.default(256),
@@ -69,11 +69,28 @@ export const collectorSchema = z
     queueMaxBytes: positiveInt.optional(),
     retryAfterSeconds: positiveInt.default(5),
     writeTimeoutMs: positiveInt.default(30_000),
+    limits: itemLimitsSchema.default(() => itemLimitsSchema.parse({})),
     /** Items dated further ahead of the collector's clock are refused; 0 accepts any future time. */
-    limits: limitsSchema.default(() => limitsSchema.parse({})),
     maxFutureSkewSeconds: z.coerce.number({ error: 'expected a number of seconds' }).int('expected whole seconds').min(0, 'expected 0 (no limit) or more seconds').default(3600),
+    /** A request whose body has not fully arrived by then is answered 408 (slow senders hold memory and sockets). */
+    bodyTimeoutMs: positiveInt.default(30_000),
   })
   .passthrough()
+
+// Limits shared by every request of the process, collector and API (isolation/).
+export const limitsSchema = z
+  .object({
+    /** Request-body bytes held at once, decompressed, across all requests: beyond, 429 + Retry-After. */
+    inflightBodyBytes: positiveInt.default(128 * 1024 * 1024),
+    retryAfterSeconds: positiveInt.default(1),
+    /** Parse worker threads; 0: the cores, at most 2. */
+    parseWorkers: z.coerce.number({ error: 'expected a number of workers' }).int().min(0, 'expected 0 (automatic) or more').default(0),
+    /** Heap of each parse worker, MiB: a body that needs more is refused (413), the worker replaced. */
+    parseWorkerHeapMb: positiveInt.default(384),
+    /** Bodies of at least this many bytes (decompressed) are parsed in a worker thread. */
+    offloadBytes: positiveInt.default(64 * 1024),
+  })
+  .strict()
 
 export const apiRoles = ['ingest', 'read', 'admin'] as const
 
@@ -161,6 +178,10 @@ export const engineSchema = z
       .string()
       .regex(/^(?:\d+[mhd])+$/, 'expected a duration in whole minutes such as 10m or 1h')
       .default('10m'),
+    settle: z
+      .string()
+      .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
+      .default('1m'),
   })
   .passthrough()
 
@@ -205,6 +226,7 @@ export const configSchema = z
     shutdownTimeoutMs: positiveInt.default(30_000),
     storage: storageSchema.default(() => storageSchema.parse({})),
     collector: collectorSchema.default(() => collectorSchema.parse({})),
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
     api: apiSchema.default(() => apiSchema.parse({})),
     engine: engineSchema.default(() => engineSchema.parse({})),
     alerts: alertsSchema.default(() => alertsSchema.parse({})),
@@ -215,6 +237,7 @@ export type CairnConfig = z.infer<typeof configSchema>
 export type StorageConfig = z.infer<typeof storageSchema>
 export type CollectorConfig = z.infer<typeof collectorSchema>
 export type ApiConfig = z.infer<typeof apiSchema>
+export type LimitsConfig = z.infer<typeof limitsSchema>
 export type ApiRole = (typeof apiRoles)[number]
 export type ApiToken = z.infer<typeof apiTokenSchema>
 export type ApiReadLimits = z.infer<typeof readsSchema>

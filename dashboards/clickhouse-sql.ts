@@ -1,6 +1,6 @@
 import { ENGINE_TABLES, formatDuration, type Slo } from '../slo-engine/index.ts'
 import { ALERT_STATE_TABLE } from '../alerts/index.ts'
-import { OTEL_TABLES } from '../storage/index.ts'
+import { OTEL_TABLES, SERVING_SPAN_KINDS, STATUS_ERROR } from '../storage/index.ts'
 import { sqlString } from './clickhouse-query.ts'
 import type { QuerySpec, SloQueries, SloQueryContext, TelemetryPanel } from './queries.ts'
 
@@ -96,10 +96,10 @@ export function spanTelemetry(service: string): TelemetryPanel[] {
       queries: [
         range(sql`
           SELECT $__timeInterval(Timestamp) AS time,
-            countIf(StatusCode != 'Error') / $__interval_s AS ok,
-            countIf(StatusCode = 'Error') / $__interval_s AS error
+            countIf(StatusCode != ${sqlString(STATUS_ERROR)}) / $__interval_s AS ok,
+            countIf(StatusCode = ${sqlString(STATUS_ERROR)}) / $__interval_s AS error
           FROM ${OTEL_TABLES.traces}
-          WHERE ServiceName = ${svc} AND SpanKind IN ('Server', 'Consumer') AND $__timeFilter_ms(Timestamp)
+          WHERE ServiceName = ${svc} AND SpanKind IN (${SERVING_SPAN_KINDS.map(sqlString).join(', ')}) AND $__timeFilter_ms(Timestamp)
           GROUP BY time ORDER BY time`),
       ],
     },
@@ -113,7 +113,7 @@ export function spanTelemetry(service: string): TelemetryPanel[] {
           SELECT $__timeInterval(Timestamp) AS time,
             quantile(0.5)(Duration) / 1e6 AS p50, quantile(0.9)(Duration) / 1e6 AS p90, quantile(0.99)(Duration) / 1e6 AS p99
           FROM ${OTEL_TABLES.traces}
-          WHERE ServiceName = ${svc} AND SpanKind IN ('Server', 'Consumer') AND $__timeFilter_ms(Timestamp)
+          WHERE ServiceName = ${svc} AND SpanKind IN (${SERVING_SPAN_KINDS.map(sqlString).join(', ')}) AND $__timeFilter_ms(Timestamp)
           GROUP BY time ORDER BY time`),
       ],
     },

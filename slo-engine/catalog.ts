@@ -3,7 +3,8 @@ import { normalize } from 'node:path'
 import type { Logger } from '../instrumentation/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Slo } from './model.ts'
-import { loadSloFiles, parseSloDocuments, specFilesFingerprint, type SpecError, type SpecParseOptions } from './spec/index.ts'
+import { loadSloFiles, parseSloDocuments, specFilesFingerprint, type ParsedSpecs, type SpecError, type SpecParseOptions } from './spec/index.ts'
+import { storageRegexChecker, withRegexCheck, type RegexChecker } from './regex-check.ts'
 import { ENGINE_TABLES } from './tables.ts'
 
 /**
@@ -20,8 +21,12 @@ export interface SloCatalog {
   get(id: string): Promise<Slo | undefined>
   /** Mirrors the SLO directory into the catalog; returns the spec errors found (their files' SLOs are left as they were). */
   syncFiles(): Promise<{ errors: SpecError[] }>
+  /** Parses and checks a spec text as PUT would (RE2 included), storing nothing. */
+  /** `parsed`: the text already parsed (the API parses large bodies in a worker thread). */
+  validate(yamlText: string, file: string, parsed?: ParsedSpecs): Promise<ParsedSpecs>
   /** Stores an API SLO; `created` says whether the id was new (or deleted) rather than replaced. */
-  putFromApi(id: string, yamlText: string): Promise<{ slo?: Slo; created?: boolean; errors: SpecError[]; conflict?: 'file-defined' | 'id-mismatch' }>
+  /** `parsed`: the text already parsed (the API parses large bodies in a worker thread). */
+  putFromApi(id: string, yamlText: string, parsed?: ParsedSpecs): Promise<{ slo?: Slo; created?: boolean; errors: SpecError[]; conflict?: 'file-defined' | 'id-mismatch' }>
   deleteFromApi(id: string): Promise<'deleted' | 'not-found' | 'file-defined'>
 }
 
@@ -31,6 +36,8 @@ export interface SloCatalogDeps {
   sloDir: string | undefined
   logger: Logger
   parseOptions?: SpecParseOptions
+  /** How regexes are checked; by default ClickHouse's RE2 through `storage`. */
+  regexChecker?: RegexChecker
 }
 
 interface CatalogRow {
@@ -54,6 +61,9 @@ export function definitionHash(slo: Slo): string {
 
 export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
   const { storage, logger } = deps
+  const regexChecker = deps.regexChecker ?? storageRegexChecker(storage)
+  /** One spec text, parsed and its regexes checked by RE2. */
+  const parseChecked = async (text: string, file: string, parsed?: ParsedSpecs) => withRegexCheck(parsed ?? parseSloDocuments(text, file, deps.parseOptions), regexChecker, (f) => (f === file ? text : undefined))
   let lastVersionMs = 0
   // Unchanged files are not parsed again; a full sync still runs every FULL_SYNC_MS in case the table was changed behind our back.
   let lastSync: { fingerprint: string; errors: SpecError[]; atMs: number } | undefined
@@ -136,8 +146,10 @@ export function createSloCatalog(deps: SloCatalogDeps): SloCatalog {
       return { errors }
     },
 
-    async putFromApi(id, yamlText) {
-      const { slos, errors } = parseSloDocuments(yamlText, API_SOURCE_FILE, deps.parseOptions)
+    validate: parseChecked,
+
+    async putFromApi(id, yamlText, parsed) {
+      const { slos, errors } = await parseChecked(yamlText, API_SOURCE_FILE, parsed)
       if (errors.length > 0) return { errors }
       if (slos.length !== 1) {
         return { errors: [{ file: API_SOURCE_FILE, line: 1, column: 1, message: `expected exactly one SLO in the document (got ${slos.length})` }] }

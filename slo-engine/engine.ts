@@ -1,5 +1,5 @@
 import { schedule, type ScheduledTask } from 'node-cron'
-import { Counter, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 import type { EngineConfig } from '../config/index.ts'
 import type { Storage } from '../storage/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
@@ -7,13 +7,16 @@ import { createSloCatalog, type SloCatalog } from './catalog.ts'
 import { isComputedSli, type Slo, type SloEvaluation } from './model.ts'
 import { formatSpecError } from './spec/index.ts'
 import { parseDuration } from './duration.ts'
+import { confine, failureReason } from './confine.ts'
+import { storageRegexChecker, type RegexChecker } from './regex-check.ts'
+import { errorEvaluation, staticFailures, type Failures } from './failures.ts'
 import { createSloGauges } from './metrics.ts'
 import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
-import { updateRollups, type RecentSums } from './rollup/update.ts'
+import { advancePending, updateRollups, type PendingJob, type RecentSums } from './rollup/update.ts'
 import { ZERO } from './rollup/cumulative.ts'
 import { pruneRollups } from './rollup/prune.ts'
 import { evaluate } from './evaluate/evaluate.ts'
-import { evaluationWindows } from './evaluate/windows.ts'
+import { evaluationWindows, type EvaluationWindow } from './evaluate/windows.ts'
 import { writeEvaluations } from './evaluate/store.ts'
 
 export interface EngineDeps {
@@ -39,6 +42,15 @@ export interface EngineDeps {
   onTickDone?: (evaluatedIds: ReadonlySet<string>, atMs: number) => Promise<void>
   /** Burn-rate windows (seconds, whole minutes) an alert policy needs beyond BURN_RATE_WINDOWS. */
   extraWindowsSeconds?: (slo: Slo) => number[]
+  /** How regexes are checked before the rollup queries run; by default ClickHouse's RE2 through `storage`. */
+  regexChecker?: RegexChecker
+  /**
+   * Time a tick may spend on backfills and catch-ups after its evaluations
+   * (default 20 s; at least one slice per tick whatever the budget).
+   */
+  catchUpBudgetMs?: number
+  /** Drop rollup months no SLO of this engine reaches (default true; false when engines share the rollup table, as in the benchmark). */
+  pruneRollups?: boolean
   /** How long a tick waits for an onEvaluated or onTickDone hook (default 10 s). */
   hookTimeoutMs?: number
 }
@@ -49,10 +61,19 @@ export interface Engine {
   stop(): Promise<void>
   /** Runs one evaluation now (also what the schedule calls); `now` is floored to the minute. */
   tick(now?: Date): Promise<void>
+  /** Backfills and catch-ups still to do, as of the last tick (for /readyz). */
+  progress(): EngineProgress
+}
+
+export interface EngineProgress {
+  /** SLOs waiting for a backfill or catch-up before they are evaluated. */
+  pendingSlos: number
+  /** The most raw-data time (seconds) any of them has left to roll up. */
+  remainingSeconds: number
 }
 
 const DEFAULT_LOOKBACK_SECONDS = 600
-
+const DEFAULT_CATCH_UP_BUDGET_MS = 20_000
 /** Evaluates every SLO on the configured schedule: catalog sync, rollups, evaluations, gauges, hooks. */
 export function createEngine(deps: EngineDeps): Engine {
   const { logger, storage } = deps
@@ -60,6 +81,11 @@ export function createEngine(deps: EngineDeps): Engine {
   const failures = new Counter({ name: 'cairn_engine_tick_failures_total', help: 'SLO evaluation ticks that failed', registers: [deps.registry] })
   const duration = new Histogram({ name: 'cairn_engine_tick_duration_seconds', help: 'Time one SLO evaluation tick takes', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [deps.registry] })
   const gauges = createSloGauges(deps.registry)
+  const pendingGauge = new Gauge({ name: 'cairn_engine_backfill_pending_slos', help: 'SLOs waiting for a backfill or catch-up of their rollups before they are evaluated', registers: [deps.registry] })
+  const remainingGauge = new Gauge({ name: 'cairn_engine_backfill_remaining_seconds', help: 'The most raw-data time any pending SLO has left to roll up', registers: [deps.registry] })
+  const backfillSlices = new Counter({ name: 'cairn_engine_backfill_slices_total', help: 'Backfill and catch-up slices rolled up (a chunk of raw data for a group of SLOs)', registers: [deps.registry] })
+  let progress: EngineProgress = { pendingSlos: 0, remainingSeconds: 0 }
+  const evaluationErrors = new Counter({ name: 'cairn_slo_evaluation_errors_total', help: 'Ticks in which the SLO could not be evaluated (its status is error)', labelNames: ['slo'], registers: [deps.registry] })
   const catalog = deps.catalog ?? createSloCatalog({ storage, sloDir: deps.config.sloDir, logger })
   const lookbackSeconds = parseDuration(deps.config.lookback) ?? DEFAULT_LOOKBACK_SECONDS
   const extraWindows = (slo: Slo) => {
@@ -76,6 +102,8 @@ export function createEngine(deps: EngineDeps): Engine {
   let states: Map<string, RollupState> | undefined
   let lastPruneMs = 0
   const recent: RecentSums = new Map()
+  const regexChecker = deps.regexChecker ?? storageRegexChecker(storage)
+  let lastFailures: Failures = new Map()
 
   /** Hourly: drop rollup months no SLO's window reaches. */
   async function prune(): Promise<void> {
@@ -93,13 +121,22 @@ export function createEngine(deps: EngineDeps): Engine {
     lastSpecErrors = text
   }
 
-  async function evaluateAll(slos: Slo[], nowSeconds: number): Promise<{ slo: Slo; evaluation: SloEvaluation }[]> {
-    const windows = new Map(slos.map((s) => [s.id, evaluationWindows(s, nowSeconds, extraWindows(s))]))
-    const minutes = new Set<number>([nowSeconds - 60])
-    for (const ws of windows.values()) for (const w of ws) minutes.add(nowSeconds - w.seconds - 60)
-    const hashes = new Map(slos.map((s) => [s.id, states!.get(s.id)!.sliHash]))
-    const sums = await readCumulative(storage, hashes, [...minutes])
-    return slos.map((slo) => {
+  /** The running sums at the window edges of these SLOs; one query, bisected if it fails. */
+  async function readEdges(slos: Slo[], windows: Map<string, EvaluationWindow[]>, nowSeconds: number, failures: Failures) {
+    const read = (part: Slo[]) => {
+      const minutes = new Set<number>([nowSeconds - 60])
+      for (const s of part) for (const w of windows.get(s.id)!) minutes.add(nowSeconds - w.seconds - 60)
+      return readCumulative(storage, new Map(part.map((s) => [s.id, states!.get(s.id)!.sliHash])), [...minutes])
+    }
+    const out = await confine(slos, read)
+    for (const f of out.failed) failures.set(f.item.id, `reading its rollups failed: ${failureReason(f.error)}`)
+    return { sums: new Map(out.done.flatMap((d) => [...d.result])), ok: out.done.flatMap((d) => d.items) }
+  }
+
+  async function evaluateAll(all: Slo[], nowSeconds: number, failures: Failures): Promise<{ slo: Slo; evaluation: SloEvaluation }[]> {
+    const windows = new Map(all.map((s) => [s.id, evaluationWindows(s, nowSeconds, extraWindows(s))]))
+    const { sums, ok: slos } = await readEdges(all, windows, nowSeconds, failures)
+    return slos.flatMap((slo) => {
       const epoch = states!.get(slo.id)!.epochSeconds
       let missing = 0
       const at = (minute: number) => {
@@ -108,14 +145,60 @@ export function createEngine(deps: EngineDeps): Engine {
         if (!found) missing++
         return found ?? ZERO
       }
-      const evaluation = evaluate(slo, nowSeconds, windows.get(slo.id)!, at)
+      let evaluation: SloEvaluation
+      try {
+        evaluation = evaluate(slo, nowSeconds, windows.get(slo.id)!, at)
+      } catch (err) {
+        failures.set(slo.id, `evaluation failed: ${failureReason(err)}`)
+        return []
+      }
       if (missing > 0) {
         // Rows the state says exist are gone (deleted by hand, a partition dropped): rebuild them next tick.
         logger.warn({ slo: slo.id, missing }, 'SLO rollup rows missing: rebuilding them from the raw data at the next tick')
         states!.delete(slo.id)
       }
-      return { slo, evaluation }
+      return [{ slo, evaluation }]
     })
+  }
+
+  /** Error evaluations for the failed SLOs; failures are logged when an SLO's reason changes, not every tick. */
+  function failedEvaluations(slos: Slo[], failures: Failures, nowSeconds: number): { slo: Slo; evaluation: SloEvaluation }[] {
+    const out = slos.flatMap((slo) => {
+      const reason = failures.get(slo.id)
+      if (reason === undefined) return []
+      evaluationErrors.inc({ slo: slo.id })
+      if (lastFailures.get(slo.id) !== reason) logger.error({ slo: slo.id, file: `${slo.source.file}:${slo.source.line}:${slo.source.column}`, reason }, 'SLO cannot be evaluated: its status is error; other SLOs are not affected')
+      return [{ slo, evaluation: errorEvaluation(slo, nowSeconds, reason) }]
+    })
+    for (const [id, reason] of failures) lastFailures.set(id, reason)
+    return out
+  }
+
+  /**
+   * After the tick's evaluations: backfills and catch-ups, a slice at a time
+   * within catchUpBudgetMs. An SLO whose backfill query fails gets an error
+   * evaluation at once (it has no other).
+   */
+  async function catchUp(jobs: PendingJob[], nowSeconds: number): Promise<{ completed: Slo[]; failures: Failures; pending: Slo[] }> {
+    if (jobs.length === 0) {
+      setProgress({ pendingSlos: 0, remainingSeconds: 0 })
+      return { completed: [], failures: new Map(), pending: [] }
+    }
+    const done = await advancePending(storage, logger, jobs, states!, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent, budgetMs: deps.catchUpBudgetMs ?? DEFAULT_CATCH_UP_BUDGET_MS })
+    backfillSlices.inc(done.slices)
+    setProgress({ pendingSlos: done.remainingSlos, remainingSeconds: done.remainingSeconds })
+    const finished = new Set([...done.completed.map((s) => s.id), ...done.failed.keys()])
+    return {
+      completed: done.completed,
+      failures: new Map([...done.failed].map(([id, err]) => [id, `backfill query failed: ${failureReason(err)}`])),
+      pending: jobs.map((j) => j.slo).filter((s) => !finished.has(s.id)),
+    }
+  }
+
+  function setProgress(p: EngineProgress): void {
+    progress = p
+    pendingGauge.set(p.pendingSlos)
+    remainingGauge.set(p.remainingSeconds)
   }
 
   /** Runs one hook without letting it fail or stall the tick: errors are logged, and it is waited for at most hookTimeoutMs. */
@@ -133,13 +216,28 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
-  async function callHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[], nowSeconds: number): Promise<void> {
-    const { onEvaluated, onTickDone } = deps
-    if (onEvaluated) await Promise.all(evaluated.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
-    if (onTickDone) {
-      const ids: ReadonlySet<string> = new Set(evaluated.map((e) => e.slo.id))
-      await guarded('onTickDone', {}, () => onTickDone(ids, nowSeconds * 1000))
+  /** onEvaluated for each computed evaluation (an SLO in error is neither fired nor resolved: alerting keeps its state). */
+  async function evaluatedHooks(evaluated: { slo: Slo; evaluation: SloEvaluation }[]): Promise<void> {
+    const { onEvaluated } = deps
+    if (!onEvaluated) return
+    const computed = evaluated.filter((e) => e.evaluation.status !== 'error')
+    await Promise.all(computed.map(({ slo, evaluation }) => guarded('onEvaluated', { slo: slo.id }, () => onEvaluated(slo, evaluation))))
+  }
+
+  /** onTickDone with every SLO that is not gone: evaluated, in error, or still catching up (their alerts keep their state). */
+  async function tickDoneHook(ids: ReadonlySet<string>, nowSeconds: number): Promise<void> {
+    const { onTickDone } = deps
+    if (onTickDone) await guarded('onTickDone', {}, () => onTickDone(ids, nowSeconds * 1000))
+  }
+
+  /** Evaluates the SLOs whose rollups are current, writes the evaluations (and those of the failed SLOs), calls onEvaluated. */
+  async function evaluateAndWrite(ready: Slo[], failed: Slo[], sloFailures: Failures, nowSeconds: number) {
+    const evaluated = [...(await evaluateAll(ready, nowSeconds, sloFailures)), ...failedEvaluations(failed, sloFailures, nowSeconds)]
+    for (const { slo, evaluation } of evaluated) {
+      if (evaluation.status !== 'error' && lastFailures.delete(slo.id)) logger.info({ slo: slo.id }, 'SLO evaluates again')
     }
+    await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
+    return evaluated
   }
 
   async function tick(now = new Date()): Promise<void> {
@@ -162,17 +260,30 @@ export function createEngine(deps: EngineDeps): Engine {
       const live = new Set(slos.map((s) => s.id))
       for (const id of states.keys()) if (!live.has(id)) states.delete(id)
       for (const id of recent.keys()) if (!live.has(id)) recent.delete(id)
-      const update = await updateRollups(storage, logger, slos, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
+      for (const id of lastFailures.keys()) if (!live.has(id)) lastFailures.delete(id)
+      const sloFailures: Failures = new Map()
+      for (const [id, reason] of await staticFailures(slos, nowSeconds, regexChecker, extraWindows)) sloFailures.set(id, reason)
+      const checked = slos.filter((s) => !sloFailures.has(s.id))
+      const update = await updateRollups(storage, logger, checked, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
+      for (const [id, err] of update.failed) sloFailures.set(id, `rollup query failed: ${failureReason(err)}`)
       for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
       phase('rollupMs')
-      const evaluated = await evaluateAll(slos, nowSeconds)
+      // Evaluation first: the SLOs whose rollups are current are evaluated, written and paged before any backfill runs.
+      const evaluated = await evaluateAndWrite(update.ready, slos, sloFailures, nowSeconds)
+      gauges.update(evaluated, update.pending.map((j) => j.slo))
       phase('evaluateMs')
-      await writeEvaluations(storage, evaluated.map((e) => e.evaluation))
-      gauges.update(evaluated)
-      phase('writeMs')
-      await callHooks(evaluated, nowSeconds)
+      await evaluatedHooks(evaluated)
       phase('hooksMs')
-      await prune()
+      // Then backfills and catch-ups, in slices within a budget; SLOs they complete are evaluated in this tick too.
+      const caughtUp = await catchUp(update.pending, nowSeconds)
+      const finished = slos.filter((s) => caughtUp.failures.has(s.id))
+      const late = caughtUp.completed.length + finished.length > 0 ? await evaluateAndWrite(caughtUp.completed, finished, caughtUp.failures, nowSeconds) : []
+      evaluated.push(...late)
+      if (late.length > 0) gauges.update(evaluated, caughtUp.pending)
+      await evaluatedHooks(late)
+      phase('catchUpMs')
+      await tickDoneHook(new Set([...evaluated.map((e) => e.slo.id), ...caughtUp.pending.map((s) => s.id)]), nowSeconds)
+      if (deps.pruneRollups !== false) await prune()
       logger.debug({ slos: slos.length, ...phases }, 'SLO evaluation tick done')
     } catch (err) {
       failures.inc()
@@ -184,9 +295,11 @@ export function createEngine(deps: EngineDeps): Engine {
 
   return {
     async start() {
+      // A scheduled tick evaluates the minutes that have settled: the last one ended at least `settle` ago.
+      const settleMs = (parseDuration(deps.config.settle ?? '0s') ?? 0) * 1000
       const run = () => {
         if (running) return // a slow tick is never overlapped by the next one
-        running = tick().finally(() => (running = undefined))
+        running = tick(new Date(Date.now() - settleMs)).finally(() => (running = undefined))
       }
       task = schedule(deps.config.schedule, run, { noOverlap: true })
       run() // the catalog and status are current from the start, not a minute later
@@ -196,5 +309,6 @@ export function createEngine(deps: EngineDeps): Engine {
       await running
     },
     tick,
+    progress: () => progress,
   }
 }

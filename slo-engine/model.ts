@@ -2,6 +2,7 @@
 // prometheus/v1, OpenSLO v1) is parsed into `Slo`; every consumer (engine, rule
 // generator, dashboards, API) reads only this type. Pure data: JSON-serialisable,
 // no functions, no classes, units in the names.
+import type { SpanKind as StoredSpanKind } from '../storage/index.ts'
 
 export type SpecFormat = 'cairn' | 'sloth' | 'openslo'
 
@@ -28,8 +29,8 @@ export interface AttributeMatcher extends StringMatcher {
   key: string
 }
 
-/** Span kinds as the exporter writes them in otel_traces.SpanKind. */
-export type SpanKind = 'Unspecified' | 'Internal' | 'Server' | 'Client' | 'Producer' | 'Consumer'
+/** Span kinds as the exporter writes them in otel_traces.SpanKind (storage/schema/otel-vocabulary.ts). */
+export type SpanKind = StoredSpanKind
 
 /** Good/bad over spans in otel_traces. */
 export interface SpansSli {
@@ -169,6 +170,8 @@ export interface SloAlerting {
   policy?: AlertPolicySpec
   /** Per-SLO notification targets; undefined = the global ones. */
   notify?: NotifyTarget[]
+  /** Alert when an SLO that had events in its window has had none for `afterSeconds` (Pyrra's absent alerts); undefined = no such alert. */
+  noData?: { afterSeconds: number; severity: 'page' | 'ticket' }
 }
 
 export interface Slo {
@@ -201,8 +204,14 @@ export const BURN_RATE_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as 
 export interface SloEvaluation {
   sloId: string
   evaluatedAtMs: number
-  /** no_data: no event (or no slice with data) in the SLO window; then the ratios below are null. */
-  status: 'ok' | 'no_data'
+  /**
+   * no_data: no event (or no slice with data) in the SLO window; then the ratios below are null.
+   * error: the SLO could not be evaluated (`error` says why); the ratios are null, the counts 0,
+   * and alerting keeps its state (neither fires nor resolves) until it evaluates again.
+   */
+  status: 'ok' | 'no_data' | 'error'
+  /** Why the SLO could not be evaluated (status error only). */
+  error?: string
   objectiveRatio: number
   /** good / total over the SLO window (slices for timeslices budgeting); null without data. */
   sli: number | null
@@ -217,6 +226,8 @@ export interface SloEvaluation {
   budgetRemainingRatio: number | null
   /** Error rate over the window ÷ (1 - objective), keyed by formatDuration() and "window"; absent = no data in that window. */
   burnRates: Record<string, number>
+  /** Events (never slices) in the last 5 minutes, for no-data alerts; absent when read back from history. */
+  recentEvents?: number
 }
 
 /** SLI kinds cairn computes from the stored telemetry. */

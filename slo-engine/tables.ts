@@ -1,4 +1,4 @@
-import { createMaterializedViewStatement, createTableStatements, createTablesMigration, type Migration, type TableDef } from '../storage/index.ts'
+import { createMaterializedViewStatement, createTableStatements, createTablesMigration, localTableName, quoteIdentifier, type DdlTarget, type Migration, type TableDef } from '../storage/index.ts'
 
 // Cairn's own tables for the SLO engine.
 //
@@ -45,6 +45,8 @@ const EVALUATION_COLUMNS = [
   'budget_consumed Float64',
   'budget_remaining Nullable(Float64)',
   'burn_rates Map(LowCardinality(String), Float64)',
+  // Why the evaluation failed (status error), else empty.
+  "error String DEFAULT ''",
 ]
 
 function engineTables(): TableDef[] {
@@ -143,7 +145,15 @@ const budgetHourlyMigration: Migration = {
   ],
 }
 
+/** Adds the evaluation tables' `error` column to stores created before it (new stores get it from 001). */
+function evaluationErrorColumn(target: DdlTarget): string[] {
+  const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdentifier(target.cluster)}` : ''
+  const names = [ENGINE_TABLES.evaluations, ENGINE_TABLES.status].flatMap((t) => (target.cluster ? [localTableName(t, target), t] : [t]))
+  return names.map((t) => `ALTER TABLE ${quoteIdentifier(t)}${onCluster} ADD COLUMN IF NOT EXISTS error String DEFAULT ''`)
+}
+
 export const engineMigrations: Migration[] = [
   createTablesMigration('slo-engine/001_tables', 'SLO definitions, per-minute rollups, rollup state, evaluation history and latest status', engineTables),
   budgetHourlyMigration,
+  { id: 'slo-engine/003_evaluation_error', description: 'why an SLO evaluation failed, on the history and status tables', statements: evaluationErrorColumn },
 ]

@@ -1,20 +1,22 @@
-import { formatDuration, type Slo } from '../../slo-engine/index.ts'
+import { formatDuration, SLO_GAUGES, type Slo } from '../../slo-engine/index.ts'
 import { alertLabels, dashboardUrl, sloTitle } from '../labels.ts'
-import type { AlertPolicy, AlertWindowPair, Severity } from '../policy.ts'
+import { promFloat, type AlertPolicy, type AlertWindowPair, type Severity } from '../policy.ts'
 import { forClause, severityExpr } from './sloth-alerts.ts'
 import { formatPromDuration } from './prom-duration.ts'
 import { promString, sortedLabels, type AlertingRule } from './types.ts'
 
 // Alert rules for SLIs cairn computes itself: the same policy applied to the
 // `cairn_slo_burn_rate` gauges the engine exports (label `window` holds the
-// engine's window key). `max by (slo)` drops scrape labels so the alert's
-// labels are exactly the ones the engine pages with.
-
-export const BURN_RATE_GAUGE = 'cairn_slo_burn_rate'
+// engine's window key), not to the recorded error ratios: the gauge is the
+// very float the engine compares, and the factor is printed so that it reads
+// back as the engine's float, so at the threshold both decide alike (`>`).
+// `max by (slo)` drops scrape labels so the alert's labels are exactly the
+// ones the engine pages with, Sloth's among them (sloth_id, sloth_service,
+// sloth_slo, sloth_severity).
 
 function gaugeExpr(slo: Slo, pair: AlertWindowPair): string {
   const over = (seconds: number) =>
-    `max by (slo) (${BURN_RATE_GAUGE}{slo=${promString(slo.id)}, window=${promString(formatDuration(seconds))}}) > ${pair.burnRateFactor}`
+    `max by (slo) (${SLO_GAUGES.burnRate}{slo=${promString(slo.id)}, window=${promString(formatDuration(seconds))}}) > ${promFloat(pair.burnRateFactor)}`
   return `(\n    ${over(pair.shortWindowSeconds)}\n    and\n    ${over(pair.longWindowSeconds)}\n)`
 }
 
@@ -53,7 +55,7 @@ export function cairnAlertRules(slo: Slo, policy: AlertPolicy, dashboardUrlTempl
 }
 
 /** Prometheus sets `alertname` from the rule itself. */
-function withoutAlertname(labels: Record<string, string>): Record<string, string> {
+export function withoutAlertname(labels: Record<string, string>): Record<string, string> {
   const { alertname: _, ...rest } = labels
   return rest
 }

@@ -5,7 +5,8 @@ import { sortedLabels, type RecordingRule } from './types.ts'
 
 // Step 1 of rule generation for PromQL SLIs: the error ratio of the SLI over
 // every window the alert policy reads (`slo:sli_error:ratio_rate<window>`),
-// then over the whole period as the mean of the 5-minute ratios.
+// then over the whole period as the mean of the ratios over the policy's
+// page-quick short window (5m in the reference policy), as Sloth does.
 
 const WINDOW_PLACEHOLDER = /\{\{\s*\.window\s*\}\}/g
 
@@ -36,19 +37,19 @@ function indentTail(text: string, spaces: number): string {
   return text.replaceAll('\n', `\n${' '.repeat(spaces)}`)
 }
 
-/** Recording rules of one PromQL SLO: one per policy window (5m always), then the period. */
-export function sliRecordingRules(slo: Slo & { sli: PromqlSli }, windowsSeconds: number[], periodSecs: number, extraLabels: Record<string, string>): RecordingRule[] {
+/** Recording rules of one PromQL SLO: one per policy window, then the period (averaged over the `shortSeconds` ratios). */
+export function sliRecordingRules(slo: Slo & { sli: PromqlSli }, windowsSeconds: number[], periodSecs: number, shortSeconds: number, extraLabels: Record<string, string>): RecordingRule[] {
   const base = { ...slo.labels, ...extraLabels, ...slothIdLabels(slo) }
-  const windows = [...new Set([300, ...windowsSeconds])].sort((a, b) => a - b)
+  const windows = [...new Set(windowsSeconds)].sort((a, b) => a - b)
   const rules = windows.map((seconds) => {
     const text = formatPromDuration(seconds)
     return { record: sliErrorRecord(text), expr: errorRatioExpr(slo.sli, text), labels: sortedLabels(base, { sloth_window: text }) }
   })
   const period = formatPromDuration(periodSecs)
-  const fiveMinutes = `${sliErrorRecord('5m')}${slothSelector(slo)}`
+  const short = `${sliErrorRecord(formatPromDuration(shortSeconds))}${slothSelector(slo)}`
   rules.push({
     record: sliErrorRecord(period),
-    expr: `sum_over_time(${fiveMinutes}[${period}])\n/ ignoring (sloth_window)\ncount_over_time(${fiveMinutes}[${period}])\n`,
+    expr: `sum_over_time(${short}[${period}])\n/ ignoring (sloth_window)\ncount_over_time(${short}[${period}])\n`,
     labels: sortedLabels(base, { sloth_window: period }),
   })
   return rules

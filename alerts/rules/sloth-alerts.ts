@@ -1,5 +1,5 @@
 import type { Slo } from '../../slo-engine/index.ts'
-import type { AlertPolicy, AlertWindowPair, Severity } from '../policy.ts'
+import { promFloat, type AlertPolicy, type AlertWindowPair, type Severity } from '../policy.ts'
 import { errorBudgetRatio } from './meta-recordings.ts'
 import { formatPromDuration } from './prom-duration.ts'
 import { sliErrorRecord, slothSelector } from './sloth-ids.ts'
@@ -13,7 +13,7 @@ import { sortedLabels, type AlertingRule } from './types.ts'
 export function pairExpr(slo: Slo, pair: AlertWindowPair): string {
   const budget = errorBudgetRatio(slo)
   const over = (seconds: number) =>
-    `max(${sliErrorRecord(formatPromDuration(seconds))}${slothSelector(slo)} > (${pair.burnRateFactor} * ${budget})) without (sloth_window)`
+    `max(${sliErrorRecord(formatPromDuration(seconds))}${slothSelector(slo)} > (${promFloat(pair.burnRateFactor)} * ${promFloat(budget)})) without (sloth_window)`
   return `(\n    ${over(pair.shortWindowSeconds)}\n    and\n    ${over(pair.longWindowSeconds)}\n)`
 }
 
@@ -42,7 +42,8 @@ export function slothAlertRules(slo: Slo, policy: AlertPolicy): AlertingRule[] {
       alert: slo.alerting.name,
       expr: severityExpr(pairs),
       ...forClause(spec.forSeconds),
-      labels: sortedLabels(slo.alerting.labels, spec.labels, { sloth_severity: severity }),
+      // The user's labels win over the generated one, as in Sloth.
+      labels: sortedLabels({ sloth_severity: severity }, slo.alerting.labels, spec.labels),
       annotations: sortedLabels(slothDefaultAnnotations(severity), runbook, slo.alerting.annotations, spec.annotations),
     })
   }

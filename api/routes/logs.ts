@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { OTEL_TABLES } from '../../storage/index.ts'
+import { OTEL_TABLES, severityNumberOf } from '../../storage/index.ts'
 import { errorResponse, validationHook } from '../errors.ts'
 import type { TelemetryReads } from '../reads.ts'
 import { LogRecordSchema, toLogRecord, type LogRow } from '../schemas/telemetry.ts'
@@ -9,15 +9,12 @@ export const DEFAULT_LOG_LIMIT = 100
 export const MAX_LOG_LIMIT = 1000
 const DEFAULT_RANGE_MS = 3_600_000
 
-/** OTel severity numbers at which each level starts (TRACE 1–4, DEBUG 5–8, …, FATAL 21–24). */
-const SEVERITY_FLOOR: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, warning: 13, error: 17, fatal: 21 }
-
 function severityFloor(text: string): number | undefined {
   if (/^\d+$/.test(text)) {
     const n = Number(text)
     return n >= 1 && n <= 24 ? n : undefined
   }
-  return SEVERITY_FLOOR[text.toLowerCase()]
+  return severityNumberOf(text)
 }
 
 const LogsSchema = z

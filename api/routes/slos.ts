@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { formatDuration, parseSloDocuments, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog, type SpecParseOptions } from '../../slo-engine/index.ts'
+import type { Isolation } from '../../isolation/index.ts'
+import { API_SOURCE_FILE, formatDuration, SPEC_LIMITS, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog, type SpecParseOptions } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
-import { readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
+import { parseSpecBody, readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
 import { ApiError, errorResponse, noSuchSlo, validationHook } from '../errors.ts'
 import { requireSlo } from '../slo-lookup.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
@@ -17,6 +18,10 @@ export interface SloRouteDeps {
   statusCacheMs: number
   /** What validate checks beyond the spec (the notification URL allow-list); PUT checks it in the catalog. */
   parseOptions?: SpecParseOptions
+  /** The process's body budget and parse workers: spec bodies count against the one, large ones are parsed in the other. */
+  isolation: Isolation
+  /** Age beyond which a status says `stale: true` (three engine intervals plus the settle delay). */
+  staleAfterMs: number
 }
 
 /** Like Prometheus' query_range: a history answer of more points than this is refused, not truncated. */
@@ -119,7 +124,8 @@ const validateSpec = createRoute({
   responses: {
     200: { description: 'The verdict: valid, the SLOs found, the errors', content: { 'application/json': { schema: ValidationSchema } } },
     400: errorResponse('An empty or non-text body'),
-    413: errorResponse('A body over 1 MiB'),
+    413: errorResponse(`A body over ${SPEC_LIMITS.maxBytes} bytes, ${SPEC_LIMITS.maxNodes} YAML nodes or ${SPEC_LIMITS.maxDepth} levels of nesting`),
+    429: errorResponse('The server holds its limit of request bodies: retry after Retry-After seconds'),
     415: errorResponse('Not a YAML content type'),
   },
 })
@@ -136,7 +142,8 @@ const putSlo = createRoute({
     201: { description: 'Created', content: { 'application/json': { schema: SloDetailSchema } } },
     400: errorResponse('An invalid spec (details: its errors with line and column), or one whose id is not the path id'),
     409: errorResponse('The id is defined in a file'),
-    413: errorResponse('A body over 1 MiB'),
+    413: errorResponse(`A body over ${SPEC_LIMITS.maxBytes} bytes, ${SPEC_LIMITS.maxNodes} YAML nodes or ${SPEC_LIMITS.maxDepth} levels of nesting`),
+    429: errorResponse('The server holds its limit of request bodies: retry after Retry-After seconds'),
     415: errorResponse('Not a YAML content type'),
   },
 })
@@ -153,14 +160,15 @@ const deleteSlo = createRoute({
 export function sloRoutes(deps: SloRouteDeps) {
   const { storage, catalog } = deps
   const app = new OpenAPIHono({ defaultHook: validationHook })
-  app.on(['POST', 'PUT'], '*', specBodyLimit())
+  app.on(['POST', 'PUT'], '*', specBodyLimit(deps.isolation))
   const listCache = statusListCache(deps.statusCacheMs, async () => JSON.stringify(await freshList()))
 
   async function statusOf(slos: Slo[]): Promise<SloStatus[]> {
     const ids = slos.map((s) => s.id)
     const [evaluations, alertStates] = await Promise.all([readLatestEvaluations(storage, ids), loadAlertStates(storage, ids)])
     const alerts = alertViewsBySlo(alertStates)
-    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id)))
+    const freshness = { nowMs: Date.now(), staleAfterMs: deps.staleAfterMs }
+    return slos.map((s) => sloStatus(s, evaluations.get(s.id), alerts.get(s.id), freshness))
   }
 
   async function freshList() {
@@ -176,7 +184,8 @@ export function sloRoutes(deps: SloRouteDeps) {
 
   app.openapi(validateSpec, async (c) => {
     const text = await readSpecBody(c)
-    const { slos, errors } = parseSloDocuments(text, 'body', deps.parseOptions)
+    const parsed = await parseSpecBody(deps.isolation, text, 'body', deps.parseOptions)
+    const { slos, errors } = await catalog.validate(text, 'body', parsed)
     return c.json({ valid: errors.length === 0, slos: slos.map((s) => ({ id: s.id, service: s.service, name: s.name, format: s.source.format })), errors }, 200)
   })
 
@@ -205,6 +214,7 @@ export function sloRoutes(deps: SloRouteDeps) {
         evaluations: evaluations.map((e) => ({
           evaluatedAt: iso(e.evaluatedAtMs),
           status: e.status,
+          error: e.error ?? null,
           sli: e.sli,
           objective: e.objectiveRatio,
           eventsTotal: e.eventsTotal,
@@ -222,7 +232,7 @@ export function sloRoutes(deps: SloRouteDeps) {
   app.openapi(putSlo, async (c) => {
     const { id } = c.req.valid('param')
     const text = await readSpecBody(c)
-    const result = await catalog.putFromApi(id, text)
+    const result = await catalog.putFromApi(id, text, await parseSpecBody(deps.isolation, text, API_SOURCE_FILE, deps.parseOptions))
     if (result.conflict === 'file-defined') throw new ApiError(409, 'conflict', `SLO ${JSON.stringify(id)} is defined in a file under the SLO directory; files win over the API: change it there`)
     if (result.errors.length > 0 || !result.slo) {
       const what = result.conflict === 'id-mismatch' ? 'the spec defines another SLO than the path names' : 'the spec is invalid'

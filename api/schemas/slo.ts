@@ -6,10 +6,15 @@ const AlertStateSchema = z.object({ state: z.string().openapi({ example: 'firing
 
 export const SloStatusSchema = z
   .object({
-    state: z.enum(['ok', 'no_data', 'pending', 'not_computed']).openapi({
-      description: 'ok / no_data as last evaluated; pending: not evaluated yet; not_computed: a PromQL SLI (Prometheus evaluates it through the generated rules) or a source cairn cannot read',
+    state: z.enum(['ok', 'no_data', 'error', 'pending', 'not_computed']).openapi({
+      description:
+        'ok / no_data as last evaluated; error: the last evaluation failed (see error; other SLOs are not affected); pending: not evaluated yet; not_computed: a PromQL SLI (Prometheus evaluates it through the generated rules) or a source cairn cannot read',
     }),
+    error: z.string().nullable().openapi({ description: 'why the last evaluation failed (state error), else null', example: null }),
     evaluatedAt: z.string().nullable(),
+    stale: z.boolean().openapi({
+      description: "true when the latest evaluation is older than three engine schedule intervals plus the settle delay: the engine is down, failing, or the SLO fails to evaluate; the figures are not current",
+    }),
     sli: Nullable.openapi({ description: 'good ÷ total over the SLO window, null without data' }),
     objective: z.number().openapi({ example: 0.999 }),
     errorBudget: z.object({ total: Nullable, consumed: Nullable, remainingRatio: Nullable.openapi({ description: '1 untouched, 0 spent, negative overspent' }) }),
@@ -49,7 +54,8 @@ export const SloDetailSchema = z
 export const EvaluationSchema = z
   .object({
     evaluatedAt: z.string(),
-    status: z.enum(['ok', 'no_data']),
+    status: z.enum(['ok', 'no_data', 'error']),
+    error: z.string().nullable(),
     sli: Nullable,
     objective: z.number(),
     eventsTotal: z.number(),

@@ -87,7 +87,8 @@ export const rulesCommand: Command = {
   usage: USAGE,
   async run(args) {
     const a = parseRulesArgs(args)
-    const fromConfig = ruleOptionsFromConfig(loadConfig().alerts)
+    const config = loadConfig()
+    const fromConfig = ruleOptionsFromConfig(config.alerts, undefined, config.engine)
     let windows = fromConfig.windows
     try {
       if (a.windows.length > 0) windows = loadWindows(a.windows)
@@ -108,6 +109,8 @@ export const rulesCommand: Command = {
       disableRecordings: a.disableRecordings,
       extraLabels: a.extraLabels,
       dashboardUrlTemplate: a.dashboardUrl ?? fromConfig.dashboardUrlTemplate,
+      evaluationIntervalSeconds: fromConfig.evaluationIntervalSeconds,
+      settleSeconds: fromConfig.settleSeconds,
     }
     const text = generatePrometheusRules(slos, options)
     for (const slo of slos.filter((s) => s.sli.kind === 'external')) {

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { notifyUrlAllowlist } from '../../alerts/index.ts'
 import { loadConfig } from '../../config/index.ts'
-import { formatSpecError, loadSloFiles, parseDuration } from '../../slo-engine/index.ts'
+import { formatSpecError, loadSloFiles, parseDuration, withEmbeddedRegexCheck } from '../../slo-engine/index.ts'
 import { UsageError, type Command } from '../command.ts'
 
 const USAGE = 'cairn validate [--default-slo-period 30d] <dir|file…>'
@@ -26,7 +27,8 @@ export const validateCommand: Command = {
     if (paths.length === 0) throw new UsageError(`no files given; usage: ${USAGE}`)
     // Per-SLO notification URLs are checked against the allow-list of this environment's configuration, as `cairn serve` would.
     const checkNotifyUrl = notifyUrlAllowlist(loadConfig().alerts).check
-    const { slos, errors } = await loadSloFiles(paths, { defaultSloPeriodSeconds, checkNotifyUrl })
+    // Regexes are compiled by ClickHouse's RE2 (an embedded engine), which refuses some patterns JavaScript accepts.
+    const { slos, errors } = await withEmbeddedRegexCheck(await loadSloFiles(paths, { defaultSloPeriodSeconds, checkNotifyUrl }), (file) => readFileSync(file, 'utf8'))
     for (const e of errors) process.stdout.write(`${formatSpecError(e)}\n`)
     const summary = `${slos.length} SLO${slos.length === 1 ? '' : 's'} valid, ${errors.length} error${errors.length === 1 ? '' : 's'}`
     process.stdout.write(`${summary}\n`)

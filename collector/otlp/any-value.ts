@@ -62,16 +62,28 @@ export function renderRaw(v: RawValue): string {
   }
 }
 
+/**
+ * How deep arrays and maps may nest in one AnyValue. The decoders recurse, and
+ * rendering as JSON too: without a bound, a body of nested values exhausts the
+ * stack (or, short of that, holds the thread).
+ */
+export const MAX_ANY_VALUE_DEPTH = 32
+
+function checkDepth(depth: number): void {
+  if (depth > MAX_ANY_VALUE_DEPTH) throw new DecodeError(`an attribute value nests arrays or maps deeper than ${MAX_ANY_VALUE_DEPTH} levels`)
+}
+
 // ---- protobuf ----
 
 /** Reads one AnyValue message into a RawValue (the last oneof field wins). */
-export function readAnyValueRaw(r: ProtoReader, end: number): RawValue {
+export function readAnyValueRaw(r: ProtoReader, end: number, depth = 0): RawValue {
+  checkDepth(depth)
   let value: RawValue = null
-  while (r.pos < end) value = readAnyValueField(r, end, value)
+  while (r.pos < end) value = readAnyValueField(r, end, value, depth)
   return value
 }
 
-function readAnyValueField(r: ProtoReader, end: number, current: RawValue): RawValue {
+function readAnyValueField(r: ProtoReader, end: number, current: RawValue, depth: number): RawValue {
   const tag = r.tag(end)
   switch (tag >>> 3) {
     case 1:
@@ -97,7 +109,7 @@ function readAnyValueField(r: ProtoReader, end: number, current: RawValue): RawV
         if (t >>> 3 === 1) {
           r.expect(t, WIRE_LEN, 'ArrayValue.values')
           const s = r.delimited(stop)
-          items.push(readAnyValueRaw(r, s))
+          items.push(readAnyValueRaw(r, s, depth + 1))
           r.pos = s
         } else r.skip(t & 7, stop)
       }
@@ -112,7 +124,7 @@ function readAnyValueField(r: ProtoReader, end: number, current: RawValue): RawV
         if (t >>> 3 === 1) {
           r.expect(t, WIRE_LEN, 'KeyValueList.values')
           const s = r.delimited(stop)
-          readKeyValueRaw(r, s, map)
+          readKeyValueRaw(r, s, map, depth + 1)
           r.pos = s
         } else r.skip(t & 7, stop)
       }
@@ -150,8 +162,8 @@ function readKeyValueWith<V>(r: ProtoReader, end: number, readValue: (r: ProtoRe
   return [key, value]
 }
 
-function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap): void {
-  const [key, value] = readKeyValueWith<RawValue>(r, end, readAnyValueRaw, null)
+function readKeyValueRaw(r: ProtoReader, end: number, into: RawMap, depth: number): void {
+  const [key, value] = readKeyValueWith<RawValue>(r, end, (reader, stop) => readAnyValueRaw(reader, stop, depth), null)
   into.entries.set(key, value)
 }
 
@@ -222,8 +234,12 @@ type Json = unknown
 
 function jsonInt(v: Json, path: string): string {
   if (typeof v === 'number' && Number.isInteger(v)) return String(v)
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v).toString()
-  throw new DecodeError(`${path}: expected an integer (number or decimal string)`)
+  // At most 20 digits before BigInt, whose cost grows faster than the length of its text.
+  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) {
+    const n = BigInt(v)
+    if (n === BigInt.asIntN(64, n)) return n.toString()
+  }
+  throw new DecodeError(`${path}: expected a 64-bit integer (number or decimal string)`)
 }
 
 function jsonDouble(v: Json, path: string): number {
@@ -239,7 +255,8 @@ function jsonDouble(v: Json, path: string): number {
 }
 
 /** An OTLP/JSON AnyValue object as a RawValue. */
-export function jsonAnyValueRaw(v: Json, path: string): RawValue {
+export function jsonAnyValueRaw(v: Json, path: string, depth = 0): RawValue {
+  checkDepth(depth)
   if (v === null || v === undefined) return null
   if (typeof v !== 'object' || Array.isArray(v)) throw new DecodeError(`${path}: expected an AnyValue object`)
   const o = v as Record<string, Json>
@@ -260,12 +277,12 @@ export function jsonAnyValueRaw(v: Json, path: string): RawValue {
   if ('arrayValue' in o) {
     const values = (o.arrayValue as { values?: Json } | null)?.values ?? []
     if (!Array.isArray(values)) throw new DecodeError(`${path}.arrayValue.values: expected an array`)
-    return values.map((item, i) => jsonAnyValueRaw(item, `${path}.arrayValue.values[${i}]`))
+    return values.map((item, i) => jsonAnyValueRaw(item, `${path}.arrayValue.values[${i}]`, depth + 1))
   }
   if ('kvlistValue' in o) {
     const values = (o.kvlistValue as { values?: Json } | null)?.values ?? []
     const map = new RawMap()
-    jsonKeyValues(values, `${path}.kvlistValue.values`, (key, value) => map.entries.set(key, value))
+    jsonKeyValueList(values, `${path}.kvlistValue.values`, (key, value, valuePath) => map.entries.set(key, jsonAnyValueRaw(value, valuePath, depth + 1)))
     return map
   }
   return null
@@ -288,10 +305,6 @@ function jsonKeyValueList(list: Json, path: string, add: (key: string, value: Js
     if (kv.key !== undefined && typeof kv.key !== 'string') throw new DecodeError(`${path}[${i}].key: expected a string`)
     add(kv.key ?? '', kv.value, `${path}[${i}].value`)
   }
-}
-
-function jsonKeyValues(list: Json, path: string, add: (key: string, value: RawValue) => void): void {
-  jsonKeyValueList(list, path, (key, value, valuePath) => add(key, jsonAnyValueRaw(value, valuePath)))
 }
 
 /** Calls `add(key, renderedValue)` for each element of an OTLP/JSON attribute list. */

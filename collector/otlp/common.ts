@@ -215,7 +215,7 @@ export function jsonStr(v: Json, path: string): string {
 /** An integer field (int32/uint32/enum) given as a number or a decimal string. */
 export function jsonInt32(v: Json, path: string): number {
   if (v === undefined || v === null) return 0
-  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v
+  const n = typeof v === 'string' && /^-?\d{1,11}$/.test(v) ? Number(v) : v
   if (typeof n !== 'number' || !Number.isInteger(n)) throw new DecodeError(`${path}: expected an integer`)
   return n
 }
@@ -224,7 +224,8 @@ export function jsonInt32(v: Json, path: string): number {
 export function jsonUint64(v: Json, path: string): string {
   if (v === undefined || v === null) return '0'
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return BigInt(v).toString()
-  if (typeof v === 'string' && /^\d+$/.test(v)) {
+  // At most 20 digits: a uint64, and BigInt's cost grows faster than the length of its text.
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
     const n = BigInt(v)
     if (n < 2n ** 64n) return n.toString()
   }

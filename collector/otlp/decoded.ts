@@ -1,6 +1,6 @@
 import { BinaryWriter } from '../rows/binary.ts'
 import { GroupedRows, type ItemColumns } from '../rows/grouped.ts'
-import { Limiter, type AttributeLimits } from './limits.ts'
+import { Limiter, type AttributeLimits, type LimitCounts } from './limits.ts'
 
 /** The rows of one table from one request, encoded for the insert. */
 export interface TableOutput {
@@ -57,6 +57,11 @@ export class Decoded {
   reject(message: string, count = 1): void {
     this.rejected += count
     if (this.messages.length < 5 && !this.messages.includes(message)) this.messages.push(message)
+  }
+
+  /** What the limits cut, by kind (none without limits). */
+  get truncated(): LimitCounts | undefined {
+    return this.limiter?.counts
   }
 
   /** The partial-success message: the first distinct reasons of refusals, then what the limits cut. */

@@ -6,7 +6,7 @@
 // event_name 12. The exporter's Timestamp is time_unix_nano, or the observed
 // time when that is zero.
 
-import { INGEST_TABLES, LOG_ITEM_DEFAULTS } from '../tables.ts'
+import { INGEST_TABLES, itemPositions, LOGS_INGEST } from '../tables.ts'
 import { ItemColumns, type GroupedRows } from '../rows/grouped.ts'
 import { limitAttributes } from './limits.ts'
 import {
@@ -28,21 +28,21 @@ import { groupedDecoders } from './grouped-signal.ts'
 import type { Decoded } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './proto-reader.ts'
 
-/** Item columns of cairn_ingest_logs (collector/tables.ts), by position. */
-const C = {
-  timestamp: 0,
-  traceId: 1,
-  spanId: 2,
-  traceFlags: 3,
-  severityText: 4,
-  severityNumber: 5,
-  body: 6,
-  attributes: 7,
-  eventName: 8,
-} as const
+/** Item columns of cairn_ingest_logs by position, from the otel_logs columns they fill (collector/tables.ts). */
+const C = itemPositions(LOGS_INGEST, {
+  timestamp: 'Timestamp',
+  traceId: 'TraceId',
+  spanId: 'SpanId',
+  traceFlags: 'TraceFlags',
+  severityText: 'SeverityText',
+  severityNumber: 'SeverityNumber',
+  body: 'Body',
+  attributes: 'LogAttributes',
+  eventName: 'EventName',
+})
 
 /** Decoding is synchronous: one set of column writers serves every request. */
-const columns = new ItemColumns(LOG_ITEM_DEFAULTS)
+const columns = new ItemColumns(LOGS_INGEST.itemDefaults)
 
 /** What a log record's fields leave for the checks and the columns written once the record is complete. */
 class LogState {

@@ -5,19 +5,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Batcher, TableRows } from '../batcher.ts'
 import { BackpressureError, RowsRefusedError, WriteFailedError } from '../batcher.ts'
-import { HttpError, contentEncoding, mediaType, readBody } from '../http/body.ts'
+import type { Isolation, Reservation } from '../../isolation/index.ts'
+import { HttpError, contentEncoding, mediaType, readBody, type Body, type BodyLimits } from '../http/body.ts'
 import { send, type Route } from '../http/server.ts'
 import type { CollectorMetrics, Protocol } from '../metrics.ts'
 import { authorizeRequest, type Authorize } from '../auth.ts'
-import { timeBounds, type Decoded, type DecodeOptions, type TimeBounds } from './decoded.ts'
+import { timeBounds, type DecodeOptions, type TimeBounds } from './decoded.ts'
 import type { AttributeLimits, LimitKind } from './limits.ts'
-import { DecodeError } from './proto-reader.ts'
+import { decodeOtlp, type DecodedRows } from './offload.ts'
 import { exportResponse, statusResponse, type Encoding, type Signal } from './response.ts'
-
-export interface OtlpDecoders {
-  protobuf(body: Buffer, options?: DecodeOptions): Decoded
-  json(doc: unknown, options?: DecodeOptions): Decoded
-}
 
 /** Days each signal's table keeps its rows (storage.ttlDays; 0 = forever). */
 export interface RetentionDays {
@@ -29,7 +25,9 @@ export interface RetentionDays {
 export interface ReceiverDeps {
   batcher: Batcher
   metrics: CollectorMetrics
-  maxBodyBytes: number
+  body: BodyLimits
+  /** The process's body budget and parse workers, shared with the API. */
+  isolation: Isolation
   authorize: Authorize | undefined
   retentionDays: RetentionDays | undefined
   /** Items dated further ahead of now are refused (0: none are). */
@@ -49,30 +47,17 @@ function requestEncoding(req: IncomingMessage): Encoding | undefined {
 
 const PROTOCOL: Record<Encoding, Protocol> = { protobuf: 'otlp_protobuf', json: 'otlp_json' }
 
-/** Decodes a body in the given encoding; undecodable bodies are 400. */
-function decode(decoders: OtlpDecoders, encoding: Encoding, body: Buffer, options: DecodeOptions): Decoded {
-  try {
-    if (encoding === 'protobuf') return decoders.protobuf(body, options)
-    let doc: unknown
-    try {
-      doc = JSON.parse(body.toString('utf8'))
-    } catch (err) {
-      throw new DecodeError(body.length === 0 ? 'the body is empty' : `invalid JSON: ${(err as Error).message}`)
-    }
-    return decoders.json(doc, options)
-  } catch (err) {
-    if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'OTLP protobuf'} body: ${err.message}`)
-    if (err instanceof RangeError) throw new HttpError(400, `cannot decode the body: ${err.message}`)
-    throw err
-  }
-}
-
 /** The item times a signal's table accepts as of now: its retention, and the future skew. */
 export function timeBoundsFor(deps: ReceiverDeps, signal: Signal): TimeBounds | undefined {
   return timeBounds(deps.retentionDays?.[signal] ?? 0, deps.maxFutureSkewSeconds)
 }
 
-export function tableRows(decoded: Decoded): TableRows[] {
+/** How a signal's requests are decoded as of now: item times accepted and the attribute limits. */
+function decodeOptionsFor(deps: ReceiverDeps, signal: Signal): DecodeOptions {
+  return { bounds: timeBoundsFor(deps, signal), limits: deps.limits }
+}
+
+export function tableRows(decoded: DecodedRows): TableRows[] {
   return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view() }))
 }
 
@@ -83,10 +68,10 @@ function rejectedReason(err: unknown): string {
 }
 
 /** Counts a decoded request, stores it and counts the outcome; refusals and failed writes become 429/503 with Retry-After, refused rows 400. */
-export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: Decoded): Promise<void> {
+export async function storeCounted(deps: ReceiverDeps, labels: { signal: string; protocol: Protocol }, decoded: DecodedRows): Promise<void> {
   deps.metrics.received.inc(labels, decoded.accepted + decoded.rejected)
   if (decoded.rejected > 0) deps.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected)
-  const cut = decoded.limiter?.counts
+  const cut = decoded.truncated
   if (cut) for (const what of Object.keys(cut) as LimitKind[]) if (cut[what] > 0) deps.metrics.truncated.inc({ ...labels, what }, cut[what])
   try {
     await store(deps.batcher, tableRows(decoded))
@@ -122,7 +107,20 @@ export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> 
   if (errors.length > 0) throw errors[0]
 }
 
-export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: ReceiverDeps): Route {
+/**
+ * Reads a body within the limits and the process's budget, and hands it to
+ * `use`; the body's bytes stay reserved until `use` has decoded it.
+ */
+export async function withBody<T>(deps: ReceiverDeps, req: IncomingMessage, encoding: 'gzip' | 'identity', use: (body: Body, reservation: Reservation) => Promise<T>): Promise<T> {
+  const reservation = deps.isolation.budget.reserve()
+  try {
+    return await use(await readBody(req, deps.body, encoding, reservation), reservation)
+  } finally {
+    reservation.release()
+  }
+}
+
+export function otlpRoute(signal: Signal, deps: ReceiverDeps): Route {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authorizeRequest(deps.authorize, req)
     const encoding = requestEncoding(req)
@@ -133,9 +131,10 @@ export function otlpRoute(signal: Signal, decoders: OtlpDecoders, deps: Receiver
     const labels = { signal, protocol }
     let status = 200
     try {
-      const body = await readBody(req, deps.maxBodyBytes, contentEncoding(req))
-      deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
-      const decoded = decode(decoders, encoding, body, { bounds: timeBoundsFor(deps, signal), limits: deps.limits })
+      const decoded = await withBody(deps, req, contentEncoding(req), (body) => {
+        deps.metrics.bytesIn.inc(labels, Number(req.headers['content-length'] ?? body.length) || body.length)
+        return decodeOtlp(deps.isolation, signal, encoding, body, decodeOptionsFor(deps, signal))
+      })
       await storeCounted(deps, labels, decoded)
       send(res, 200, CONTENT_TYPES[encoding], exportResponse(signal, encoding, decoded.rejected, decoded.errorMessage))
     } catch (err) {

@@ -7,7 +7,8 @@
 // links 13, status 15, flags 16}; Event{time_unix_nano 1, name 2, attributes 3};
 // Link{trace_id 1, span_id 2, trace_state 3, attributes 4}; Status{message 2, code 3}.
 
-import { INGEST_TABLES, TRACE_ITEM_DEFAULTS } from '../tables.ts'
+import { SPAN_KINDS, STATUS_CODES } from '../../storage/index.ts'
+import { INGEST_TABLES, itemPositions, TRACES_INGEST } from '../tables.ts'
 import { stringBytes } from '../rows/binary.ts'
 import { ItemColumns, type GroupedRows } from '../rows/grouped.ts'
 import {
@@ -31,35 +32,33 @@ import { limitAttributes } from './limits.ts'
 import { type Decoded, writeDuration, writeNanosClamped } from './decoded.ts'
 import { ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, DecodeError } from './proto-reader.ts'
 
-export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
-export const STATUS_CODES = ['Unset', 'Ok', 'Error']
 const KIND_VALUES = SPAN_KINDS.map(stringBytes)
 const STATUS_VALUES = STATUS_CODES.map(stringBytes)
 
-/** Item columns of cairn_ingest_traces (collector/tables.ts), by position. */
-const C = {
-  timestamp: 0,
-  traceId: 1,
-  spanId: 2,
-  parentSpanId: 3,
-  traceState: 4,
-  name: 5,
-  kind: 6,
-  attributes: 7,
-  duration: 8,
-  statusCode: 9,
-  statusMessage: 10,
-  eventTimes: 11,
-  eventNames: 12,
-  eventAttributes: 13,
-  linkTraceIds: 14,
-  linkSpanIds: 15,
-  linkStates: 16,
-  linkAttributes: 17,
-} as const
+/** Item columns of cairn_ingest_traces by position, from the otel_traces columns they fill (collector/tables.ts). */
+const C = itemPositions(TRACES_INGEST, {
+  timestamp: 'Timestamp',
+  traceId: 'TraceId',
+  spanId: 'SpanId',
+  parentSpanId: 'ParentSpanId',
+  traceState: 'TraceState',
+  name: 'SpanName',
+  kind: 'SpanKind',
+  attributes: 'SpanAttributes',
+  duration: 'Duration',
+  statusCode: 'StatusCode',
+  statusMessage: 'StatusMessage',
+  eventTimes: 'Events.Timestamp',
+  eventNames: 'Events.Name',
+  eventAttributes: 'Events.Attributes',
+  linkTraceIds: 'Links.TraceId',
+  linkSpanIds: 'Links.SpanId',
+  linkStates: 'Links.TraceState',
+  linkAttributes: 'Links.Attributes',
+})
 
 /** Decoding is synchronous: one set of column writers serves every request. */
-const columns = new ItemColumns(TRACE_ITEM_DEFAULTS)
+const columns = new ItemColumns(TRACES_INGEST.itemDefaults)
 
 /** What a span's fields leave for the checks and the columns written once the span is complete. */
 class SpanState {

@@ -28,9 +28,23 @@ interface Family extends Metadata {
 /** Metric metadata from earlier requests (Prometheus sends it apart from samples, about once a minute). */
 export class MetadataCache {
   private readonly families = new Map<string, Family>()
+  /** Changes with every remembered entry: a parse worker rebuilds its copy when it differs. */
+  private version = 0
+  private snapshotCache: MetadataSnapshot | undefined
+
+  /** Every family, for a parse worker; the same object until something changes. */
+  snapshot(): MetadataSnapshot {
+    if (this.snapshotCache?.version !== this.version) {
+      this.snapshotCache = { version: this.version, entries: [...this.families.values()].map(({ type, family, help, unit }) => ({ type, family, help, unit })) }
+    }
+    return this.snapshotCache
+  }
 
   remember(m: Metadata): void {
     if (!m.family) return
+    const known = this.families.get(m.family)
+    if (known && known.type === m.type && known.help === m.help && known.unit === m.unit) return
+    this.version++
     if (!this.families.has(m.family) && this.families.size >= MAX_FAMILIES) {
       const oldest = this.families.keys().next().value
       if (oldest !== undefined) this.families.delete(oldest)
@@ -47,6 +61,11 @@ export class MetadataCache {
     if (family && family.type !== METRIC_TYPE.gauge && family.type !== METRIC_TYPE.unknown) return family
     return undefined
   }
+}
+
+export interface MetadataSnapshot {
+  version: number
+  entries: Metadata[]
 }
 
 type Kind = 'sum' | 'gauge'
@@ -100,8 +119,6 @@ function compareStrings(buf: Buffer, a: number, aEnd: number, b: number, bEnd: n
   return aEnd - aStart - (bEnd - bStart)
 }
 
-const sameString = (buf: Buffer, a: number, aEnd: number, b: number, bEnd: number) => compareStrings(buf, a, aEnd, b, bEnd) === 0
-
 /** Where the bytes of the String at `at` start (after its length prefix). */
 function contentStart(buf: Buffer, at: number): number {
   while (buf[at]! >= 0x80) at++
@@ -110,18 +127,6 @@ function contentStart(buf: Buffer, at: number): number {
 
 const isEmpty = (buf: Buffer, start: number, end: number) => start < 0 || contentStart(buf, start) === end
 
-/** The index (in labels, a multiple of 4) of the label the series keeps for the name at `i`: the last one with that name, as a map keeps it. */
-function lastWithName(buf: Buffer, labels: number[], i: number): number {
-  let last = i
-  for (let j = i + 4; j < labels.length; j += 4) if (sameString(buf, labels[i]!, labels[i + 1]!, labels[j]!, labels[j + 1]!)) last = j
-  return last
-}
-
-function seenBefore(buf: Buffer, labels: number[], i: number): boolean {
-  for (let j = 0; j < i; j += 4) if (sameString(buf, labels[i]!, labels[i + 1]!, labels[j]!, labels[j + 1]!)) return true
-  return false
-}
-
 function writeString(w: BinaryWriter, buf: Buffer, start: number, end: number): void {
   if (start < 0) w.u8(0)
   else w.raw(buf, start, end)
@@ -129,12 +134,17 @@ function writeString(w: BinaryWriter, buf: Buffer, start: number, end: number): 
 
 /**
  * The labels of one series, as a map would hold them: a name given twice keeps
- * its first place and its last value (Prometheus sends names sorted, so each
- * once: checked on neighbours, the slower search only when they are not sorted).
+ * its first place and its last value. Prometheus sends names sorted, so each
+ * once: checked on neighbours; when they are not sorted, one Map from name to
+ * label finds repeats (linear: a search per label would be quadratic, and
+ * 20,000 labels in descending order held the process for seconds).
  */
 class LabelView {
   buf: Buffer = EMPTY_STRING
   labels: number[] = []
+  /** Per label (index / 4), when names repeat: whether it keeps its place, and the label whose value it takes. */
+  private readonly keep: boolean[] = []
+  private readonly valueAt: number[] = []
   unique = true
   name = -1
   job = -1
@@ -148,7 +158,7 @@ class LabelView {
     this.labels = labels
     let sorted = true
     for (let i = 4; i < labels.length && sorted; i += 4) sorted = compareStrings(buf, labels[i - 4]!, labels[i - 3]!, labels[i]!, labels[i + 1]!) < 0
-    this.unique = sorted || !labels.some((_, i) => i % 4 === 0 && i > 0 && seenBefore(buf, labels, i))
+    this.unique = sorted || this.findRepeats()
     this.name = this.job = this.instance = -1
     this.hasQuantile = this.hasLe = false
     this.attributes = 0
@@ -166,14 +176,38 @@ class LabelView {
     }
   }
 
+  /** Fills keep and valueAt in one pass; true when no name repeats. */
+  private findRepeats(): boolean {
+    const { buf, labels } = this
+    const first = new Map<string, number>()
+    this.keep.length = this.valueAt.length = 0
+    let unique = true
+    for (let i = 0; i < labels.length; i += 4) {
+      const s = labels[i]!
+      const key = s < 0 ? '' : buf.toString('latin1', contentStart(buf, s), labels[i + 1]!)
+      const at = first.get(key)
+      if (at === undefined) {
+        first.set(key, i)
+        this.keep.push(true)
+        this.valueAt.push(i)
+      } else {
+        unique = false
+        this.keep.push(false)
+        this.valueAt.push(i)
+        this.valueAt[at / 4] = i
+      }
+    }
+    return unique
+  }
+
   /** Whether the label at `i` holds its name's place (the first with that name). */
   kept(i: number): boolean {
-    return this.unique || !seenBefore(this.buf, this.labels, i)
+    return this.unique || this.keep[i / 4]!
   }
 
   /** The label whose value the name at `i` takes. */
   valueOf(i: number): number {
-    return this.unique ? i : lastWithName(this.buf, this.labels, i)
+    return this.unique ? i : this.valueAt[i / 4]!
   }
 
   /** Whether label `at` (-1: none) has a non-empty value. */

@@ -5,32 +5,15 @@
 // and would otherwise drop the samples).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { uncompress } from 'snappy'
 import { errorJson } from '../../api/index.ts'
 import { authorizeRequest } from '../auth.ts'
-import { HttpError, mediaType, readBody } from '../http/body.ts'
+import { HttpError, mediaType } from '../http/body.ts'
 import { type Route } from '../http/server.ts'
-import { ProtoReader, DecodeError } from '../otlp/proto-reader.ts'
-import { timeBoundsFor, storeCounted, type ReceiverDeps } from '../otlp/receiver.ts'
-import { MetadataCache, mapWriteRequest } from './mapping.ts'
+import { timeBoundsFor, storeCounted, withBody, type ReceiverDeps } from '../otlp/receiver.ts'
+import { decodeRemoteWrite } from './decode-task.ts'
+import { MetadataCache } from './mapping.ts'
 
 const labels = { signal: 'metrics', protocol: 'prometheus_remote_write' } as const
-
-async function unsnappy(body: Buffer, maxBytes: number): Promise<Buffer> {
-  // The block format starts with the uncompressed length: refuse oversize before inflating.
-  let declared: number
-  try {
-    declared = new ProtoReader(body).varint32()
-  } catch {
-    throw new HttpError(400, 'the body is not snappy-compressed (block format)')
-  }
-  if (declared > maxBytes) throw new HttpError(413, `the decompressed body would be ${declared} bytes, over the limit of ${maxBytes} (collector.maxBodyBytes)`)
-  try {
-    return (await uncompress(body, { asBuffer: true })) as Buffer
-  } catch (err) {
-    throw new HttpError(400, `the body is not valid snappy (block format): ${(err as Error).message}`)
-  }
-}
 
 export function remoteWriteRoute(deps: ReceiverDeps): Route {
   const cache = new MetadataCache()
@@ -42,26 +25,16 @@ export function remoteWriteRoute(deps: ReceiverDeps): Route {
       if (type !== 'application/x-protobuf' && type !== '') throw new HttpError(415, `unsupported Content-Type "${type}"; remote_write sends application/x-protobuf`)
       const encoding = (req.headers['content-encoding'] ?? '').toLowerCase()
       if (encoding !== 'snappy') throw new HttpError(415, `unsupported Content-Encoding "${encoding}"; remote_write bodies are snappy-compressed`)
-      const raw = await readBody(req, deps.maxBodyBytes, 'identity')
-      deps.metrics.bytesIn.inc(labels, raw.length)
-      const body = await unsnappy(raw, deps.maxBodyBytes)
-      let decoded
-      try {
-        decoded = mapWriteRequest(body, cache, timeBoundsFor(deps, 'metrics'))
-      } catch (err) {
-        if (err instanceof DecodeError) throw new HttpError(400, `cannot decode the WriteRequest: ${err.message}`)
-        throw err
-      }
-      try {
-        await storeCounted(deps, labels, decoded)
-      } catch (err) {
-        // Prometheus retries 5xx always, 429 only when configured to: a full queue is 503 here.
-        if (err instanceof HttpError && err.status === 429) throw new HttpError(503, err.message, err.headers)
-        throw err
-      }
+      const decoded = await withBody(deps, req, 'identity', (raw, reservation) => {
+        deps.metrics.bytesIn.inc(labels, raw.length)
+        return decodeRemoteWrite(deps.isolation, raw, { cache, bounds: timeBoundsFor(deps, 'metrics'), maxBytes: deps.body.maxBytes, reservation })
+      })
+      await storeCounted(deps, labels, decoded)
       res.writeHead(204)
       res.end()
-    } catch (err) {
+    } catch (caught) {
+      // Prometheus retries 5xx always, 429 only when configured to: a full queue or a spent body budget is 503 here.
+      const err = caught instanceof HttpError && caught.status === 429 ? new HttpError(503, caught.message, caught.headers) : caught
       status = err instanceof HttpError ? err.status : 500
       throw err
     } finally {

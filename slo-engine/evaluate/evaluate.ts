@@ -23,6 +23,9 @@ export function windowCounts(slo: Slo, end: Cumulative, start: Cumulative): { to
   return { total, bad: total - good }
 }
 
+/** The window of `recentEvents` (a standard burn-rate window, so its sums are read anyway). */
+export const RECENT_SECONDS = 300
+
 /**
  * `at(minute)` gives the running sums at the end of a minute (Unix seconds of
  * its start). A window of S seconds at `nowSeconds` covers the minutes
@@ -39,7 +42,8 @@ export function evaluate(slo: Slo, nowSeconds: number, windows: readonly Evaluat
     // No events in a window: no burn rate for it (absent, never NaN or 0).
     if (counts.total > 0) burnRates[w.key] = counts.bad / counts.total / errorBudget
   }
-  const base = { sloId: slo.id, evaluatedAtMs: nowSeconds * 1000, objectiveRatio: objective, burnRates }
+  const recentEvents = Math.max(0, end.total - at(nowSeconds - RECENT_SECONDS - 60).total)
+  const base = { sloId: slo.id, evaluatedAtMs: nowSeconds * 1000, objectiveRatio: objective, burnRates, recentEvents }
   if (own.total === 0) {
     return { ...base, status: 'no_data', sli: null, eventsTotal: 0, eventsBad: 0, budgetTotal: 0, budgetConsumed: 0, budgetRemainingRatio: null }
   }

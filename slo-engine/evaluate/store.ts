@@ -16,6 +16,7 @@ interface EvaluationRow {
   budget_consumed: number
   budget_remaining: number | null
   burn_rates: Record<string, number>
+  error: string
 }
 
 const toRow = (e: SloEvaluation): EvaluationRow => ({
@@ -30,12 +31,14 @@ const toRow = (e: SloEvaluation): EvaluationRow => ({
   budget_consumed: e.budgetConsumed,
   budget_remaining: e.budgetRemainingRatio,
   burn_rates: e.burnRates,
+  error: e.error ?? '',
 })
 
 const fromRow = (r: EvaluationRow & { evaluated_ms: number }): SloEvaluation => ({
   sloId: r.slo_id,
   evaluatedAtMs: Number(r.evaluated_ms),
-  status: r.status === 'ok' ? 'ok' : 'no_data',
+  status: r.status === 'ok' || r.status === 'error' ? r.status : 'no_data',
+  ...(r.status === 'error' && { error: r.error }),
   objectiveRatio: r.objective,
   sli: r.sli,
   eventsTotal: r.events_total,
@@ -53,7 +56,7 @@ export async function writeEvaluations(storage: Storage, evaluations: readonly S
   await storage.insertRows(ENGINE_TABLES.status, rows)
 }
 
-const COLUMNS = `slo_id, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates`
+const COLUMNS = `slo_id, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates, error`
 const LATEST = COLUMNS.split(', ')
   .map((c) => `argMax(${c}, evaluated_at) AS ${c}`)
   .join(', ')

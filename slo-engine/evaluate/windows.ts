@@ -8,10 +8,15 @@ export interface EvaluationWindow {
   seconds: number
 }
 
-/** Length of the SLO's own window at `nowSeconds`: fixed when rolling, since the period's start when calendar. */
+/**
+ * Length of the SLO's own window at `nowSeconds`: fixed when rolling; when
+ * calendar, since the start of the period of the last minute evaluated
+ * (now − 60), so the evaluation at a period's first instant still reports the
+ * whole period that just ended, its last minute included.
+ */
 export function sloWindowSeconds(slo: Slo, nowSeconds: number): number {
   const w = slo.window
-  return w.kind === 'rolling' ? w.seconds : nowSeconds - periodStartSeconds(nowSeconds, w.period, w.timeZone)
+  return w.kind === 'rolling' ? w.seconds : nowSeconds - periodStartSeconds(nowSeconds - 60, w.period, w.timeZone)
 }
 
 /** The windows of one evaluation: BURN_RATE_WINDOWS, the extra ones alerting asked for, and "window". */

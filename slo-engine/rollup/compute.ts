@@ -6,7 +6,7 @@ import { countersStatement, histogramsStatement, logsStatement, spansStatement, 
 
 export interface RangeCounts {
   counts: CountsBySlo
-  /** Histogram SLOs with points whose buckets do not have the threshold as a bound, and how many. */
+  /** Histogram SLOs with points (OTLP) or minutes (remote_write) whose buckets do not have the threshold as a bound, and how many. */
   unbounded: Map<string, number>
 }
 
@@ -14,7 +14,7 @@ export interface RangeCounts {
 export async function countRange(storage: Storage, slos: readonly Slo[], range: TimeRange): Promise<RangeCounts> {
   const plan = planRollups(slos)
   const acc = new Accumulator()
-  let unbounded = new Map<string, number>()
+  const unbounded = new Map<string, number>()
   if (plan.traces.slos.length > 0) {
     const s = spansStatement(plan.traces, range)
     spanCounts(plan.traces, await storage.query<SpanGroupRow>(s.sql, s.params), acc)
@@ -25,11 +25,11 @@ export async function countRange(storage: Storage, slos: readonly Slo[], range: 
   }
   if (plan.sums.slos.length > 0 || plan.histograms.slos.length > 0) {
     const s = countersStatement(plan.sums, [...plan.sumMetricNames], range)
-    counterCounts(plan, await storage.query<CounterGroupRow>(s.sql, s.params), acc)
+    counterCounts(plan, await storage.query<CounterGroupRow>(s.sql, s.params), acc, unbounded)
   }
   if (plan.histograms.slos.length > 0) {
     const s = histogramsStatement(plan.histograms, [...plan.histogramMetricNames], range)
-    unbounded = histogramCounts(plan.histograms, await storage.query<HistogramGroupRow>(s.sql, s.params), acc).unbounded
+    for (const [id, n] of histogramCounts(plan.histograms, await storage.query<HistogramGroupRow>(s.sql, s.params), acc).unbounded) unbounded.set(id, (unbounded.get(id) ?? 0) + n)
   }
   return { counts: acc.counts, unbounded }
 }

@@ -1,4 +1,5 @@
-import type { Budgeting } from '../model.ts'
+import { periodStartSeconds } from '../evaluate/calendar.ts'
+import type { Budgeting, SloWindow } from '../model.ts'
 import type { MinuteCounts } from '../sli/match.ts'
 
 // Rollups are stored as running sums, one row per SLO per minute (dense, zero
@@ -12,7 +13,11 @@ import type { MinuteCounts } from '../sli/match.ts'
 // number of completed slices that had events, cum_slices_good their score
 // (1 or 0 for timeslices; the slice's own SLI for ratioTimeslices), both
 // credited at the slice's last minute. Slices are aligned to multiples of the
-// slice length since the Unix epoch (UTC midnight for slices dividing a day).
+// slice length since the Unix epoch (UTC midnight for slices dividing a day),
+// except in calendar windows, where slices dividing a day start at the local
+// midnight of the window's time zone: the 1d slices of a `calendar: day` in
+// Asia/Kolkata are Kolkata's days (18:30 to 18:30 UTC), so a period holds
+// whole slices (a 23- or 25-hour day ends its last slice at the next midnight).
 
 export interface Cumulative {
   good: number
@@ -42,13 +47,17 @@ export class CumulativeBuilder {
   private cum: Cumulative
   private slice = { good: 0, total: 0 }
 
+  private readonly sliceStart: (seconds: number) => number
+
   constructor(
     readonly sloId: string,
     private readonly budgeting: Budgeting,
     private readonly sliHash: string,
     base: Cumulative,
+    window?: SloWindow,
   ) {
     this.cum = { ...base }
+    this.sliceStart = sliceAligner(budgeting, window)
   }
 
   /** Rows for the minutes [fromSeconds, toSeconds), which must follow the previous call's. */
@@ -82,7 +91,7 @@ export class CumulativeBuilder {
     if (b.method === 'occurrences') return
     this.slice.good += good
     this.slice.total += total
-    if ((minute + 60) % b.sliceSeconds !== 0) return
+    if (this.sliceStart(minute + 60) !== minute + 60) return
     if (this.slice.total > 0) {
       const ratio = Math.min(1, Math.max(0, this.slice.good / this.slice.total))
       this.cum.slices += 1
@@ -100,4 +109,28 @@ export function alignDown(seconds: number, stepSeconds: number): number {
 
 export function sliceSecondsOf(budgeting: Budgeting): number {
   return budgeting.method === 'occurrences' ? 60 : budgeting.sliceSeconds
+}
+
+const DAY = 86400
+
+/** Whether slices follow the window's local days rather than UTC. */
+export function zoneAlignedSlices(budgeting: Budgeting, window: SloWindow | undefined): window is SloWindow & { kind: 'calendar' } {
+  const step = sliceSecondsOf(budgeting)
+  return budgeting.method !== 'occurrences' && window?.kind === 'calendar' && DAY % step === 0 && step % 60 === 0
+}
+
+/** The start of the slice containing a time (Unix seconds), for this budgeting in this window. */
+export function sliceAligner(budgeting: Budgeting, window?: SloWindow): (seconds: number) => number {
+  const step = sliceSecondsOf(budgeting)
+  if (!zoneAlignedSlices(budgeting, window)) return (seconds) => alignDown(seconds, step)
+  // Local days, found with Intl once per day and kept while times stay inside it.
+  let day = { start: 0, end: 0 }
+  return (seconds) => {
+    if (seconds < day.start || seconds >= day.end) {
+      const start = periodStartSeconds(seconds, 'day', window.timeZone)
+      day = { start, end: periodStartSeconds(start + 30 * 3600, 'day', window.timeZone) }
+    }
+    // A 1d slice is the local day, 23 or 25 hours on a DST change.
+    return step === DAY ? day.start : day.start + alignDown(seconds - day.start, step)
+  }
 }

@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto'
 import type { Storage } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
 import { ENGINE_TABLES } from '../tables.ts'
-import type { Cumulative, RollupRow } from './cumulative.ts'
+import { zoneAlignedSlices, type Cumulative, type RollupRow } from './cumulative.ts'
 
 // Reads and writes of the rollup tables.
 
 /** What an SLO's rollups follow: a change of SLI or budgeting recomputes them. */
 export function sliHash(slo: Slo): string {
-  return createHash('sha256').update(JSON.stringify({ sli: slo.sli, budgeting: slo.budgeting })).digest('hex').slice(0, 16)
+  // Slices of calendar windows follow the zone's local days: the zone is part of what the rollups count.
+  const zone = zoneAlignedSlices(slo.budgeting, slo.window) ? { sliceZone: slo.window.timeZone } : {}
+  return createHash('sha256').update(JSON.stringify({ sli: slo.sli, budgeting: slo.budgeting, ...zone })).digest('hex').slice(0, 16)
 }
 
 export interface RollupState {

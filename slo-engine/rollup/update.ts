@@ -2,8 +2,9 @@ import type { Storage } from '../../storage/index.ts'
 import type { Logger } from '../../instrumentation/index.ts'
 import type { Slo } from '../model.ts'
 import { horizonSeconds } from '../evaluate/windows.ts'
+import { confine } from '../confine.ts'
 import { countRange } from './compute.ts'
-import { alignDown, CumulativeBuilder, sliceSecondsOf, ZERO, type Cumulative, type RollupRow } from './cumulative.ts'
+import { CumulativeBuilder, sliceAligner, sliceSecondsOf, ZERO, type Cumulative, type RollupRow } from './cumulative.ts'
 import { insertRollups, pointKey, readCumulative, saveRollupState, sliHash, type RollupState } from './store.ts'
 
 // One tick's rollup work. For each SLO whose SLI cairn computes:
@@ -14,11 +15,22 @@ import { insertRollups, pointKey, readCumulative, saveRollupState, sliHash, type
 //   where the last tick stopped if that is earlier (the engine was down).
 // Recomputed minutes replace the earlier rows (same values when nothing
 // arrived late, so repeating a tick changes nothing).
+//
+// Evaluation comes before catch-up: only SLOs whose rollups are at most
+// `inlineSeconds` behind are brought up to date in the tick (updateRollups)
+// and evaluated. Backfills and long catch-ups (the engine was down) are
+// *pending*: the engine advances them after the tick's evaluations, a slice
+// (a day of raw data) at a time within a time budget (advancePending),
+// recording progress in the rollup state so that a restart resumes them. Once
+// an SLO is within `inlineSeconds` of now it is evaluated again.
 
 export interface RollupUpdate {
   /** SLOs whose rollups now reach the evaluation minute. */
   ready: Slo[]
-  backfilled: string[]
+  /** SLOs whose rollup queries failed, and why (confined: the others are ready). */
+  failed: Map<string, unknown>
+  /** Backfills and catch-ups left for advancePending. */
+  pending: PendingJob[]
   unbounded: Map<string, number>
 }
 
@@ -31,11 +43,16 @@ export interface UpdateOptions {
   extraWindowsSeconds: (slo: Slo) => number[]
   /** Raw data is read in ranges of this length, so a backfill never holds more than one in memory. */
   chunkSeconds?: number
+  /** Catch-ups up to this long run in the tick; longer ones, and backfills, are pending (default 1 h). */
+  inlineSeconds?: number
   recent?: RecentSums
 }
 
 const DAY = 86400
+const HOUR = 3600
 const STATE_REFRESH_SECONDS = 600
+/** SLOs per backfill slice: a day for 250 SLOs writes 360,000 rows, a few seconds' work. */
+const SLICE_MAX_SLOS = 250
 
 interface Job {
   slo: Slo
@@ -43,6 +60,16 @@ interface Job {
   fromSeconds: number
   epochSeconds: number
   backfill: boolean
+  /** Running sums just before fromSeconds (ZERO at the epoch). */
+  base: Cumulative
+}
+
+/** A backfill or catch-up that advancePending moves forward. */
+export type PendingJob = Job
+
+interface Outcome {
+  failed: Map<string, unknown>
+  unbounded: Map<string, number>
 }
 
 export async function updateRollups(storage: Storage, logger: Logger, slos: readonly Slo[], states: Map<string, RollupState>, opts: UpdateOptions): Promise<RollupUpdate> {
@@ -50,59 +77,149 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
   const jobs = slos.map((slo) => plan(slo, states.get(slo.id), opts))
   const recent: RecentSums = opts.recent ?? new Map()
   const bases = await readBases(storage, jobs, recent)
-  const byFrom = new Map<number, Job[]>()
   for (const job of jobs) {
+    if (job.backfill || job.fromSeconds <= job.epochSeconds) continue
+    const base = bases.get(pointKey(job.slo.id, job.fromSeconds - 60))
     // A lookback whose base row is missing (rows expired or lost) is rebuilt from the epoch.
-    if (!job.backfill && job.fromSeconds > job.epochSeconds && !bases.has(pointKey(job.slo.id, job.fromSeconds - 60))) {
-      Object.assign(job, { fromSeconds: job.epochSeconds, backfill: true })
-    }
-    byFrom.set(job.fromSeconds, [...(byFrom.get(job.fromSeconds) ?? []), job])
+    if (base) job.base = base
+    else Object.assign(job, { fromSeconds: job.epochSeconds, backfill: true, base: ZERO })
   }
-  const unbounded = new Map<string, number>()
-  for (const [from, group] of byFrom) {
-    const builders = new Map(group.map((j) => [j.slo.id, new CumulativeBuilder(j.slo.id, j.slo.budgeting, j.hash, j.fromSeconds > j.epochSeconds ? bases.get(pointKey(j.slo.id, from - 60))! : ZERO)]))
-    const chunk = opts.chunkSeconds ?? DAY
-    for (let start = from; start < now; start += chunk) {
-      const end = Math.min(now, start + chunk)
-      const counted = await countRange(storage, group.map((j) => j.slo), { fromSeconds: start, toSeconds: end })
-      for (const [id, n] of counted.unbounded) unbounded.set(id, (unbounded.get(id) ?? 0) + n)
-      const rows: RollupRow[] = []
-      const computedAt = Date.now()
-      for (const j of group) {
-        const built = builders.get(j.slo.id)!.rows(start, end, counted.counts.get(j.slo.id), computedAt)
-        // Minutes whose sums did not change since the last tick are already stored as they are.
-        rows.push(...built.filter((r) => j.backfill || !unchanged(recent, j, r)))
-        remember(recent, j, built, now - opts.lookbackSeconds - sliceSecondsOf(j.slo.budgeting) - 60)
-      }
-      await insertRollups(storage, rows)
-    }
+  const inlineSeconds = opts.inlineSeconds ?? HOUR
+  const inline = jobs.filter((j) => !j.backfill && now - j.fromSeconds <= inlineSeconds)
+  const pending = jobs.filter((j) => !inline.includes(j))
+  const out: Outcome = { failed: new Map(), unbounded: new Map() }
+  for (const group of groupByFrom(inline)) await runGroup(storage, group, now, opts, recent, out)
+  await saveStates(storage, inline.filter((j) => !out.failed.has(j.slo.id)), states, now)
+  return { ready: inline.filter((j) => !out.failed.has(j.slo.id)).map((j) => j.slo), failed: out.failed, pending, unbounded: out.unbounded }
+}
+
+export interface PendingProgress extends Outcome {
+  /** Slices rolled up in this call. */
+  slices: number
+  /** SLOs whose rollups now reach the evaluation minute. */
+  completed: Slo[]
+  /** SLOs still pending after this call, and the most raw-data time any of them has left to roll up. */
+  remainingSlos: number
+  remainingSeconds: number
+}
+
+/**
+ * Moves pending backfills and catch-ups forward a slice (one chunk of raw
+ * data, a day by default, for up to 250 SLOs that start at the same minute)
+ * at a time, round-robin over the groups, until `budgetMs` is spent (at least
+ * one slice per call, so they always progress). Each slice's rows and state
+ * are written before the next starts, so a restart resumes where it stopped.
+ */
+export async function advancePending(storage: Storage, logger: Logger, pending: readonly PendingJob[], states: Map<string, RollupState>, opts: UpdateOptions & { budgetMs: number }): Promise<PendingProgress> {
+  const started = performance.now()
+  const now = opts.nowSeconds
+  const chunk = opts.chunkSeconds ?? DAY
+  const out: Outcome = { failed: new Map(), unbounded: new Map() }
+  const recent: RecentSums = opts.recent ?? new Map()
+  const queue = groupByFrom(pending)
+    .sort((a, b) => a[0]!.fromSeconds - b[0]!.fromSeconds)
+    .flatMap((g) => Array.from({ length: Math.ceil(g.length / SLICE_MAX_SLOS) }, (_, i) => g.slice(i * SLICE_MAX_SLOS, (i + 1) * SLICE_MAX_SLOS)))
+  const left = new Map(pending.map((j) => [j.slo.id, now - j.fromSeconds]))
+  const completed: Slo[] = []
+  let slices = 0
+  while (queue.length > 0 && (slices === 0 || performance.now() - started < opts.budgetMs)) {
+    const group = queue.shift()!
+    const from = group[0]!.fromSeconds
+    const to = Math.min(now, from + chunk)
+    const { live, last } = await runGroup(storage, group, to, { ...opts, chunkSeconds: chunk }, recent, out)
+    for (const j of group) if (out.failed.has(j.slo.id)) left.delete(j.slo.id)
+    await saveStates(storage, live, states, to, true)
+    slices++
+    for (const j of live) left.set(j.slo.id, now - to)
+    const remaining = [...left.values()].filter((s) => s > 0)
+    logger.info(
+      { slos: live.length, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), pendingSlos: remaining.length, remainingSeconds: Math.max(0, ...remaining) },
+      'SLO rollup backfill slice done',
+    )
+    if (to >= now) completed.push(...live.map((j) => j.slo))
+    if (to >= now || live.length === 0) continue
+    for (const j of live) Object.assign(j, { fromSeconds: to, backfill: false, base: last.get(j.slo.id) ?? j.base })
+    queue.push(live)
   }
-  // The state is written when an SLO's definition or epoch changes, and otherwise every few minutes: a
-  // computed_to that lags after a restart only makes the first tick recompute a little more.
+  const remaining = [...left.values()].filter((s) => s > 0)
+  return { ...out, slices, completed, remainingSlos: remaining.length, remainingSeconds: Math.max(0, ...remaining) }
+}
+
+function groupByFrom(jobs: readonly Job[]): Job[][] {
+  const byFrom = new Map<number, Job[]>()
+  for (const j of jobs) byFrom.set(j.fromSeconds, [...(byFrom.get(j.fromSeconds) ?? []), j])
+  return [...byFrom.values()]
+}
+
+/**
+ * Rolls a group of jobs that start at the same minute up to `toSeconds`, a
+ * chunk of raw data at a time; returns the jobs that did not fail and the
+ * running sums each reached.
+ */
+async function runGroup(storage: Storage, group: Job[], toSeconds: number, opts: UpdateOptions, recent: RecentSums, out: Outcome): Promise<{ live: Job[]; last: Map<string, Cumulative> }> {
+  let live = group
+  const builders = new Map(group.map((j) => [j.slo.id, new CumulativeBuilder(j.slo.id, j.slo.budgeting, j.hash, j.base, j.slo.window)]))
+  const last = new Map<string, Cumulative>()
+  const chunk = opts.chunkSeconds ?? DAY
+  for (let start = group[0]!.fromSeconds; start < toSeconds; start += chunk) {
+    const end = Math.min(toSeconds, start + chunk)
+    const counted = await countRangeConfined(storage, live, { fromSeconds: start, toSeconds: end })
+    if (counted.failed.size > 0) {
+      for (const [id, error] of counted.failed) out.failed.set(id, error)
+      live = live.filter((j) => !counted.failed.has(j.slo.id))
+    }
+    for (const [id, n] of counted.unbounded) out.unbounded.set(id, (out.unbounded.get(id) ?? 0) + n)
+    const rows: RollupRow[] = []
+    const computedAt = Date.now()
+    for (const j of live) {
+      const built = builders.get(j.slo.id)!.rows(start, end, counted.counts.get(j.slo.id), computedAt)
+      // Minutes whose sums did not change since the last tick are already stored as they are.
+      rows.push(...built.filter((r) => j.backfill || !unchanged(recent, j, r)))
+      remember(recent, j, built, opts.nowSeconds - opts.lookbackSeconds - sliceSecondsOf(j.slo.budgeting) - 60)
+      const lastRow = built.at(-1)
+      if (lastRow) last.set(j.slo.id, { good: lastRow.cum_good, total: lastRow.cum_total, slices: lastRow.cum_slices, slicesGood: lastRow.cum_slices_good })
+    }
+    await insertRollups(storage, rows)
+  }
+  return { live, last }
+}
+
+/**
+ * Records how far each job's rollups reach. The state is written when an
+ * SLO's definition or epoch changes, after every backfill slice (`always`),
+ * and otherwise every few minutes: a computed_to that lags after a restart
+ * only makes the first tick recompute a little more.
+ */
+async function saveStates(storage: Storage, jobs: readonly Job[], states: Map<string, RollupState>, computedTo: number, always = false): Promise<void> {
   const changed: string[] = []
   for (const j of jobs) {
     const before = states.get(j.slo.id)
-    const persist = !before || before.sliHash !== j.hash || before.epochSeconds !== j.epochSeconds || now - (before.persistedToSeconds ?? before.computedToSeconds) >= STATE_REFRESH_SECONDS
+    const persistedTo = before?.persistedToSeconds ?? before?.computedToSeconds ?? 0
+    const persist = always || !before || before.sliHash !== j.hash || before.epochSeconds !== j.epochSeconds || computedTo - persistedTo >= STATE_REFRESH_SECONDS
     if (persist) changed.push(j.slo.id)
-    const persisted = persist ? now : (before.persistedToSeconds ?? before.computedToSeconds)
-    states.set(j.slo.id, { sliHash: j.hash, epochSeconds: j.epochSeconds, computedToSeconds: now, persistedToSeconds: persisted })
+    states.set(j.slo.id, { sliHash: j.hash, epochSeconds: j.epochSeconds, computedToSeconds: computedTo, persistedToSeconds: persist ? computedTo : persistedTo })
   }
   if (changed.length > 0) await saveRollupState(storage, states, changed)
-  const backfilled = jobs.filter((j) => j.backfill).map((j) => j.slo.id)
-  if (backfilled.length > 0) logger.info({ slos: backfilled }, 'SLO rollups backfilled from the stored telemetry')
-  return { ready: [...slos], backfilled, unbounded }
+}
+
+/** countRange over a group, bisected on failure so an SLO whose query fails only fails itself. */
+async function countRangeConfined(storage: Storage, group: Job[], range: { fromSeconds: number; toSeconds: number }) {
+  const out = await confine(group, (part) => countRange(storage, part.map((j) => j.slo), range))
+  const counts = new Map(out.done.flatMap((d) => [...d.result.counts]))
+  const unbounded = new Map(out.done.flatMap((d) => [...d.result.unbounded]))
+  return { counts, unbounded, failed: new Map(out.failed.map((f) => [f.item.slo.id, f.error])) }
 }
 
 function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions): Job {
   const now = opts.nowSeconds
-  const step = sliceSecondsOf(slo.budgeting)
+  const sliceStart = sliceAligner(slo.budgeting, slo.window)
   const hash = sliHash(slo)
-  const needed = alignDown(now - horizonSeconds(slo, now, opts.extraWindowsSeconds(slo)), step)
+  const needed = sliceStart(now - horizonSeconds(slo, now, opts.extraWindowsSeconds(slo)))
   if (!state || state.sliHash !== hash || state.epochSeconds > needed || state.computedToSeconds < needed) {
-    return { slo, hash, fromSeconds: needed, epochSeconds: needed, backfill: true }
+    return { slo, hash, fromSeconds: needed, epochSeconds: needed, backfill: true, base: ZERO }
   }
-  const from = alignDown(Math.min(now - opts.lookbackSeconds, state.computedToSeconds), step)
-  return { slo, hash, fromSeconds: Math.max(from, state.epochSeconds), epochSeconds: state.epochSeconds, backfill: false }
+  const from = sliceStart(Math.min(now - opts.lookbackSeconds, state.computedToSeconds))
+  return { slo, hash, fromSeconds: Math.max(from, state.epochSeconds), epochSeconds: state.epochSeconds, backfill: false, base: ZERO }
 }
 
 /** The sums the last tick computed for this minute, if the SLI definition is still the same. */

@@ -96,8 +96,11 @@ function counterSums(conds: readonly Condition[], rows: readonly CounterGroupRow
  * Metrics SLIs and the remote_write side of histogram SLIs, from the counter
  * rows. Good may exceed total in a minute when the counters are scraped at
  * different instants; the evaluation clamps over whole windows.
+ * A histogram minute with `_count` points but no `_bucket` point whose `le` is
+ * the threshold has buckets without that bound: it is left out (no data, never
+ * "all bad") and counted in `unbounded`, as OTLP points are.
  */
-export function counterCounts(plan: RollupPlan, rows: readonly CounterGroupRow[], into = new Accumulator()): Accumulator {
+export function counterCounts(plan: RollupPlan, rows: readonly CounterGroupRow[], into = new Accumulator(), unbounded = new Map<string, number>()): Accumulator {
   const conds: Condition[] = []
   const slots = plan.sums.slos.map((s) => ({ total: conds.push(s.total) - 1, good: s.good ? conds.push(s.good) - 1 : -1, bad: s.bad ? conds.push(s.bad) - 1 : -1 }))
   const histogramSlots = plan.histograms.slos.map((h) => ({ good: conds.push(h.bucketCounter) - 1, total: conds.push(h.countCounter) - 1 }))
@@ -114,7 +117,14 @@ export function counterCounts(plan: RollupPlan, rows: readonly CounterGroupRow[]
   plan.histograms.slos.forEach((h, i) => {
     const slot = histogramSlots[i]!
     const minutes = new Set([...sums[slot.good]!.keys(), ...sums[slot.total]!.keys()])
-    for (const m of minutes) into.add(h.sloId, m, sums[slot.good]!.get(m) ?? 0, sums[slot.total]!.get(m) ?? 0)
+    for (const m of minutes) {
+      const good = sums[slot.good]!.get(m)
+      if (good === undefined) {
+        unbounded.set(h.sloId, (unbounded.get(h.sloId) ?? 0) + 1)
+        continue
+      }
+      into.add(h.sloId, m, good, sums[slot.total]!.get(m) ?? 0)
+    }
   })
   return into
 }

@@ -18,6 +18,9 @@ import type { AttributeMatcher, CounterSelector, HistogramSli, LogsSli, Slo, Spa
 // Field names and the table are fixed in the SQL text; values, attribute keys
 // and thresholds travel as bound parameters.
 
+/** A spec regex as the rollup queries (and the RE2 check) compile it: anchored at both ends. */
+export const anchoredPattern = (pattern: string) => `^(?:${pattern})$`
+
 export interface Atom {
   /** 1-based position of the field in the row's value array. */
   field: number
@@ -64,7 +67,7 @@ export class AtomTable {
   match(cond: Condition, field: FieldRef, matcher: StringMatcher | undefined): void {
     if (!matcher) return
     const regex = matcher.op === 're' || matcher.op === 'nre'
-    const value = regex ? `^(?:${matcher.value})$` : matcher.value
+    const value = regex ? anchoredPattern(matcher.value) : matcher.value
     const atom = this.atom(field, regex, value)
     ;(matcher.op === 'eq' || matcher.op === 're' ? cond.require : cond.forbid).push(atom)
   }
@@ -221,8 +224,19 @@ function planHistogram(plan: RollupPlan, sloId: string, sli: HistogramSli): Hist
   return { sloId, match, threshold: plan.histograms.thresholds.indexOf(sli.thresholdBound), bucketCounter, countCounter }
 }
 
-/** The `le` label values Prometheus clients write for a bound: 0.25 or 0.250, 1 or 1.0. */
+/**
+ * Every spelling Prometheus clients write in `le` for a bound, as an (anchored)
+ * regex: plain decimals with or without trailing zeros (`0.25`, `0.250`, `1`,
+ * `1.0`), exponent forms (`1e-05` from Go and Python clients, `1.0E-5` from
+ * Java), and `+Inf` / `Inf`.
+ */
 export function leRegex(bound: number): string {
-  const plain = String(bound).replace(/[.+]/g, (c) => `\\${c}`)
-  return Number.isInteger(bound) ? `${plain}(?:\\.0*)?` : `${plain}0*`
+  if (!Number.isFinite(bound)) return bound > 0 ? '\\+?Inf' : '-Inf'
+  const [mantissa, expText] = Math.abs(bound).toExponential().split('e') as [string, string]
+  const digits = mantissa.replace('.', '')
+  const exp = Number(expText)
+  const fraction = (rest: string) => (rest === '' ? '(?:\\.0*)?' : `\\.${rest}0*`)
+  const plain = exp >= 0 ? `${digits.slice(0, exp + 1).padEnd(exp + 1, '0')}${fraction(digits.slice(exp + 1))}` : `0?\\.${'0'.repeat(-exp - 1)}${digits}0*`
+  const exponent = `${digits[0]}${fraction(digits.slice(1))}[eE]${exp < 0 ? '-' : '\\+?'}0*${Math.abs(exp)}`
+  return `${bound < 0 ? '-' : '\\+?'}(?:${plain}|${exponent})`
 }

@@ -1,4 +1,4 @@
-import { OTEL_TABLES, type QueryParams } from '../../storage/index.ts'
+import { OTEL_TABLES, STATUS_ERROR, type QueryParams } from '../../storage/index.ts'
 import type { Atom, AtomTable, RollupPlan } from './plan.ts'
 
 // The rollup statements: one fixed SQL text per table, whatever the number of
@@ -16,6 +16,12 @@ export interface TimeRange {
 
 /** How far before a range cumulative counters are read, to find each series' previous point. */
 export const COUNTER_PREFETCH_SECONDS = 3600
+/**
+ * How far before the prefetch the last point of each series is still looked
+ * up, so that a series reporting less often than the prefetch (a gap of hours)
+ * keeps its increase: only that one point per series is read from there.
+ */
+export const COUNTER_LOOKBEHIND_SECONDS = 2 * 86400
 
 export interface Statement {
   sql: string
@@ -56,7 +62,7 @@ const range = (r: TimeRange) => ({ from: r.fromSeconds, to: r.toSeconds })
 export const mapKeys = (map: string, param: string) => `arrayMap(k -> ${map}[k], {${param}:Array(String)})`
 
 /** What makes a span bad, as SQL over one otel_traces row: its status, or its duration over a threshold (SQL of UInt64 ns). */
-export const SPAN_IS_ERROR_SQL = "StatusCode = 'Error'"
+export const SPAN_IS_ERROR_SQL = `StatusCode = '${STATUS_ERROR}'`
 export const spanSlowerSql = (thresholdNsSql: string) => `Duration > ${thresholdNsSql}`
 /** The field values the trace atoms read (plan.ts: ServiceName, SpanName, SpanKind, then the keys of each map). */
 export const SPAN_VALS_SQL = `arrayConcat([ServiceName, SpanName, SpanKind], ${mapKeys('SpanAttributes', 'span_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')})`
@@ -141,12 +147,34 @@ GROUP BY minute, atoms, body, severity`
   }
 }
 
-/** Points of the selected metrics from `prefetch_from` (to find each series' previous point) to `to`. */
-const METRIC_POINTS_WHERE = `MetricName IN {metrics:Array(String)}
-        AND TimeUnix >= toDateTime64({prefetch_from:UInt32}, 9) AND TimeUnix < toDateTime64({to:UInt32}, 9)`
 /** One series: what the OTel exporter keys a metric stream by. */
-const SERIES_WINDOW = 'WINDOW series AS (PARTITION BY ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)'
-/** Keeps the points of the range itself and groups them by minute and atoms. */
+const SERIES_KEY = 'ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName'
+const SERIES_WINDOW = `WINDOW series AS (PARTITION BY ${SERIES_KEY} ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`
+/** OTLP DataPointFlags bit 0, FLAG_NO_RECORDED_VALUE: the point holds no value (a gap marker), never an increase. */
+const RECORDED = 'bitAnd(Flags, 1) = 0'
+
+/**
+ * The points of the selected metrics a statement differences: every point from
+ * `prefetch_from` (to find each series' previous point) to `to`, plus, for the
+ * series whose first point since `prefetch_from` lies inside the range (silent
+ * for longer than the prefetch), their last point between `lookbehind_from`
+ * and `prefetch_from`. Only those series are looked up there, by the table's
+ * primary key (ServiceName, MetricName, Attributes): with no such series it
+ * reads nothing. `valid` leaves out points that must never enter the running sums.
+ */
+function metricPoints(table: string, columns: string, valid: string): string {
+  const where = (from: string, to: string) => `${valid} AND MetricName IN {metrics:Array(String)}
+          AND TimeUnix >= toDateTime64({${from}:UInt32}, 9) AND TimeUnix < toDateTime64({${to}:UInt32}, 9)`
+  return `(
+        SELECT ${columns} FROM ${table} WHERE ${where('prefetch_from', 'to')}
+        UNION ALL
+        SELECT ${columns} FROM ${table} WHERE ${where('lookbehind_from', 'prefetch_from')}
+          AND (ServiceName, MetricName, Attributes) IN (
+            SELECT ServiceName, MetricName, Attributes FROM ${table} WHERE ${where('prefetch_from', 'to')}
+            GROUP BY ServiceName, MetricName, Attributes HAVING min(TimeUnix) >= toDateTime64({from:UInt32}, 9))
+        ORDER BY TimeUnix DESC LIMIT 1 BY ${SERIES_KEY}
+      )`
+}
 const IN_RANGE_BY_MINUTE = `WHERE TimeUnix >= toDateTime64({from:UInt32}, 9)
   )
 )
@@ -154,7 +182,8 @@ WHERE notEmpty(atoms)
 GROUP BY minute, atoms`
 
 function metricParams(atoms: { params: QueryParams }, t: RollupPlan['sums']['atoms'], metricNames: readonly string[], r: TimeRange): QueryParams {
-  return { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: r.fromSeconds - COUNTER_PREFETCH_SECONDS, ...range(r) }
+  const prefetchFrom = r.fromSeconds - COUNTER_PREFETCH_SECONDS
+  return { ...atoms.params, attr_keys: t.keysOf('Attributes'), metrics: [...metricNames], prefetch_from: prefetchFrom, lookbehind_from: Math.max(0, prefetchFrom - COUNTER_LOOKBEHIND_SECONDS), ...range(r) }
 }
 
 export interface CounterGroupRow {
@@ -165,17 +194,25 @@ export interface CounterGroupRow {
 }
 
 /**
- * Increases of monotonic sums per minute. Delta points are increases as they
- * are. Cumulative points (OTLP cumulative sums, remote_write counters) are
- * differenced per series (service, metric, attributes, resource, scope); a
- * drop or a new start time is a counter reset, after which the new value is
- * the increase. The first point of a series counts only when the series
- * started inside what was read (a counter first seen mid-life has no known
- * previous value, as in Prometheus' increase()).
+ * Increases of monotonic sums per minute (docs/slo-engine.md, "Counters").
+ * Points never counted: NaN, ±Inf or negative values, and OTLP points flagged
+ * "no recorded value"; they are left out before differencing, so the next
+ * point is compared with the last valid one. Delta points are increases as
+ * they are. Cumulative points (OTLP cumulative sums, remote_write counters)
+ * are differenced per series (service, metric, attributes, resource, scope):
+ *  - a new start time is a reset: the new value is the increase;
+ *  - with a known start time, a lower value than before is not a reset (the
+ *    start time would have changed): nothing counts until the value rises
+ *    above the highest value since that start, and then only the rise above it;
+ *  - with no start time (remote_write), a drop is a reset, as in Prometheus.
+ * The first point of a series counts only when the series started inside what
+ * was read (a counter first seen mid-life has no known previous value, as in
+ * Prometheus' increase()).
  */
 export function countersStatement(plan: RollupPlan['sums'], metricNames: readonly string[], r: TimeRange): Statement {
   const t = plan.atoms
   const atoms = overVals(t.atoms())
+  const columns = 'TimeUnix, Value, StartTimeUnix, AggregationTemporality, ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName'
   const sql = `SELECT toUInt32(minute) AS minute, atoms, sum(increase) AS increase
 FROM (
   SELECT toStartOfMinute(TimeUnix) AS minute, ${atoms.sql} AS atoms, increase
@@ -183,18 +220,20 @@ FROM (
     SELECT TimeUnix, vals,
       multiIf(
         AggregationTemporality = 1, Value,
-        n = 1, if(StartTimeUnix >= toDateTime64({prefetch_from:UInt32}, 9), Value, 0),
-        StartTimeUnix != prev_start OR Value < prev_value, Value,
-        Value - prev_value) AS increase
+        n = 1, if(StartTimeUnix >= toDateTime64({lookbehind_from:UInt32}, 9), Value, 0),
+        StartTimeUnix != prev_start, Value,
+        toUnixTimestamp64Nano(StartTimeUnix) = 0, if(Value < prev_value, Value, Value - prev_value),
+        greatest(0, Value - prev_max)) AS increase
     FROM (
       SELECT TimeUnix, Value, StartTimeUnix, AggregationTemporality,
         arrayConcat([ServiceName, MetricName], ${mapKeys('Attributes', 'attr_keys')}) AS vals,
         lagInFrame(Value) OVER series AS prev_value,
         lagInFrame(StartTimeUnix) OVER series AS prev_start,
+        max(Value) OVER since_start AS prev_max,
         row_number() OVER series AS n
-      FROM ${OTEL_TABLES.sum}
-      WHERE IsMonotonic AND ${METRIC_POINTS_WHERE}
-      ${SERIES_WINDOW}
+      FROM ${metricPoints(OTEL_TABLES.sum, columns, `IsMonotonic AND ${RECORDED} AND isFinite(Value) AND Value >= 0`)}
+      ${SERIES_WINDOW},
+      since_start AS (PARTITION BY ${SERIES_KEY}, StartTimeUnix ORDER BY TimeUnix ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
     )
     ${IN_RANGE_BY_MINUTE}`
   return { sql, params: metricParams(atoms, t, metricNames, r) }
@@ -219,7 +258,7 @@ export interface HistogramGroupRow {
 export function histogramsStatement(plan: RollupPlan['histograms'], metricNames: readonly string[], r: TimeRange): Statement {
   const t = plan.atoms
   const atoms = overVals(t.atoms())
-  const started = 'StartTimeUnix >= toDateTime64({prefetch_from:UInt32}, 9)'
+  const started = 'StartTimeUnix >= toDateTime64({lookbehind_from:UInt32}, 9)'
   const reset = 'StartTimeUnix != prev_start OR Count < prev_count'
   const sql = `SELECT toUInt32(minute) AS minute, atoms, arrayMap(x -> toFloat64(x), sumForEach(totals)) AS totals, arrayMap(x -> toFloat64(x), sumForEach(goods)) AS goods, arrayMap(x -> toFloat64(x), sumForEach(unbounded)) AS unbounded
 FROM (
@@ -241,8 +280,7 @@ FROM (
         lagInFrame(goods) OVER series AS prev_goods,
         lagInFrame(StartTimeUnix) OVER series AS prev_start,
         row_number() OVER series AS n
-      FROM ${OTEL_TABLES.histogram}
-      WHERE ${METRIC_POINTS_WHERE}
+      FROM ${metricPoints(OTEL_TABLES.histogram, 'TimeUnix, Count, StartTimeUnix, AggregationTemporality, ServiceName, MetricName, Attributes, ResourceAttributes, ScopeName, ExplicitBounds, BucketCounts', RECORDED)}
       ${SERIES_WINDOW}
     )
     ${IN_RANGE_BY_MINUTE}`

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { parseDuration } from '../duration.ts'
-import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow, SpanKind } from '../model.ts'
+import { formatDuration, parseDuration } from '../duration.ts'
+import type { AlertPolicySpec, AlertSeveritySpec, Budgeting, NotifyTarget, Sli, SloAlerting, SloWindow } from '../model.ts'
+import { SEVERITY_NUMBERS, severityNumberOf, SPAN_KINDS } from '../../storage/index.ts'
 import {
   annotationMap,
   attributeMatchers,
@@ -13,7 +14,7 @@ import {
   stringMatcher,
   timeZone,
 } from './common.ts'
-import type { SloDraft } from './draft.ts'
+import { policyWindowProblems, type SloDraft } from './draft.ts'
 
 // cairn/v1: cairn's own format, documented in docs/slo-spec.md.
 
@@ -45,8 +46,6 @@ const budgetingSchema = z.union(
   { error: 'expected occurrences, { timeslices: { slice: 1m, target: 95 } } or { ratioTimeslices: { slice: 1m } }' },
 )
 
-const SPAN_KINDS: readonly SpanKind[] = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']
-
 const latencyThreshold = z.string({ error: 'expected a duration such as 300ms or 1s' }).transform((text, ctx) => {
   const seconds = parseDuration(text)
   if (seconds === undefined || seconds <= 0) {
@@ -73,10 +72,7 @@ const spansSli = z
   })
   .transform((s): Sli => ({ kind: 'spans', ...s }))
 
-/** OTel severity numbers of the level names (the first number of each range). */
-export const SEVERITY_NUMBERS: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }
-
-const severity = z.union([z.number().int().min(1).max(24), z.string().transform((s) => SEVERITY_NUMBERS[s.toLowerCase()] ?? -1).pipe(z.number().min(1))], {
+const severity = z.union([z.number().int().min(1).max(24), z.string().transform((s) => severityNumberOf(s) ?? -1).pipe(z.number().min(1))], {
   error: `expected a severity name (${Object.keys(SEVERITY_NUMBERS).join(', ')}) or an OTel severity number 1-24`,
 })
 
@@ -146,11 +142,15 @@ const severitySpec = z
   .default({ enabled: true, labels: {}, annotations: {} })
   .transform(({ for: forSeconds, ...s }): AlertSeveritySpec => (forSeconds === undefined ? s : { ...s, forSeconds }))
 
-const windowPair = z.strictObject({
-  errorBudgetPercent: z.number({ error: 'expected a percentage of the error budget' }).gt(0).max(100),
-  shortWindow: minutesDuration('the short window'),
-  longWindow: minutesDuration('the long window'),
-})
+const windowPair = z
+  .strictObject({
+    errorBudgetPercent: z.number({ error: 'expected a percentage of the error budget' }).gt(0).max(100),
+    shortWindow: minutesDuration('the short window'),
+    longWindow: minutesDuration('the long window'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.shortWindow >= p.longWindow) ctx.addIssue({ code: 'custom', path: ['shortWindow'], message: `expected a short window shorter than the long window (${formatDuration(p.longWindow)})` })
+  })
 const windowPairs = z.strictObject({ quick: windowPair, slow: windowPair })
 const toPair = (p: z.infer<typeof windowPair>) => ({ budgetPercent: p.errorBudgetPercent, shortWindowSeconds: p.shortWindow, longWindowSeconds: p.longWindow })
 
@@ -180,6 +180,12 @@ const notifySchema = z.array(
   ),
 )
 
+/** No events for `after` (at least 5m: traffic is measured over the last 5 minutes) in an SLO that had some. */
+const noDataSchema = z
+  .strictObject({ after: minutesDuration('after'), severity: z.enum(['page', 'ticket'], { error: 'expected severity page or ticket' }).default('page') })
+  .refine((n) => n.after >= 300, { message: 'expected after of at least 5m (traffic is measured over the last 5 minutes)', path: ['after'] })
+  .transform((n) => ({ afterSeconds: n.after, severity: n.severity }))
+
 const alertingSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected an alert name of letters, digits, _ and :, not starting with a digit').optional(),
   labels: labelMap,
@@ -189,6 +195,7 @@ const alertingSchema = z.strictObject({
   runbook: httpUrl.optional(),
   policy: policySchema.optional(),
   notify: notifySchema.optional(),
+  noData: noDataSchema.optional(),
 })
 
 export const cairnDocument = z.strictObject({
@@ -208,6 +215,8 @@ export const cairnDocument = z.strictObject({
     sli: sliSchema,
     alerting: alertingSchema.optional(),
     attribution: z.array(z.string().min(1, 'expected an attribute key').max(256, 'expected an attribute key of at most 256 characters')).max(20, 'expected at most 20 attribution keys').optional(),
+  }).superRefine((spec, ctx) => {
+    for (const problem of policyWindowProblems(spec.alerting?.policy, spec.window)) ctx.addIssue({ code: 'custom', path: ['alerting', 'policy', ...problem.path], message: problem.message })
   }),
 })
 
@@ -225,6 +234,7 @@ export function cairnToDraft(doc: z.infer<typeof cairnDocument>): SloDraft {
     ...(a?.runbook !== undefined && { runbook: a.runbook }),
     ...(a?.policy !== undefined && { policy: a.policy }),
     ...(a?.notify !== undefined && { notify: a.notify as NotifyTarget[] }),
+    ...(a?.noData !== undefined && { noData: a.noData }),
   }
   return {
     id,

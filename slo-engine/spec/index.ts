@@ -1,3 +1,5 @@
 export { formatSpecError, type SpecError } from './errors.ts'
 export { parseSloDocuments, parseSpecSet, type SpecParseOptions, type ParsedSpecs, type SpecFile } from './parse.ts'
 export { loadSloFiles, specFilesFingerprint } from './load.ts'
+export { SPEC_LIMITS } from './yaml-limits.ts'
+export { SPEC_PARSE_TASK, checkAndParseSpecs, notifyUrlsChecked, type CheckedSpecs } from './parse-task.ts'

@@ -17,6 +17,7 @@ import {
   type OpensloSloDocument,
 } from './openslo.ts'
 import { slothDocument, slothK8sDocument, slothToDrafts } from './sloth.ts'
+import { SPEC_LIMITS, duplicateKeyProblems, positionOf, specSizeProblem, textPosition } from './yaml-limits.ts'
 
 export interface SpecParseOptions {
   /**
@@ -75,7 +76,7 @@ export function parseSpecSet(files: readonly SpecFile[], options: SpecParseOptio
 
   for (const { file, text } of files) {
     for (const { doc, at } of yamlDocuments(file, text, errors)) {
-      const raw = doc.toJS({ maxAliasCount: 100 }) as unknown
+      const raw = documentData(doc, at, errors)
       if (raw === null || raw === undefined) continue
       const parse = <S extends z.ZodType>(schema: S): z.infer<S> | undefined => {
         const result = schema.safeParse(raw)
@@ -161,22 +162,40 @@ function notifyUrlsAllowed(
   return allowed
 }
 
+/**
+ * The YAML documents of a file, or errors at their positions: a file over the
+ * size limits (yaml-limits.ts) is not parsed at all; duplicate keys are found
+ * by a linear check, not the `yaml` package's quadratic uniqueKeys.
+ */
 function yamlDocuments(file: string, text: string, errors: SpecError[]): { doc: Document; at: DocumentPositions }[] {
   const lines = new LineCounter()
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const tooLarge = specSizeProblem(text)
+  if (tooLarge) {
+    errors.push({ file, ...textPosition(text, tooLarge.offset), message: tooLarge.message })
+    return []
+  }
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
   if (!Array.isArray(docs)) return [] // an empty stream
   const out: { doc: Document; at: DocumentPositions }[] = []
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0])
-        errors.push({ file, line: pos.line, column: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` })
-      }
+    const problems = [...doc.errors.map((e) => ({ offset: e.pos[0], message: `invalid YAML: ${e.message.split('\n')[0]}` })), ...duplicateKeyProblems(doc)]
+    if (problems.length > 0) {
+      for (const p of problems) errors.push({ file, ...positionOf(lines, p.offset), message: p.message })
       continue
     }
     out.push({ doc, at: new DocumentPositions(file, doc, lines) })
   }
   return out
+}
+
+/** The document as plain data; aliases that expand too much (a "billion laughs") are an error at the document. */
+function documentData(doc: Document, at: DocumentPositions, errors: SpecError[]): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount }) as unknown
+  } catch (err) {
+    errors.push(at.error([], `invalid YAML: ${(err as Error).message} (at most ${SPEC_LIMITS.maxAliasCount} alias expansions per document)`))
+    return undefined
+  }
 }
 
 function sloth(

@@ -1,4 +1,5 @@
 import type { MaterializedViewDef, TableDef } from '../ddl.ts'
+import { insertColumns } from './columns.ts'
 
 // The OpenTelemetry Collector ClickHouse exporter's schema: same table names,
 // column names, types, codecs, indexes, partitioning and ordering, so that
@@ -238,4 +239,16 @@ export function otelTables(ttlDays: TtlDays): TableDef[] {
       m,
     ),
   ]
+}
+
+/** The table definition of an exporter table (its columns and keys; TTLs aside). */
+export function otelTable(name: string): TableDef {
+  const table = otelTables({ traces: 0, logs: 0, metrics: 0 }).find((t) => t.name === name)
+  if (!table) throw new Error(`no exporter table ${name}`)
+  return table
+}
+
+/** The columns an INSERT into an exporter table writes, in its order ("Name Type", see insertColumns). */
+export function otelInsertColumns(name: string): string[] {
+  return insertColumns(otelTable(name))
 }

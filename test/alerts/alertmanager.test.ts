@@ -4,10 +4,11 @@ import { configSchema } from '../../config/index.ts'
 import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
 import type { SloEvaluation } from '../../slo-engine/index.ts'
 import { migrate, openStorage, type Storage } from '../../storage/index.ts'
-import { makeSlo } from '../fixtures/alerts/slos.ts'
+import { checkoutPageLabels, makeSlo } from '../fixtures/alerts/slos.ts'
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.ts'
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // The engine's page and its resolve through the real Alertmanager (Debian's
 // prometheus-alertmanager on loopback), routed to a webhook receiver here.
@@ -35,7 +36,7 @@ interface AmWebhook {
   alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string }[]
 }
 
-describe('paging through a real Alertmanager', () => {
+requireTool('alertmanager').describe('paging through a real Alertmanager', () => {
   it('delivers the page with its labels and annotations, then the resolve', async () => {
     const slo = makeSlo({ name: 'availability', service: 'checkout', labels: { team: 'payments' }, alerting: { ...makeSlo({ name: 'x', service: 'x' }).alerting, name: 'CheckoutBudgetBurn', runbook: 'https://runbooks.example.com/checkout' } })
     const config = configSchema.parse({ alerts: { alertmanagerUrl: am.url, resendIntervalSeconds: 60 } }).alerts
@@ -56,7 +57,7 @@ describe('paging through a real Alertmanager', () => {
     // …and routes them to the receiver.
     const firing = await waitForWebhook((b) => b.status === 'firing', 2)
     const page = firing.flatMap((b) => b.alerts).find((a) => a.labels.severity === 'page')!
-    expect(page.labels).toEqual({ alertname: 'CheckoutBudgetBurn', service: 'checkout', severity: 'page', slo: 'checkout-availability', team: 'payments' })
+    expect(page.labels).toEqual(checkoutPageLabels())
     expect(page.annotations.summary).toBe('checkout-availability: error budget burning 30× too fast (page)')
     expect(page.annotations.runbook_url).toBe('https://runbooks.example.com/checkout')
     expect(page.annotations.budget_remaining).toBe('-2900.0%')

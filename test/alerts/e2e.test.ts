@@ -6,6 +6,8 @@ import { startAlertmanager, type RunningAlertmanager } from '../support/alertman
 import { startCairn, type CairnServer } from '../support/cairn-process.ts'
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
+import { checkoutPageLabels } from '../fixtures/alerts/slos.ts'
 
 // End to end: spans sent over OTLP/HTTP to `cairn serve` → rollups and burn
 // rates in the engine (evaluating every 2 seconds) → the page through a real
@@ -87,13 +89,13 @@ async function waitForAlert(status: 'firing' | 'resolved', severity: string, tim
   }
 }
 
-describe('from spans to a page and its resolve', () => {
+requireTool('alertmanager').describe('from spans to a page and its resolve', () => {
   it('pages through Alertmanager when errors burn the budget, and resolves when good traffic dilutes them', async () => {
     const at = Date.now() - 120_000
     // 50% errors against a 1% budget: burn rate 50 in every window, above every factor.
     await sendSpans(100, 50, at)
     const page = await waitForAlert('firing', 'page')
-    expect(page.labels).toEqual({ alertname: 'CheckoutBudgetBurn', service: 'checkout', severity: 'page', slo: 'checkout-availability', team: 'payments' })
+    expect(page.labels).toEqual(checkoutPageLabels())
     expect(page.annotations.summary).toBe('checkout-availability: error budget burning 50× too fast (page)')
     expect(page.annotations.burn_rates).toBe('5m=50× 30m=50× 1h=50× 2h=50× 6h=50× 1d=50× 3d=50×')
     expect(page.annotations.runbook_url).toBe('https://runbooks.example.com/checkout')

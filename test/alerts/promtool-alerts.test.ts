@@ -8,6 +8,7 @@ import { computedSlos, promqlFormSlos, slothInBase } from '../fixtures/alerts/sl
 import { promtoolAlertTest, type AlertFlavour } from '../fixtures/alerts/scenarios.ts'
 import { testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // `promtool test rules` on synthetic series: every page and ticket alert fires
 // when both windows of one of its pairs burn above the factor, and stays silent
@@ -32,7 +33,7 @@ function runAlertTests(name: string, flavour: AlertFlavour, slos: Slo[], slo: Sl
   return doc
 }
 
-describe('generated alerts under promtool test rules', () => {
+requireTool('promtool').describe('generated alerts under promtool test rules', () => {
   it('cairn gauges, 30-day SLO with a 2m `for` on the page: 4 pairs × (fires, short below, long below)', () => {
     const slos = computedSlos()
     const doc = runAlertTests('computed-30d', 'cairn', slos, slos[0]!)
@@ -67,7 +68,7 @@ describe('generated alerts under promtool test rules', () => {
   })
 })
 
-describe('generated recording rules under promtool test rules', () => {
+requireTool('promtool').describe('generated recording rules under promtool test rules', () => {
   const rounded = (expr: string, scale: number) => `round(sum(${expr}) * ${scale})`
   const sample = (expr: string, eval_time: string, value: number) => ({ expr, eval_time, exp_samples: [{ labels: '{}', value }] })
 

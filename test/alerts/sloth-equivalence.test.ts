@@ -8,6 +8,7 @@ import { promtoolAlertTest } from '../fixtures/alerts/scenarios.ts'
 import { checkRules, testRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers, requireTool } from '../support/needs.ts'
 
 // Sloth's integration inputs through cairn's real spec parser and rule
 // generator, against the rules Sloth itself generated for them (with the flags
@@ -67,14 +68,14 @@ async function load(c: Case): Promise<Slo[]> {
   return parsed.slos
 }
 
-describe("Sloth's integration inputs", () => {
+requirePeers().describe("Sloth's integration inputs", () => {
   it.each(CASES)('$input → $expected: the same rules as Sloth generates', async (c) => {
     const slos = await load(c)
     const ours = generatePrometheusRules(slos, c.options?.())
     expect(canonical(parse(ours))).toBe(canonical(slothExpected(c.expected)))
   })
 
-  it.each(CASES.filter((c) => !c.expected.includes('no-alerts') && c.expected !== 'out-openslo'))(
+  requireTool('promtool').it.each(CASES.filter((c) => !c.expected.includes('no-alerts') && c.expected !== 'out-openslo'))(
     '$input → $expected: our alerts and Sloth\'s fire on exactly the same series (promtool test rules)',
     async (c) => {
       const slos = await load(c)

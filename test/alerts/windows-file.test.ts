@@ -4,6 +4,7 @@ import { alertPolicyFor, loadWindows, parseWindowsFile, policyResolverFromConfig
 import { ConfigError, configSchema } from '../../config/index.ts'
 import { makeSlo } from '../fixtures/alerts/slos.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers } from '../support/needs.ts'
 
 const peers = (path: string) => peersPath('sloth', path)
 
@@ -17,7 +18,7 @@ function problems(text: string): string[] {
   throw new Error('expected a WindowsFileError')
 }
 
-describe('alert windows files (Sloth AlertWindows)', () => {
+requirePeers().describe('alert windows files (Sloth AlertWindows)', () => {
   it("reads Sloth's 7-day windows and applies them to 7-day SLOs, factors derived", () => {
     const windows = loadWindows([peers('test/integration/prometheus/windows/7d.yaml')])
     expect([...windows.keys()]).toEqual([7 * 86400])

@@ -10,6 +10,7 @@ import { generatePrometheusRules } from '../../alerts/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 import { checkoutSpec } from '../fixtures/checkout-spec.ts'
 
 // GET /api/v1/rules and /api/v1/dashboards/* over the real SLO catalog.
@@ -55,7 +56,7 @@ afterAll(async () => {
 })
 
 describe('GET /api/v1/rules', () => {
-  it('serves the generated rule file of every SLO, which promtool accepts', async () => {
+  requireTool('promtool').it('serves the generated rule file of every SLO, which promtool accepts', async () => {
     const res = await api.request('/api/v1/rules')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('application/yaml; charset=utf-8')

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
+import { sloStatus } from '../../api/status.ts'
+import { staleAfterSeconds } from '../../alerts/index.ts'
 import { ENGINE_TABLES, type SloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
@@ -98,15 +100,26 @@ describe('GET /api/v1/slos', () => {
       objectivePercent: 99.9, window: '30d', sliKind: 'spans', managedBy: 'file',
       source: { format: 'cairn', file: join(sloDir, 'checkout.yaml'), line: 1, column: 1 },
       status: {
-        state: 'ok', evaluatedAt: new Date(NOW).toISOString(), sli: 0.9995, objective: 0.999,
+        state: 'ok', error: null, evaluatedAt: new Date(NOW).toISOString(), stale: false, sli: 0.9995, objective: 0.999,
         errorBudget: { total: 100, consumed: 50, remainingRatio: 0.5 - 179 * 0.001 }, events: { total: 100_179, bad: 50 },
         burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
         alerts: { page: { state: 'firing', activeSince: new Date(NOW - 10 * MINUTE).toISOString(), updatedAt: new Date(NOW - 10 * MINUTE).toISOString() } },
       },
     })
     expect(body.slos[1].status).toEqual({
-      state: 'not_computed', evaluatedAt: null, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
+      state: 'not_computed', error: null, evaluatedAt: null, stale: false, sli: null, objective: 0.995, errorBudget: { total: null, consumed: null, remainingRatio: null }, events: { total: null, bad: null }, burnRates: {}, alerts: {},
     })
+  })
+})
+
+describe('stale figures', () => {
+  it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (4m by default)', async () => {
+    const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
+    const staleAfterMs = staleAfterSeconds({ evaluationIntervalSeconds: 60, settleSeconds: 60 }) * 1000
+    expect(staleAfterMs).toBe(240_000)
+    const e = { sloId: slo.id, evaluatedAtMs: NOW, status: 'ok' as const, objectiveRatio: 0.999, sli: 1, eventsTotal: 1, eventsBad: 0, budgetTotal: 0.001, budgetConsumed: 0, budgetRemainingRatio: 1, burnRates: {} }
+    expect(sloStatus(slo, e, undefined, { nowMs: NOW + 240_000, staleAfterMs }).stale).toBe(false)
+    expect(sloStatus(slo, e, undefined, { nowMs: NOW + 241_000, staleAfterMs }).stale).toBe(true)
   })
 })
 
@@ -152,7 +165,7 @@ describe('GET /api/v1/slos/{id}/history', () => {
     for (const t of ends.slice(0, -1)) expect(new Date(t).getUTCMinutes() % 10).toBe(9)
     const last = body.evaluations.at(-1)
     expect(last).toEqual({
-      evaluatedAt: new Date(NOW).toISOString(), status: 'ok', sli: 0.9995, objective: 0.999, eventsTotal: 100_179, eventsBad: 50,
+      evaluatedAt: new Date(NOW).toISOString(), status: 'ok', error: null, sli: 0.9995, objective: 0.999, eventsTotal: 100_179, eventsBad: 50,
       budgetTotal: 100, budgetConsumed: 50, budgetRemainingRatio: 0.5 - 179 * 0.001, burnRates: { '5m': 1.5, '1h': 0.5, window: 0.5 },
     })
   })
@@ -300,7 +313,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/api/v1/logs'].get.responses).sort()).toEqual(['200', '400', '422', '429', '503'])
     expect(Object.keys(doc.paths['/api/v1/slos/{id}'].put.requestBody.content)).toEqual(['application/yaml'])
     expect(doc.components.schemas.Error.properties.error.properties.code.type).toBe('string')
-    expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'pending', 'not_computed'])
+    expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'error', 'pending', 'not_computed'])
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
     const logs = doc.paths['/api/v1/logs'].get.parameters.find((p: any) => p.name === 'limit')
     expect(logs.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })

@@ -7,14 +7,15 @@ import { runCairn } from '../support/cairn-process.ts'
 import { checkRules } from '../support/promtool.ts'
 import { tempDir } from '../support/temp.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers, requireTool } from '../support/needs.ts'
 
 const SLOTH = peersPath('sloth') + '/'
 const IN_BASE = join(SLOTH, 'test/integration/prometheus/testdata/in-base.yaml')
 const dir = tempDir('cairn-rules-cli-')
 afterAll(() => dir.remove())
 
-describe('cairn rules', () => {
-  it("writes the library's rules for Sloth's flags to --out, and promtool accepts them", async () => {
+requirePeers().describe('cairn rules', () => {
+  requireTool('promtool').it("writes the library's rules for Sloth's flags to --out, and promtool accepts them", async () => {
     const out = join(dir.path, 'rules.yaml')
     const windows = join(SLOTH, 'test/integration/prometheus/windows/7d.yaml')
     const run = await runCairn(['rules', '--default-slo-period', '7d', '--windows', windows, '-l', 'exk1=exv1', '--extra-labels=exk2=exv2', '--out', out, IN_BASE])
@@ -36,7 +37,7 @@ describe('cairn rules', () => {
     expect(noRecordings.stdout).not.toContain('record:')
   })
 
-  it("generates rules promtool accepts for every one of Sloth's examples", async () => {
+  requireTool('promtool').it("generates rules promtool accepts for every one of Sloth's examples", async () => {
     // One file at a time: several examples declare the same SLO ids. Plugins are
     // Go code cairn cannot run; victoria-metrics.yml is MetricsQL, not PromQL.
     const examples = readdirSync(join(SLOTH, 'examples')).filter((f) => /\.ya?ml$/.test(f) && !f.includes('plugin') && f !== 'victoria-metrics.yml')

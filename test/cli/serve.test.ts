@@ -1,17 +1,19 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCairn, startCairn } from '../support/cairn-process.ts'
 import { freePort } from '../support/ports.ts'
 import { tempDir } from '../support/temp.ts'
-import { peersPath } from '../support/peers.ts'
 
 const dir = tempDir()
 afterAll(() => dir.remove())
 
 const probe = fileURLToPath(new URL('../fixtures/storage-probe.ts', import.meta.url))
 const runProbe = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', probe, ...args], { encoding: 'utf8' })
+
+const OLD_SPAN = JSON.stringify({
+  resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'old', kind: 2, startTimeUnixNano: '1544712660000000000', endTimeUnixNano: '1544712661000000000' }] }] }],
+})
 
 describe('cairn serve on the embedded store', () => {
   it('becomes ready, serves health and metrics, and stops cleanly on SIGTERM', async () => {
@@ -20,7 +22,8 @@ describe('cairn serve on the embedded store', () => {
     try {
       const ready = await fetch(`${cairn.apiUrl}/readyz`)
       expect(ready.status).toBe(200)
-      expect(await ready.json()).toEqual({ status: 'ready' })
+      // The engine's backfill progress rides along (no SLOs here: nothing pending).
+      expect(await ready.json()).toEqual({ status: 'ready', engine: { backfill: { pendingSlos: 0, remainingSeconds: 0 } } })
       expect(Date.now() - started).toBeLessThan(30_000)
       expect(await (await fetch(`${cairn.apiUrl}/healthz`)).json()).toEqual({ status: 'ok' })
       const metrics = await fetch(`${cairn.apiUrl}/metrics`)
@@ -28,8 +31,8 @@ describe('cairn serve on the embedded store', () => {
       const text = await metrics.text()
       expect(text).toMatch(/^cairn_process_resident_memory_bytes \d+/m)
       expect(text).toContain('cairn_engine_ticks_total')
-      // The OTLP example dates from 2018: older than the 30-day default retention, so refused, not acknowledged and lost.
-      const old = await fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: readFileSync(peersPath('otlp', 'examples', 'trace.json')) })
+      // A span from 2018: older than the 30-day default retention, so refused, not acknowledged and lost.
+      const old = await fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: OLD_SPAN })
       expect(await old.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: 'span older than the 30-day retention' } })
       for (const line of cairn.output().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
     } finally {

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCairn } from '../support/cairn-process.ts'
 import { tempDir } from '../support/temp.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers } from '../support/needs.ts'
 
 const dir = tempDir()
 afterAll(() => dir.remove())
@@ -17,7 +18,7 @@ describe('cairn validate', () => {
     expect(run.code).toBe(0)
   })
 
-  it('prints every error as file:line:col: message and exits 1', async () => {
+  requirePeers().it('prints every error as file:line:col: message and exits 1', async () => {
     const file = join(dir.path, 'bad.yaml')
     writeFileSync(file, 'apiVersion: cairn/v1\nkind: SLO\nmetadata: { name: a, service: b }\nspec:\n  objective: 99.9\n  window: 30d\n  sli: {}\n')
     const run = await runCairn(['validate', file, join(BAD, 'bad-aa.yaml')])

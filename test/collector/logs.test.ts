@@ -9,6 +9,7 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import { metricValue, sharedCollector } from './harness.ts'
 import * as P from './proto-writer.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers } from '../support/needs.ts'
 
 const shared = sharedCollector()
 
@@ -89,7 +90,7 @@ describe('OTLP/HTTP logs from the OpenTelemetry SDK', () => {
   })
 })
 
-describe('OTLP/JSON example payloads', () => {
+requirePeers().describe('OTLP/JSON example payloads', () => {
   it('ingests logs.json and events.json verbatim', async () => {
     for (const file of ['logs.json', 'events.json']) {
       const res = await post(readFileSync(`${EXAMPLES}/${file}`))

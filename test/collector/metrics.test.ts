@@ -6,6 +6,7 @@ import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporte
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { sharedCollector } from './harness.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers } from '../support/needs.ts'
 
 const shared = sharedCollector()
 
@@ -87,7 +88,7 @@ describe('OTLP/HTTP metrics from the OpenTelemetry SDK', () => {
 })
 
 describe('OTLP/JSON metrics', () => {
-  it('ingests metrics.json verbatim', async () => {
+  requirePeers().it('ingests metrics.json verbatim', async () => {
     expect((await post(readFileSync(peersPath('otlp', 'examples', 'metrics.json'), 'utf8'))).status).toBe(200)
     const [sum] = await rowsOf('otel_metrics_sum', 'my.service')
     expect(sum).toMatchObject({ MetricName: 'my.counter', MetricDescription: 'I am a Counter', MetricUnit: '1', Value: 5, AggregationTemporality: 1, IsMonotonic: true, time: '1544712660300000000', Attributes: { 'my.counter.attr': 'some value' } })

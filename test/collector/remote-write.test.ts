@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../support/ports.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 import { metricValue, sharedCollector } from './harness.ts'
 
 const shared = sharedCollector()
@@ -114,7 +115,7 @@ describe('remote_write mapping', () => {
   })
 })
 
-describe('a real Prometheus', () => {
+requireTool('prometheus').describe('a real Prometheus', () => {
   let target: Server
   let prometheus: ChildProcess | undefined
   const dir = tempDir('cairn-prometheus-')

@@ -9,6 +9,7 @@ import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter
 import { TraceState } from '@opentelemetry/core'
 import { metricValue, sharedCollector } from './harness.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers } from '../support/needs.ts'
 
 const shared = sharedCollector()
 
@@ -130,7 +131,7 @@ describe('OTLP/HTTP traces from the OpenTelemetry SDK', () => {
   })
 })
 
-describe('OTLP/JSON example payloads', () => {
+requirePeers().describe('OTLP/JSON example payloads', () => {
   it('ingests trace.json verbatim', async () => {
     const body = readFileSync(`${EXAMPLES}/trace.json`)
     const res = await fetch(`${shared.c.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })

@@ -9,6 +9,7 @@ import { generatePrometheusRules } from '../../alerts/index.ts'
 import { ALL_TEST_SLOS, checkoutAvailability, hostile, slothEvents } from '../fixtures/slos.ts'
 import { panelTargets } from '../fixtures/dashboard-targets.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // Every PromQL expression of every generated Prometheus panel parses, and
 // evaluates in promtool to the expected numbers against series that
@@ -123,7 +124,7 @@ function expectedFor(sloId: string, panel: string, refId: string): Sample[] | un
   return undefined
 }
 
-describe('Prometheus dashboards in promtool', () => {
+requireTool('promtool').describe('Prometheus dashboards in promtool', () => {
   it('evaluate to the expected numbers over cairn gauges and the generated rules', () => {
     const tests: Array<{ expr: string; eval_time: string; exp_samples: Sample[] }> = []
     for (const d of dashboards.filter((x) => x.kind === 'slo')) {

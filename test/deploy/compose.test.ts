@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { loadConfig } from '../../config/index.ts'
 import { tempDir } from '../support/temp.ts'
+import { requireTool } from '../support/needs.ts'
 
 // The deployment as an operator sets it up: a copy of docker-compose.yml and
 // deploy/ with the secrets made from their .example files, checked by
@@ -26,7 +27,7 @@ beforeAll(() => {
 afterAll(() => project.remove())
 
 describe('deploy/', () => {
-  it('docker-compose.yml passes `docker-compose config`, without the obsolete version key', () => {
+  requireTool('docker-compose').it('docker-compose.yml passes `docker-compose config`, without the obsolete version key', () => {
     const check = compose('config', '-q')
     expect(check.stderr).toBe('')
     expect(check.status).toBe(0)
@@ -34,7 +35,7 @@ describe('deploy/', () => {
     expect(Object.keys(parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as object)).not.toContain('version')
   })
 
-  it('runs each cairn role against the ClickHouse server, with tokens from deploy/cairn.env', () => {
+  requireTool('docker-compose').it('runs each cairn role against the ClickHouse server, with tokens from deploy/cairn.env', () => {
     const config = parse(compose('config').stdout) as { services: Record<string, { command: string[]; environment: Record<string, string> }> }
     const tokens = readFileSync(join(project.path, 'deploy/cairn.env'), 'utf8').match(/^CAIRN_API_TOKENS=(.*)$/m)![1]
     for (const role of ['collector', 'engine', 'api']) {
@@ -45,7 +46,7 @@ describe('deploy/', () => {
     }
   })
 
-  it('refuses to start without deploy/cairn.env, so cairn never runs open by accident', () => {
+  requireTool('docker-compose').it('refuses to start without deploy/cairn.env, so cairn never runs open by accident', () => {
     rmSync(join(project.path, 'deploy/cairn.env'))
     try {
       const check = compose('config', '-q')
@@ -62,7 +63,7 @@ describe('deploy/', () => {
     expect(loadConfig({ CAIRN_API_TOKENS: tokens.replaceAll('REPLACE-', 'x') }).api.tokens.map((t) => t.roles)).toEqual([['admin'], ['read'], ['read'], ['ingest']])
   })
 
-  it('scrapes cairn with the read token the env file holds, in a Prometheus config promtool accepts', () => {
+  requireTool('promtool').it('scrapes cairn with the read token the env file holds, in a Prometheus config promtool accepts', () => {
     const check = run('promtool', ['check', 'config', '--syntax-only', 'deploy/prometheus/prometheus.yml'])
     expect(check.status, check.stderr + check.stdout).toBe(0)
     const prometheus = parse(readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; authorization?: { type: string; credentials_file: string } }[] }
@@ -73,7 +74,7 @@ describe('deploy/', () => {
     expect(readFileSync(join(root, 'deploy/cairn.env.example'), 'utf8')).toContain(`read:${scrapeToken}`)
   })
 
-  it('ships an Alertmanager config that amtool accepts', () => {
+  requireTool('amtool').it('ships an Alertmanager config that amtool accepts', () => {
     const check = run('amtool', ['check-config', 'deploy/alertmanager/alertmanager.yml'])
     expect(check.status, check.stderr + check.stdout).toBe(0)
     expect(check.stdout).toContain('2 receivers')

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatSpecError, loadSloFiles, type Slo } from '../../slo-engine/index.ts'
 import { peersPath } from '../support/peers.ts'
+import { requirePeers } from '../support/needs.ts'
 
 // Real Sloth and OpenSLO files, read unchanged.
 const PEERS = peersPath()
@@ -15,7 +16,7 @@ const load = async (...files: string[]) => loadSloFiles(files)
 const byId = (slos: Slo[]) => new Map(slos.map((s) => [s.id, s]))
 const messages = (errors: { file: string; line: number; column: number; message: string }[]) => errors.map(formatSpecError)
 
-describe('Sloth prometheus/v1 and PrometheusServiceLevel files', () => {
+requirePeers().describe('Sloth prometheus/v1 and PrometheusServiceLevel files', () => {
   it('loads every example file without an error', async () => {
     for (const name of readdirSync(SLOTH_EXAMPLES).filter((f) => /\.ya?ml$/.test(f))) {
       const { slos, errors } = await load(join(SLOTH_EXAMPLES, name))
@@ -143,7 +144,7 @@ describe('Sloth prometheus/v1 and PrometheusServiceLevel files', () => {
   })
 })
 
-describe('OpenSLO v1 examples', () => {
+requirePeers().describe('OpenSLO v1 examples', () => {
   it('reads the Occurrences example: threshold SLI on an "Any" source, 2w rolling, 99%', async () => {
     const { slos, errors } = await load(join(OPENSLO, 'budgeting-method/occurences-slo.yaml'))
     expect(errors).toEqual([])

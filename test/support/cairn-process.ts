@@ -41,10 +41,12 @@ export interface CairnServer {
 
 /**
  * Starts a long-running `cairn <command>` (serve by default) on free ports and
- * resolves once it logs "cairn started". The caller must `stop()` it.
+ * resolves once it logs "cairn started". The caller must `stop()` it. `from`
+ * runs another copy of cairn (its bin/cairn.js, in its folder).
  */
-export function startCairn(env: Record<string, string>, command = 'serve', timeoutMs = 60_000): Promise<CairnServer> {
-  const child = spawn(process.execPath, [CAIRN_BIN, command], {
+export function startCairn(env: Record<string, string>, command = 'serve', timeoutMs = 60_000, from: { bin?: string; cwd?: string } = {}): Promise<CairnServer> {
+  const child = spawn(process.execPath, [from.bin ?? CAIRN_BIN, command], {
+    cwd: from.cwd,
     env: { ...cleanEnv(), CAIRN_HTTP_PORT: '0', CAIRN_OTLP_PORT: '0', CAIRN_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

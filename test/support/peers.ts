@@ -1,22 +1,12 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { findPeersDir } from './requirements.ts'
 
 // Real inputs from other projects (Sloth, OpenSLO, OTLP examples) live beside
-// the repository in shared/peers, not in it. A clone may sit anywhere, so look
-// in the places the workplace keeps them, or where CAIRN_PEERS_DIR says.
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
-const candidates = [process.env.CAIRN_PEERS_DIR, join(repoRoot, '..', 'shared', 'peers'), '/work/shared/peers'].filter((p): p is string => !!p)
+// the repository in shared/peers, not in it: see peerCandidates() for where
+// they are looked for. Tests that read them declare it with requirePeers()
+// (test/support/needs.ts), which skips them when the data is not there.
 
-function findPeersDir(): string {
-  const found = candidates.find((p) => existsSync(join(p, 'sloth')))
-  if (!found) throw new Error(`peer test data not found in ${candidates.join(', ')}: set CAIRN_PEERS_DIR to the shared/peers folder`)
-  return found
-}
-
-export const PEERS_DIR = findPeersDir()
-
-/** A path under shared/peers, e.g. peersPath('sloth', 'examples'). */
+/** A path under shared/peers, e.g. peersPath('sloth', 'examples'); a placeholder when the data is missing. */
 export function peersPath(...parts: string[]): string {
-  return join(PEERS_DIR, ...parts)
+  return join(findPeersDir() ?? '/peer-test-data-not-found', ...parts)
 }

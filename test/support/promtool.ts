@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { toolPath } from './requirements.ts'
 
 export interface ToolRun {
   status: number | null
@@ -8,7 +9,7 @@ export interface ToolRun {
 }
 
 function run(args: string[], cwd?: string): ToolRun {
-  const r = spawnSync('promtool', args, { cwd, encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync(toolPath('promtool'), args, { cwd, encoding: 'utf8', timeout: 120_000 })
   return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, NO_CHROMIUM, launchBrowser, type Browser } from './browser.ts'
+import { launchBrowser, type Browser } from './browser.ts'
+import { requireTool } from '../support/needs.ts'
 import { startUiFixture, type UiFixture } from './fixture.ts'
 
 // With tokens configured: the pages load without one, the UI asks for a token
@@ -7,12 +8,11 @@ import { startUiFixture, type UiFixture } from './fixture.ts'
 // sends it with every API call. A read token sees everything, changes nothing.
 // (Its own file: one embedded ClickHouse per process.)
 
-if (!CHROMIUM) console.warn(NO_CHROMIUM)
 
 const READ = 'ui-read-token-0123456789abcdef'
 const ADMIN = 'ui-admin-token-0123456789abcdef'
 
-describe.skipIf(!CHROMIUM)('web UI with API tokens', () => {
+requireTool('chromium').describe('web UI with API tokens', () => {
   let fixture: UiFixture
   let browser: Browser
 

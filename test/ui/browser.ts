@@ -1,19 +1,15 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { findTool } from '../support/requirements.ts'
 import { tempDir } from '../support/temp.ts'
 
 // Debian's chromium driven by playwright-core, as the UI tests use it: fresh
 // profile, no network services of its own, every request and console error
 // of every page recorded so tests can assert on them.
 
-/** The chromium binary, or undefined (the tests skip, saying why). To be replaced by the shared requirement helper. */
-export const CHROMIUM = ((): string | undefined => {
-  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' })
-  return found.status === 0 ? found.stdout.trim() : undefined
-})()
-export const NO_CHROMIUM = 'browser tests skipped: no `chromium` on PATH (Debian: apt-get install chromium)'
+/** The chromium binary, or undefined: tests declare it with requireTool('chromium') (test/support/needs.ts). */
+export const CHROMIUM = findTool('chromium')
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 

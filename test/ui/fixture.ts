@@ -72,7 +72,7 @@ async function seedEvaluations(storage: Storage): Promise<void> {
   const steps = 30 * 144
   const spent = `0.7 * pow(m / ${steps}, 2)`
   await storage.command(
-    `INSERT INTO ${ENGINE_TABLES.evaluations}
+    `INSERT INTO ${ENGINE_TABLES.evaluations} (slo_id, evaluated_at, status, objective, sli, events_total, events_bad, budget_total, budget_consumed, budget_remaining, burn_rates)
      SELECT 'checkout-availability', fromUnixTimestamp64Milli(toInt64(${NOW} - (${steps} - m) * 600000)), 'ok', 0.999,
             if(m % 1000 BETWEEN 970 AND 999, 0.9985, 0.9995), 1000000, 1000 * ${spent}, 1000, 1000 * ${spent}, 1 - ${spent},
             if(m > ${steps} - 18, map('5m', 18., '30m', 8., '1h', 16., '2h', 3.1, '6h', 7., '1d', 2.5, '3d', 1.4, 'window', 0.7),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { CHROMIUM, NO_CHROMIUM, launchBrowser, type Browser } from './browser.ts'
+import { launchBrowser, type Browser } from './browser.ts'
+import { requireTool } from '../support/needs.ts'
 import { LATEST, startUiFixture, type UiFixture } from './fixture.ts'
 
 // The web UI in Debian's chromium against cairn's API on the embedded store,
@@ -9,9 +10,8 @@ import { LATEST, startUiFixture, type UiFixture } from './fixture.ts'
 // alternatives, the what-if objective, inline validation errors, keyboard
 // navigation, and no request leaving localhost.
 
-if (!CHROMIUM) console.warn(NO_CHROMIUM)
 
-describe.skipIf(!CHROMIUM)('web UI', () => {
+requireTool('chromium').describe('web UI', () => {
   let fixture: UiFixture
   let browser: Browser
 

@@ -100,8 +100,10 @@
     const thresholds = thresholdsByWindow(policy)
     const labels = Object.entries(slo.labels).map(([k, v]) => el('span', { class: 'label' }, `${k}=${v}`))
     const state = s.state === 'ok' ? null : el('span', { class: `badge state-${s.state}` }, stateText(s))
+    // The engine stopped evaluating it: the numbers are not current.
+    const stale = s.stale ? el('span', { class: 'badge state-error', title: `last evaluated ${s.evaluatedAt}` }, 'stale') : null
     return el('tr', { 'data-id': slo.id, 'data-band': band(s) },
-      el('th', { scope: 'row' }, el('a', { href: `/slos/${encodeURIComponent(slo.id)}` }, slo.displayName || slo.id), el('div', { class: 'sub' }, slo.service, ' · ', slo.window, ' · ', slo.sliKind, ' ', labels, ' ', state)),
+      el('th', { scope: 'row' }, el('a', { href: `/slos/${encodeURIComponent(slo.id)}` }, slo.displayName || slo.id), el('div', { class: 'sub' }, slo.service, ' · ', slo.window, ' · ', slo.sliKind, ' ', labels, ' ', state, ' ', stale)),
       el('td', { class: 'num' }, sliPct(slo.objectivePercent / 100)),
       el('td', { class: 'num' }, s.state === 'ok' ? sliPct(s.sli) : el('span', { class: 'muted' }, s.state === 'error' ? 'error' : 'no data')),
       budgetCell(s),

@@ -68,6 +68,7 @@
     const now = current()
     const out = []
     if (s.state === 'error') out.push(el('p', { class: 'notice notice-bad', role: 'status' }, `⚠ The last evaluation failed: ${stateText(s)}.`))
+    if (s.stale) out.push(el('p', { class: 'notice notice-bad', role: 'status' }, `⚠ Stale: last evaluated ${time(s.evaluatedAt)}. The engine is not evaluating this SLO (stopped, failing, or behind), so these figures are not current and its burn-rate alerts cannot fire.`))
     if (s.state === 'no_data') out.push(el('p', { class: 'notice' }, 'No data: no events in the window. Numbers are shown as —, never as 100 %.'))
     if (s.state === 'pending') out.push(el('p', { class: 'notice' }, 'Not evaluated yet: the engine evaluates every SLO once a minute.'))
     if (s.state === 'not_computed') out.push(el('p', { class: 'notice' }, 'Prometheus computes this SLI (PromQL): see the generated rules below. cairn has no history of it.'))

@@ -1,0 +1,149 @@
+// Worker threads for the parsing that can take long: large OTLP and
+// remote_write bodies and SLO specs are decoded here, off the main thread, so
+// /healthz, ingest of small requests and the engine's ticks keep running while
+// a 60 MiB body is parsed. A task is a named export of a module, a pure
+// function of structured-clonable input, returning { value, transfer? }.
+// Each worker has a bounded heap: a body that needs more fails its own task
+// (WorkerCrashedError), the worker is replaced, and nothing else is touched.
+
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+
+export interface TaskRequest {
+  id: number
+  module: string
+  fn: string
+  input: unknown
+}
+
+export type TaskReply =
+  | { id: number; ok: true; value: unknown; transfer?: ArrayBuffer[] }
+  | { id: number; ok: false; error: { name: string; message: string; status?: number } }
+
+/** A task threw: its error's name, message and (for HTTP-aware tasks) status, as thrown in the worker. */
+export class TaskError extends Error {
+  constructor(
+    name: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message)
+    this.name = name
+  }
+}
+
+/** The worker running a task died (out of its heap, most likely): the task's input needs more than a worker may use. */
+export class WorkerCrashedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WorkerCrashedError'
+  }
+}
+
+export interface PoolOptions {
+  /** Worker threads; default: the cores, at most 2. */
+  workers?: number
+  /** Heap of each worker, MiB. */
+  maxHeapMb?: number
+}
+
+interface Job {
+  request: TaskRequest
+  transfer: ArrayBuffer[]
+  resolve(value: unknown): void
+  reject(err: Error): void
+}
+
+interface Slot {
+  worker: Worker
+  job: Job | undefined
+}
+
+const ENTRY = new URL('./worker-entry.js', import.meta.url)
+
+export class WorkerPool {
+  private readonly size: number
+  private readonly maxHeapMb: number
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private nextId = 1
+
+  constructor(options: PoolOptions = {}) {
+    this.size = Math.max(1, options.workers ?? Math.min(2, availableParallelism()))
+    this.maxHeapMb = options.maxHeapMb ?? 384
+  }
+
+  /**
+   * Runs `fn` of `module` (a file URL) on `input` in a worker. Buffers in
+   * `transfer` move to the worker (the caller must not use them after).
+   */
+  run<T>(module: string, fn: string, input: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ request: { id: this.nextId++, module, fn, input }, transfer, resolve: resolve as (v: unknown) => void, reject })
+      this.dispatch()
+    })
+  }
+
+  /** Jobs waiting for a worker. */
+  get waiting(): number {
+    return this.queue.length
+  }
+
+  /** Ends every worker; tasks still queued or running fail. Later runs start new workers. */
+  async close(): Promise<void> {
+    for (const job of this.queue.splice(0)) job.reject(new WorkerCrashedError('the worker pool was closed'))
+    const slots = this.slots.splice(0)
+    await Promise.all(slots.map((s) => s.worker.terminate()))
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.job === undefined)
+      if (!slot && this.slots.length < this.size) slot = this.spawn()
+      if (!slot) return
+      const job = this.queue.shift()!
+      slot.job = job
+      slot.worker.ref()
+      slot.worker.postMessage(job.request, job.transfer)
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(ENTRY, {
+      execArgv: [],
+      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 32 },
+    })
+    const slot: Slot = { worker, job: undefined }
+    worker.unref()
+    worker.on('message', (reply: TaskReply) => {
+      const job = slot.job
+      if (!job || job.request.id !== reply.id) return
+      slot.job = undefined
+      worker.unref()
+      if (reply.ok) job.resolve(reply.value)
+      else job.reject(new TaskError(reply.error.name, reply.error.message, reply.error.status))
+      this.dispatch()
+    })
+    const fail = (err: Error) => {
+      const i = this.slots.indexOf(slot)
+      if (i < 0) return
+      this.slots.splice(i, 1)
+      const job = slot.job
+      slot.job = undefined
+      job?.reject(new WorkerCrashedError(`the parse worker stopped: ${err.message}`))
+      this.dispatch()
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)))
+    this.slots.push(slot)
+    return slot
+  }
+}
+
+/** The whole of a Buffer's memory when it owns it (then it can be transferred), else a copy that does. */
+export function ownArrayBuffer(buf: Buffer): ArrayBuffer {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer) return buf.buffer
+  const copy = new ArrayBuffer(buf.byteLength)
+  new Uint8Array(copy).set(buf)
+  return copy
+}

@@ -1,0 +1,31 @@
+import type { Storage } from '../../storage/index.ts'
+import { ENGINE_TABLES, type Slo } from '../../slo-engine/index.ts'
+import { sliHash } from '../../slo-engine/rollup/store.ts'
+
+// Rollups as if the engine had run for `days` (dense running sums per SLO and
+// minute, 100 events a minute with one bad in seven minutes), written by
+// ClickHouse in bulk, and the rollup state that says so. Shared by the
+// engine's cold-start test and bench:engine.
+
+const DAY = 86400
+
+/** Seeds `days` of rollups ending just before `nowSeconds`; calls `onDay` after each day written. Returns the rows written. */
+export async function seedRollupHistory(storage: Storage, slos: readonly Slo[], nowSeconds: number, days: number, onDay?: (day: number) => void): Promise<number> {
+  const epoch = nowSeconds - days * DAY
+  const ids = slos.map((s) => s.id)
+  const hashes = slos.map((s) => sliHash(s))
+  for (let day = 0; day < days; day++) {
+    await storage.command(
+      `INSERT INTO ${ENGINE_TABLES.rollups} (minute, slo_id, good, total, cum_good, cum_total, cum_slices, cum_slices_good, sli_hash, computed_at)
+       SELECT toDateTime({epoch:UInt32} + k * 60) AS minute, {ids:Array(String)}[s + 1], 100 - (k % 7 = 0), 100, 100 * (k + 1) - (intDiv(k, 7) + 1), 100 * (k + 1), 0, 0, {hashes:Array(String)}[s + 1], now64(3)
+       FROM (SELECT number % {n:UInt32} AS s, {day:UInt32} * 1440 + intDiv(number, {n:UInt32}) AS k FROM numbers({rows:UInt64}))`,
+      { epoch, ids, hashes, n: ids.length, day, rows: ids.length * 1440 },
+    )
+    onDay?.(day + 1)
+  }
+  await storage.insertRows(
+    ENGINE_TABLES.rollupState,
+    slos.map((s, i) => ({ slo_id: s.id, sli_hash: hashes[i], epoch_minute: epoch, computed_to: nowSeconds, updated_at: Date.now() })),
+  )
+  return ids.length * days * 1440
+}
