@@ -30,6 +30,13 @@ export interface AlerterDeps {
   registry: Registry
   fetch?: FetchLike
   now?: () => number
+  /**
+   * Where the burn sits (docs/attribution.md), as one line for the
+   * `attribution` annotation. Asked when an alert fires, off the tick: the
+   * first notice waits for it at most EXPLAIN_WAIT_MS (then goes without it),
+   * so a slow read delays no evaluation and a page by no more than that.
+   */
+  explain?: (slo: Slo, atMs: number) => Promise<string | undefined>
   /** The alert windows files' overrides, when the caller loaded them already; default: loaded from config.windowsPath. */
   windows?: PolicyOverrides
 }
@@ -62,6 +69,8 @@ export function globalTargets(config: AlertsConfig): NotifyTarget[] {
 
 const stateKey = (sloId: string, severity: Severity) => `${sloId}/${severity}`
 
+const EXPLAIN_WAIT_MS = 5_000
+
 const GONE_REASON = 'the SLO is no longer evaluated (removed from the catalog, or its SLI is no longer computed by cairn)'
 
 export function createAlerter(deps: AlerterDeps): Alerter {
@@ -86,6 +95,27 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   })
   void firing
   const persistFailures = new Counter({ name: 'cairn_alert_state_write_failures_total', help: 'Alert state writes to ClickHouse that failed', registers: [deps.registry] })
+
+  /** The attribution line of each firing alert, by state key, once known; and the explanations under way. */
+  const explanations = new Map<string, string>()
+  const explaining = new Set<Promise<void>>()
+  /** Asks for the line (EXPLAIN_WAIT_MS at most), then delivers the fired alert with it. */
+  function explainThenDeliver(key: string, slo: Slo, atMs: number, send: (line: string | undefined) => void): void {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), EXPLAIN_WAIT_MS)))
+    const done: Promise<void> = Promise.race([deps.explain!(slo, atMs), timeout])
+      .catch((err: unknown) => {
+        logger.warn({ slo: slo.id, error: (err as Error).message }, 'burn attribution for the alert failed: sent without it')
+        return undefined
+      })
+      .then((line) => {
+        clearTimeout(timer)
+        if (line) explanations.set(key, line)
+        send(line)
+      })
+      .finally(() => explaining.delete(done))
+    explaining.add(done)
+  }
 
   const dispatcher = createDispatcher({ logger, registry: deps.registry, now, onOutcome })
 
@@ -284,7 +314,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       let state = step.state
       if (state.status === 'firing') {
         // Fresh numbers in every resend; the identity is fixed when it fires.
-        const annotations = alertAnnotations(slo, severity, policy, evaluation, conditions[severity], { dashboardUrlTemplate: config.dashboardUrl })
+        const line = explanations.get(key)
+        const annotations = { ...alertAnnotations(slo, severity, policy, evaluation, conditions[severity], { dashboardUrlTemplate: config.dashboardUrl }), ...(line && { attribution: line }) }
         state = { ...state, annotations, labels: step.transition === 'fired' ? alertLabels(slo, severity) : state.labels }
       }
       if (step.transition !== 'none') {
@@ -294,8 +325,17 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         const log = step.transition === 'fired' || step.transition === 'resolved' ? logger.warn.bind(logger) : logger.info.bind(logger)
         log({ slo: slo.id, severity, from: prev.status, to: state.status, burnRates: evaluation.burnRates }, `alert ${step.transition}`)
       }
+      if (state.status !== 'firing') explanations.delete(key)
       states.set(key, state)
-      deliver(state, targets, validForMs, slo, evaluation)
+      if (step.transition === 'fired' && deps.explain) {
+        explainThenDeliver(key, slo, at, (found) => {
+          const current = states.get(key)
+          if (current?.status !== 'firing' || current.firedAtMs !== state.firedAtMs) return
+          const next = found ? { ...current, annotations: { ...current.annotations, attribution: found } } : current
+          states.set(key, next)
+          deliver(next, targets, validForMs, slo, evaluation)
+        })
+      } else deliver(state, targets, validForMs, slo, evaluation)
     }
     if (changed.length > 0) await persist(changed)
   }
@@ -311,10 +351,12 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     extraWindowsSeconds: (slo) => extraWindowsSeconds(slo, windows),
     states: () => [...states.values()],
     flush: async (timeoutMs) => {
+      await Promise.all(explaining)
       await dispatcher.idle(timeoutMs)
       await writes
     },
     async stop(timeoutMs = 10_000) {
+      await Promise.all(explaining)
       await dispatcher.idle(timeoutMs)
       await writes
     },

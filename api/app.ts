@@ -14,6 +14,7 @@ import { sloRoutes } from './routes/slos.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { trendRoutes } from './routes/trends.ts'
 import { gateRoutes } from './routes/gate.ts'
+import { attributionRoutes } from './routes/attribution.ts'
 import { staleAfterSeconds, type RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
 import { telemetryReads } from './reads.ts'
@@ -68,6 +69,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route(`${API_PREFIX}/rules`, ruleRoutes(deps))
   app.route(`${API_PREFIX}/dashboards`, dashboardRoutes(deps))
   const reads = telemetryReads(deps.storage, deps.reads)
+  app.route(`${API_PREFIX}/slos`, attributionRoutes({ catalog: deps.catalog, reads }))
   app.route(`${API_PREFIX}/traces`, traceRoutes(reads))
   app.route(`${API_PREFIX}/logs`, logRoutes(reads))
   app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))

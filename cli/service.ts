@@ -3,13 +3,13 @@ import { ConfigError, type CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
-import { createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
+import { burnExplainer, createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { gateMigrations } from '../gate/index.ts'
 import { UsageError } from './command.ts'
 import { createIsolation } from '../isolation/index.ts'
 import { listenHost } from './listen-host.ts'
-import { attachApi, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
+import { attachApi, createAuthorizer, healthRoutes, listen, readSettings, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
 
@@ -97,7 +97,17 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   const windows = roles.includes('engine') || roles.includes('api') ? configuredWindows(config.alerts) : new Map()
   // Alerting runs with the engine: it pages from each evaluation.
   const alerter: Alerter | undefined = roles.includes('engine')
-    ? createAlerter({ config: config.alerts, storage, logger: logger.child({ component: 'alerts' }), registry, windows })
+    ? createAlerter({
+        config: config.alerts,
+        storage,
+        logger: logger.child({ component: 'alerts' }),
+        registry,
+        windows,
+        // Pages and tickets name where the burn sits, read as bounded as the API's telemetry reads. Not on the
+        // embedded store: chdb applies query settings as SETs that stay on its one session (readonly included),
+        // so they would bind the engine's own writes; there the alerter's time bound alone applies.
+        explain: burnExplainer((sql, params) => storage.query(sql, params, storage.mode === 'server' ? readSettings(config.api.reads) : undefined)),
+      })
     : undefined
   const engine: Engine | undefined = roles.includes('engine')
     ? createEngine({

@@ -204,6 +204,8 @@ export interface Slo {
   alerting: SloAlerting
   /** The SLO's own error-budget policy fields; absent = the service's or the global default. */
   budgetPolicy?: Partial<BudgetPolicy>
+  /** Attribute keys attribution always reports (span, log or resource attributes), besides those it finds. */
+  attribution?: string[]
   source: SpecSource
 }
 

@@ -172,6 +172,10 @@ export function SloPage({ assets, id }: { assets: Assets; id: string }) {
           <h2 id="alerts-title">Alert history</h2>
           <div id="alert-history"></div>
         </section>
+        <section aria-labelledby="attribution-title" id="attribution-section" hidden>
+          <h2 id="attribution-title">Where the budget went (last hour)</h2>
+          <div id="attribution"></div>
+        </section>
         <section aria-labelledby="examples-title" id="examples-section" hidden>
           <h2 id="examples-title">Latest bad events</h2>
           <div id="examples"></div>

@@ -1,3 +1,4 @@
+import { apiTarget } from '../api-target.ts'
 import { UsageError, type Command } from '../command.ts'
 
 // `cairn gate`: the deploy gate as a CI/CD step (docs/gate.md). Asks a
@@ -6,7 +7,6 @@ import { UsageError, type Command } from '../command.ts'
 // or answered (bad usage, connection error, unknown service, bad token).
 
 const USAGE = 'cairn gate --service NAME | --slo ID [--url URL] [--token TOKEN] [--timeout 10s] [--json]'
-const DEFAULT_URL = 'http://127.0.0.1:8080'
 const EXIT_REFUSED = 1
 const EXIT_ERROR = 2
 
@@ -43,11 +43,8 @@ function parseGateArgs(args: string[], env: NodeJS.ProcessEnv): GateArgs {
   }
   const { '--service': service, '--slo': slo } = given
   if ((service === undefined) === (slo === undefined)) throw new UsageError(`give exactly one of --service and --slo; usage: ${USAGE}`)
-  const url = given['--url'] ?? env.CAIRN_URL ?? DEFAULT_URL
-  if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url: expected cairn's http:// or https:// API URL (got ${JSON.stringify(url)})`)
-  const token = given['--token'] ?? (env.CAIRN_TOKEN || undefined)
   const query = service !== undefined ? `service=${encodeURIComponent(service)}` : `slo=${encodeURIComponent(slo!)}`
-  return { query, url: url.replace(/\/+$/, ''), ...(token && { token }), timeoutMs: parseTimeoutMs(given['--timeout'] ?? '10s'), json }
+  return { query, ...apiTarget({ url: given['--url'], token: given['--token'] }, env), timeoutMs: parseTimeoutMs(given['--timeout'] ?? '10s'), json }
 }
 
 interface Decision {

@@ -5,6 +5,7 @@ import { validateCommand } from './validate.ts'
 import { rulesCommand } from './rules.ts'
 import { dashboardsCommand } from './dashboards.ts'
 import { gateCommand } from './gate.ts'
+import { explainCommand } from './explain.ts'
 
 /** Every `cairn` subcommand, in the order `cairn help` lists them. */
-export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand, gateCommand]
+export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand, gateCommand, explainCommand]

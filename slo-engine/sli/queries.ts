@@ -1,5 +1,5 @@
 import { OTEL_TABLES, STATUS_ERROR, type QueryParams } from '../../storage/index.ts'
-import type { Atom, RollupPlan } from './plan.ts'
+import type { Atom, AtomTable, RollupPlan } from './plan.ts'
 
 // The rollup statements: one fixed SQL text per table, whatever the number of
 // SLOs. Identifiers are constants of this file; everything that comes from a
@@ -35,7 +35,7 @@ export interface Statement {
  * by one with RE2. `valueOf(field)` is the SQL of a field position; the SQL
  * text depends only on which positions have equality atoms, never on values.
  */
-function atomsExpression(atoms: readonly Atom[], valueOf: (fieldSql: string) => string, prefix: string): { sql: string; params: QueryParams } {
+export function atomsExpression(atoms: readonly Atom[], valueOf: (fieldSql: string) => string, prefix: string): { sql: string; params: QueryParams } {
   const params: QueryParams = {}
   const lookups: string[] = []
   const fields = [...new Set(atoms.filter((a) => !a.regex).map((a) => a.field))].sort((a, b) => a - b)
@@ -56,10 +56,20 @@ function atomsExpression(atoms: readonly Atom[], valueOf: (fieldSql: string) => 
 }
 
 /** Atoms over the grouped value array `vals` (position p is vals[p]). */
-const overVals = (atoms: readonly Atom[]) => atomsExpression(atoms, (field) => `vals[${field}]`, 'atom')
+export const overVals = (atoms: readonly Atom[]) => atomsExpression(atoms, (field) => `vals[${field}]`, 'atom')
 
 const range = (r: TimeRange) => ({ from: r.fromSeconds, to: r.toSeconds })
-const mapKeys = (map: string, param: string) => `arrayMap(k -> ${map}[k], {${param}:Array(String)})`
+export const mapKeys = (map: string, param: string) => `arrayMap(k -> ${map}[k], {${param}:Array(String)})`
+
+/** What makes a span bad, as SQL over one otel_traces row: its status, or its duration over a threshold (SQL of UInt64 ns). */
+export const SPAN_IS_ERROR_SQL = `StatusCode = '${STATUS_ERROR}'`
+export const spanSlowerSql = (thresholdNsSql: string) => `Duration > ${thresholdNsSql}`
+/** The field values the trace atoms read (plan.ts: ServiceName, SpanName, SpanKind, then the keys of each map). */
+export const SPAN_VALS_SQL = `arrayConcat([ServiceName, SpanName, SpanKind], ${mapKeys('SpanAttributes', 'span_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')})`
+export const spanValsParams = (t: AtomTable): QueryParams => ({ span_keys: t.keysOf('SpanAttributes'), resource_keys: t.keysOf('ResourceAttributes') })
+/** The same for otel_logs (ServiceName, then LogAttributes and ResourceAttributes keys). */
+export const LOG_VALS_SQL = `arrayConcat([ServiceName], ${mapKeys('LogAttributes', 'log_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')})`
+export const logValsParams = (t: AtomTable): QueryParams => ({ log_keys: t.keysOf('LogAttributes'), resource_keys: t.keysOf('ResourceAttributes') })
 
 export interface SpanGroupRow {
   minute: number
@@ -78,10 +88,10 @@ FROM (
   SELECT minute, ${atoms.sql} AS atoms, total, errors, slower
   FROM (
     SELECT toStartOfMinute(Timestamp) AS minute,
-      arrayConcat([ServiceName, SpanName, SpanKind], ${mapKeys('SpanAttributes', 'span_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
+      ${SPAN_VALS_SQL} AS vals,
       count() AS total,
-      countIf(StatusCode = '${STATUS_ERROR}') AS errors,
-      sumForEach(arrayMap(t -> toUInt64(Duration > t), {latency_ns:Array(UInt64)})) AS slower
+      countIf(${SPAN_IS_ERROR_SQL}) AS errors,
+      sumForEach(arrayMap(t -> toUInt64(${spanSlowerSql('t')}), {latency_ns:Array(UInt64)})) AS slower
     FROM ${OTEL_TABLES.traces}
     WHERE Timestamp >= toDateTime64({from:UInt32}, 9) AND Timestamp < toDateTime64({to:UInt32}, 9)
     GROUP BY minute, vals
@@ -91,7 +101,7 @@ WHERE notEmpty(atoms) OR {keep_unmatched:UInt8} = 1
 GROUP BY minute, atoms`
   return {
     sql,
-    params: { ...atoms.params, keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, span_keys: t.keysOf('SpanAttributes'), resource_keys: t.keysOf('ResourceAttributes'), latency_ns: plan.latencyNs.values, ...range(r) },
+    params: { ...atoms.params, keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, ...spanValsParams(t), latency_ns: plan.latencyNs.values, ...range(r) },
   }
 }
 
@@ -113,7 +123,7 @@ FROM (
   SELECT minute, ${atoms.sql} AS atoms, body, severity, total
   FROM (
     SELECT toStartOfMinute(Timestamp) AS minute,
-      arrayConcat([ServiceName], ${mapKeys('LogAttributes', 'log_keys')}, ${mapKeys('ResourceAttributes', 'resource_keys')}) AS vals,
+      ${LOG_VALS_SQL} AS vals,
       ${body.sql} AS body,
       SeverityNumber AS severity,
       count() AS total
@@ -131,8 +141,7 @@ GROUP BY minute, atoms, body, severity`
       ...body.params,
       // Rows no table atom holds for are dropped unless some SLO requires none (it matches on Body only, or on nothing).
       keep_unmatched: plan.slos.some((s) => !s.match.require.some((ref) => ref >= 0)) ? 1 : 0,
-      log_keys: t.keysOf('LogAttributes'),
-      resource_keys: t.keysOf('ResourceAttributes'),
+      ...logValsParams(t),
       ...range(r),
     },
   }

@@ -216,6 +216,7 @@ export const cairnDocument = z.strictObject({
     sli: sliSchema,
     alerting: alertingSchema.optional(),
     policy: budgetPolicyFields.optional(),
+    attribution: z.array(z.string().min(1, 'expected an attribute key').max(256, 'expected an attribute key of at most 256 characters')).max(20, 'expected at most 20 attribution keys').optional(),
   }).superRefine((spec, ctx) => {
     for (const problem of policyWindowProblems(spec.alerting?.policy, spec.window)) ctx.addIssue({ code: 'custom', path: ['alerting', 'policy', ...problem.path], message: problem.message })
   }),
@@ -250,5 +251,6 @@ export function cairnToDraft(doc: z.infer<typeof cairnDocument>): SloDraft {
     sli: spec.sli,
     alerting,
     ...(spec.policy !== undefined && { budgetPolicy: spec.policy }),
+    ...(spec.attribution !== undefined && { attribution: [...new Set(spec.attribution)] }),
   }
 }

@@ -307,7 +307,7 @@ describe('GET /openapi.json', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
     expect(routes).toEqual([
       'DELETE /api/v1/gate/overrides/{id}', 'DELETE /api/v1/slos/{id}', 'GET /api/v1/alerts/policies', 'GET /api/v1/alerts/{id}', 'GET /api/v1/dashboards/overview', 'GET /api/v1/dashboards/service/{service}', 'GET /api/v1/dashboards/slo/{id}',
-      'GET /api/v1/gate', 'GET /api/v1/gate/overrides', 'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
+      'GET /api/v1/gate', 'GET /api/v1/gate/overrides', 'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/attribution', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
       'GET /api/v1/trends/budget', 'POST /api/v1/gate/overrides', 'POST /api/v1/slos/validate', 'PUT /api/v1/slos/{id}',
     ])
     const history = doc.paths['/api/v1/slos/{id}/history'].get

@@ -178,6 +178,13 @@ sli:
     ])
   })
 
+  it('reads the optional attribution keys, once each, and names a bad one', () => {
+    const sli = 'sli: { spans: { service: checkout, bad: error } }'
+    expect(parse(slo(`objective: 99\nwindow: 30d\n${sli}\nattribution: [http.route, service.version, http.route]`)).slos[0]!.attribution).toEqual(['http.route', 'service.version'])
+    expect(parse(slo(`objective: 99\nwindow: 30d\n${sli}`)).slos[0]!.attribution).toBeUndefined()
+    expect(errorsOf(slo(`objective: 99\nwindow: 30d\n${sli}\nattribution: [http.route, ""]`))).toEqual([expect.stringMatching(/^slos\/x\.yaml:\d+:\d+: .*expected an attribute key/)])
+  })
+
   it('reports YAML syntax errors, unknown formats and duplicate ids with positions', () => {
     expect(errorsOf('apiVersion: cairn/v1\nkind: SLO\nmetadata: { name: x\n')).toEqual([expect.stringMatching(/^slos\/x\.yaml:4:1: invalid YAML: Flow map/)])
     expect(errorsOf('apiVersion: example.com/v9\nkind: SLO\n')).toEqual([

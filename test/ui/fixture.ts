@@ -95,8 +95,10 @@ async function seedEvaluations(storage: Storage): Promise<void> {
 async function seedTelemetry(storage: Storage): Promise<void> {
   await storage.insertRows('otel_traces', Array.from({ length: 3 }, (_, i) => ({
     Timestamp: chTime(NOW - (i + 1) * MINUTE), TraceId: `${'ab'.repeat(15)}0${i}`, SpanId: `00000000000000c${i}`, SpanName: 'POST /checkout', SpanKind: 'Server',
-    ServiceName: 'checkout', Duration: 120_000_000, StatusCode: 'Error', StatusMessage: 'payment gateway timeout',
+    ServiceName: 'checkout', Duration: 120_000_000, StatusCode: 'Error', StatusMessage: 'payment gateway timeout', SpanAttributes: { 'http.route': '/checkout' },
   })))
+  // A good span of another route: the attribution section then blames /checkout (3 of 3 bad events, 3 of 4 events).
+  await storage.insertRows('otel_traces', [{ Timestamp: chTime(NOW - MINUTE), TraceId: 'cd'.repeat(16), SpanId: '00000000000000d0', SpanName: 'GET /home', SpanKind: 'Server', ServiceName: 'checkout', Duration: 1_000_000, StatusCode: 'Ok', SpanAttributes: { 'http.route': '/home' } }])
   await storage.insertRows('otel_logs', [
     { Timestamp: chTime(NOW - 2 * MINUTE), ServiceName: 'auth', SeverityText: 'ERROR', SeverityNumber: 17, Body: 'login failed: upstream idp 503' },
     { Timestamp: chTime(NOW - 3 * MINUTE), ServiceName: 'auth', SeverityText: 'INFO', SeverityNumber: 9, Body: 'login ok' },

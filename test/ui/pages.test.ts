@@ -141,6 +141,10 @@ requireTool('chromium').describe('web UI', () => {
       await page.waitForSelector('#examples-table')
       expect(await page.locator('#examples-table tbody tr').count()).toBe(3)
       expect(await page.locator('#examples-table tbody tr').first().innerText()).toMatch(/POST \/checkout\s+120\.0 ms\s+Error: payment gateway timeout\s+ababab\w+00/)
+      await page.waitForSelector('#attribution-table')
+      expect(await page.locator('#attribution').innerText()).toContain('3 bad of 4 events in the last hour')
+      expect(await page.locator('#attribution-table tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^http\.route\s+concentration 0\.25\s+\/checkout\s+100\.0 %\s+3 \/ 3\s+100\.00 %\s+ababab\w*/)])
+      expect(await page.locator('#attribution-table a').first().getAttribute('href')).toMatch(/^\/api\/v1\/traces\/(ab){15}0[0-2]$/)
       expect(await page.locator('#spec-source').innerText()).toMatch(/checkout\.yaml, line 1, column 1 \(cairn format\)/)
       expect(await page.locator('#spec-yaml').innerText()).toContain('objectivePercent: 99.9')
       // The Grafana dashboard is downloaded through the API (with the token when there is one).
