@@ -103,10 +103,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         logger: logger.child({ component: 'alerts' }),
         registry,
         windows,
-        // Pages and tickets name where the burn sits, read as bounded as the API's telemetry reads. Not on the
-        // embedded store: chdb applies query settings as SETs that stay on its one session (readonly included),
-        // so they would bind the engine's own writes; there the alerter's time bound alone applies.
-        explain: burnExplainer((sql, params) => storage.query(sql, params, storage.mode === 'server' ? readSettings(config.api.reads) : undefined)),
+        // Pages and tickets name where the burn sits, read as bounded as the API's telemetry reads.
+        explain: burnExplainer((sql, params) => storage.query(sql, params, readSettings(config.api.reads))),
       })
     : undefined
   const engine: Engine | undefined = roles.includes('engine')
