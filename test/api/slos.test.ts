@@ -7,6 +7,7 @@ import { sloStatus } from '../../api/status.ts'
 import { staleAfterSeconds } from '../../alerts/index.ts'
 import { ENGINE_TABLES, type SloCatalog } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
+import { slothSpecYaml } from '../fixtures/slos.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -31,17 +32,7 @@ spec:
   window: 30d
   sli: { spans: { service: checkout, bad: error } }
 `
-const SLOTH = `version: prometheus/v1
-service: myservice
-slos:
-  - name: requests-availability
-    objective: 99.5
-    sli:
-      events:
-        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
-        total_query: sum(rate(http_requests_total[{{.window}}]))
-    alerting: { name: MyServiceHighErrorRate }
-`
+const SLOTH = slothSpecYaml({ service: 'myservice', alertName: 'MyServiceHighErrorRate' })
 const login = (objective: number, name = 'login') => `apiVersion: cairn/v1
 kind: SLO
 metadata: { name: ${name}, service: auth }

@@ -8,6 +8,7 @@ import { ENGINE_TABLES } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { slothSpecYaml } from '../fixtures/slos.ts'
 
 // Cairn's HTTP side (API and UI) on the embedded store, with SLOs of every
 // kind the UI shows and evaluations whose numbers the tests check: one
@@ -29,18 +30,7 @@ export const SPECS: Record<string, string> = {
   'auth.yaml': spec('login', 'auth', 'identity', 99, '7d', '{ logs: { service: auth, bad: { severity: error } } }'),
   'search.yaml': spec('latency', 'search', 'discovery', 99.5, '30d', '{ spans: { service: search, bad: { latency: { threshold: 300ms } } } }'),
   'inventory.yaml': spec('availability', 'inventory', 'logistics', 99.9, '30d', '{ spans: { service: inventory, bad: error } }'),
-  'sloth.yaml': `version: prometheus/v1
-service: billing
-labels: { team: payments }
-slos:
-  - name: requests-availability
-    objective: 99.5
-    sli:
-      events:
-        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
-        total_query: sum(rate(http_requests_total[{{.window}}]))
-    alerting: { name: BillingHighErrorRate }
-`,
+  'sloth.yaml': slothSpecYaml({ service: 'billing', alertName: 'BillingHighErrorRate', labels: '{ team: payments }' }),
 }
 
 const MINUTE = 60_000
