@@ -1,0 +1,90 @@
+import { loadAlertStateChanges, type AlertStateChange } from '../alerts/index.ts'
+import { attributeBurn, isAttributable, type AttributionQuery, type Slo } from '../slo-engine/index.ts'
+import type { Storage } from '../storage/index.ts'
+import { buildReport, type ContributorResult, type Report } from './build.ts'
+import { reportPeriods, type PeriodRange, type ReportPeriod } from './period.ts'
+import { readClosingEvaluations } from './read.ts'
+
+// Reads what a report needs (closing evaluations, alert changes, attribution's
+// top value per SLO) and builds it. Attribution is the costly part: it runs
+// one SLO at a time through the API's bounded reads, over at most
+// `attributionMaxRangeMs` of the period, and stops at a deadline; an SLO it
+// could not read says why instead of failing the report.
+
+export interface ReportRequest {
+  period: ReportPeriod
+  /** The report covers the last period complete at this time. */
+  atMs: number
+  nowMs: number
+  slos: readonly Slo[]
+  filter: Report['filter']
+}
+
+export interface ReportSources {
+  storage: Storage
+  /** Attribution's bounded read; undefined: no attribution. */
+  attributionQuery?: AttributionQuery
+  attributionMaxRangeMs: number
+  /** Time all attribution reads of one report may take together. */
+  attributionBudgetMs: number
+}
+
+/** Alert changes kept per SLO: enough for a month of firings and resolutions. */
+const ALERT_CHANGES_LIMIT = 1000
+
+async function contributors(slos: readonly Slo[], range: PeriodRange, src: ReportSources, notes: string[]): Promise<Map<string, ContributorResult>> {
+  const out = new Map<string, ContributorResult>()
+  const query = src.attributionQuery
+  if (!query) return out
+  const fromMs = Math.max(range.startMs, range.endMs - src.attributionMaxRangeMs)
+  if (fromMs > range.startMs) notes.push(`contributors: attribution reads the last ${Math.round(src.attributionMaxRangeMs / 86_400_000)} days of the period only (api.reads.maxRangeDays)`)
+  const deadline = Date.now() + src.attributionBudgetMs
+  for (const slo of slos.filter(isAttributable)) {
+    const left = deadline - Date.now()
+    if (left <= 0) {
+      out.set(slo.id, { skipped: `not read: the report's attribution time (${src.attributionBudgetMs / 1000} s) ran out` })
+      continue
+    }
+    out.set(slo.id, await topContributor(slo, { fromMs, toMs: range.endMs }, query, left))
+  }
+  return out
+}
+
+async function topContributor(slo: Slo, range: { fromMs: number; toMs: number }, query: AttributionQuery, timeoutMs: number): Promise<ContributorResult> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs)))
+  try {
+    const a = await Promise.race([attributeBurn(slo, { range }, query), timeout])
+    const value = a.bad > 0 ? a.dimensions[0]?.values[0] : undefined
+    const top = value && a.dimensions[0] ? { key: a.dimensions[0].key, value: value.value, budgetShare: value.budgetShare, ...(value.exampleTraceIds[0] && { exampleTraceId: value.exampleTraceIds[0] }) } : null
+    return { top, ...range }
+  } catch (err) {
+    return { skipped: `not read: ${(err as Error).message}` }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export async function makeReport(req: ReportRequest, src: ReportSources): Promise<Report> {
+  const { current, previous } = reportPeriods(req.period, req.atMs)
+  const { previous: beforePrevious } = reportPeriods(req.period, previous.endMs)
+  const ids = req.slos.map((s) => s.id)
+  const notes: string[] = []
+  const [closings, changes] = await Promise.all([
+    readClosingEvaluations(src.storage, ids, [beforePrevious, previous, current]),
+    Promise.all(ids.map(async (id) => [id, await loadAlertStateChanges(src.storage, id, ALERT_CHANGES_LIMIT)] as [string, AlertStateChange[]])),
+  ])
+  const contributorsBySlo = await contributors(req.slos, current, src, notes)
+  return buildReport({
+    period: req.period,
+    current,
+    previous,
+    nowMs: req.nowMs,
+    filter: req.filter,
+    slos: req.slos,
+    closings: [closings[0]!, closings[1]!, closings[2]!],
+    alertChanges: new Map(changes),
+    contributors: contributorsBySlo,
+    notes,
+  })
+}
