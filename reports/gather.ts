@@ -39,22 +39,20 @@ async function contributors(slos: readonly Slo[], range: PeriodRange, src: Repor
   const fromMs = Math.max(range.startMs, range.endMs - src.attributionMaxRangeMs)
   if (fromMs > range.startMs) notes.push(`contributors: attribution reads the last ${Math.round(src.attributionMaxRangeMs / 86_400_000)} days of the period only (api.reads.maxRangeDays)`)
   const deadline = Date.now() + src.attributionBudgetMs
+  const outOfTime = `not read: the report's attribution time (${src.attributionBudgetMs / 1000} s) ran out`
   for (const slo of slos.filter(isAttributable)) {
     const left = deadline - Date.now()
-    if (left <= 0) {
-      out.set(slo.id, { skipped: `not read: the report's attribution time (${src.attributionBudgetMs / 1000} s) ran out` })
-      continue
-    }
-    out.set(slo.id, await topContributor(slo, { fromMs, toMs: range.endMs }, query, left))
+    out.set(slo.id, left <= 0 ? { skipped: outOfTime } : await topContributor(slo, { fromMs, toMs: range.endMs }, query, left, outOfTime))
   }
   return out
 }
 
-async function topContributor(slo: Slo, range: { fromMs: number; toMs: number }, query: AttributionQuery, timeoutMs: number): Promise<ContributorResult> {
+async function topContributor(slo: Slo, range: { fromMs: number; toMs: number }, query: AttributionQuery, timeoutMs: number, outOfTime: string): Promise<ContributorResult> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs)))
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
   try {
     const a = await Promise.race([attributeBurn(slo, { range }, query), timeout])
+    if (a === 'timeout') return { skipped: outOfTime }
     const value = a.bad > 0 ? a.dimensions[0]?.values[0] : undefined
     const top = value && a.dimensions[0] ? { key: a.dimensions[0].key, value: value.value, budgetShare: value.budgetShare, ...(value.exampleTraceIds[0] && { exampleTraceId: value.exampleTraceIds[0] }) } : null
     return { top, ...range }
