@@ -1,7 +1,6 @@
-import type { Slo } from '../slo-engine/index.ts'
+import type { Slo, SloEvaluation } from '../slo-engine/index.ts'
 import type { AlertStateChange } from '../alerts/index.ts'
 import type { PeriodRange, ReportPeriod } from './period.ts'
-import type { ClosingEvaluation } from './read.ts'
 
 // The report, built from already-read figures (no I/O here). Definitions in
 // docs/reports.md: an SLO's figures for a period come from its closing
@@ -69,7 +68,7 @@ export interface ReportInputs {
   filter: Report['filter']
   slos: readonly Slo[]
   /** Closing evaluations of [period before previous, previous, current]. */
-  closings: readonly [Map<string, ClosingEvaluation>, Map<string, ClosingEvaluation>, Map<string, ClosingEvaluation>]
+  closings: readonly [Map<string, SloEvaluation>, Map<string, SloEvaluation>, Map<string, SloEvaluation>]
   alertChanges: Map<string, readonly AlertStateChange[]>
   contributors: Map<string, ContributorResult>
   notes: string[]
@@ -92,7 +91,7 @@ export function alertFirings(changes: readonly AlertStateChange[], range: Period
   return [...byFiring.values()].sort((a, b) => a.firedAtMs - b.firedAtMs || a.severity.localeCompare(b.severity))
 }
 
-function figures(close: ClosingEvaluation | undefined, open: ClosingEvaluation | undefined, alerts: AlertFiring[]): PeriodFigures {
+function figures(close: SloEvaluation | undefined, open: SloEvaluation | undefined, alerts: AlertFiring[]): PeriodFigures {
   const sli = close?.sli ?? null
   const objective = close?.objectiveRatio ?? null
   const remaining = close?.budgetRemainingRatio ?? null

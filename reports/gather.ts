@@ -1,9 +1,8 @@
 import { loadAlertStateChanges, type AlertStateChange } from '../alerts/index.ts'
-import { attributeBurn, isAttributable, type AttributionQuery, type Slo } from '../slo-engine/index.ts'
+import { attributeBurn, isAttributable, readClosingEvaluations, type AttributionQuery, type Slo } from '../slo-engine/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { buildReport, type ContributorResult, type Report } from './build.ts'
 import { reportPeriods, type PeriodRange, type ReportPeriod } from './period.ts'
-import { readClosingEvaluations } from './read.ts'
 
 // Reads what a report needs (closing evaluations, alert changes, attribution's
 // top value per SLO) and builds it. Attribution is the costly part: it runs

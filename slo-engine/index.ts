@@ -16,7 +16,7 @@ export {
   type SpecParseOptions,
 } from './spec/index.ts'
 export { createSloCatalog, definitionHash, API_SOURCE_FILE, type SloCatalog, type SloCatalogDeps } from './catalog.ts'
-export { readLatestEvaluations, readEvaluationHistory } from './evaluate/store.ts'
+export { readLatestEvaluations, readEvaluationHistory, readClosingEvaluations } from './evaluate/store.ts'
 export { readBudgetTrends } from './evaluate/trends.ts'
 export { ratios as sloRatios, RECENT_SECONDS } from './evaluate/evaluate.ts'
 export { SLO_GAUGES, OWN_WINDOW_KEY } from './metrics.ts'

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { configSchema } from '../../config/index.ts'
@@ -8,6 +6,7 @@ import type { Storage } from '../../storage/index.ts'
 import { attachApi, createAuthorizer, listen, type ListeningServer } from '../../api/index.ts'
 import { ENGINE_TABLES } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
+import { runCairn } from '../support/cairn-process.ts'
 import { freePort } from '../support/ports.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
@@ -19,7 +18,6 @@ import { tempDir } from '../support/temp.ts'
 const dir = tempDir()
 const config = configSchema.parse({ storage: { dataDir: join(dir.path, 'data') } })
 const TOKEN = 'report-read-token-0123456789'
-const cairn = join(import.meta.dirname, '../../bin/cairn.js')
 let storage: Storage
 let server: ListeningServer
 let url: string
@@ -53,15 +51,7 @@ afterAll(async () => {
   dir.remove()
 })
 
-async function report(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cairn, 'report', ...args], { encoding: 'utf8', env: { ...process.env, CAIRN_URL: '', CAIRN_TOKEN: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const report = (...args: string[]) => runCairn(['report', ...args], { CAIRN_URL: '', CAIRN_TOKEN: '' })
 
 describe('cairn report', () => {
   it('prints the week as markdown', async () => {
