@@ -4,10 +4,11 @@ import { configSchema } from '../../config/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { createApi, createAuthorizer } from '../../api/index.ts'
 import { ENGINE_TABLES, type SloCatalog } from '../../slo-engine/index.ts'
-import { makeReport } from '../../reports/index.ts'
+import { createReportSender, makeReport, reportMarkdown } from '../../reports/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { startHttpRecorder } from '../support/http-recorder.ts'
 
 // Reports over the real catalog, evaluation, alert-state and span tables:
 // every figure is the seeded evaluation it summarises, or hand-computed from
@@ -180,5 +181,52 @@ describe('bad requests and failing reads', () => {
       { skipped: "not read: the report's attribution time (0.05 s) ran out" },
       { skipped: "not read: the report's attribution time (0.05 s) ran out" },
     ])
+  })
+})
+
+describe('the report on a schedule to the webhook', () => {
+  const alerts = (webhookUrl: string) => configSchema.parse({ alerts: { webhookUrl, webhookHeaders: { 'x-hook-token': 'secret' }, retry: { attempts: 2, initialBackoffMs: 1, maxBackoffMs: 1 } } }).alerts
+  const sender = (reports: object, webhookUrl: string) =>
+    createReportSender({ config: configSchema.parse({ reports, alerts: { webhookUrl } }).reports, alerts: alerts(webhookUrl), storage, catalog, attributionQuery: (sql, params) => storage.query(sql, params), attributionMaxRangeMs: 7 * 86_400_000, logger: createLogger('silent') })
+
+  it('posts the markdown as text beside the JSON, to the alert webhook with its headers by default, on the cron schedule', async () => {
+    const hook = await startHttpRecorder()
+    const s = sender({ schedule: '* * * * * *' }, hook.url)!
+    try {
+      const [scheduled] = await hook.waitFor(1, 5000)
+      expect((scheduled!.body as any).report.period).toBe('week')
+      await s.stop()
+      expect(await s.send(T('2026-12-01T09:00:00Z'))).toBe(true)
+      const sent = hook.requests.at(-1)!
+      expect(sent.headers['x-hook-token']).toBe('secret')
+      const body = sent.body as any
+      expect(body.text).toBe(reportMarkdown(body.report))
+      expect(body.text).toContain('- **availability** (`payments-availability`): **missed**, SLI 98.500 % vs 99.000 %; budget spent 45.0 %, remaining 25.0 %')
+      expect(body.report).toMatchObject({ from: '2026-11-23T00:00:00.000Z', summary: { slos: 3, met: 1, missed: 1 } })
+    } finally {
+      await s.stop()
+      await hook.close()
+    }
+  })
+
+  it('sends to reports.webhookUrl without the alert webhook\'s headers, and follows no redirect', async () => {
+    const hook = await startHttpRecorder(() => ({ status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } }))
+    const s = sender({ schedule: '0 9 * * 1', webhookUrl: hook.url }, 'http://127.0.0.1:1/alerts')!
+    try {
+      expect(await s.send(T('2026-12-01T09:00:00Z'))).toBe(false)
+      expect(hook.requests).toHaveLength(1)
+      expect(hook.requests[0]!.headers['x-hook-token']).toBeUndefined()
+    } finally {
+      await s.stop()
+      await hook.close()
+    }
+  })
+
+  it('is off without a schedule, and a schedule without any webhook is a config error', () => {
+    expect(sender({}, 'http://127.0.0.1:1/alerts')).toBeUndefined()
+    const r = configSchema.safeParse({ reports: { schedule: '0 9 * * 1' } })
+    expect(r.success).toBe(false)
+    expect(r.error!.issues[0]).toMatchObject({ path: ['reports', 'webhookUrl'], message: expect.stringContaining('no webhook to send the report to') })
+    expect(configSchema.safeParse({ reports: { schedule: 'every monday' }, alerts: { webhookUrl: 'http://x/' } }).error!.issues[0]!.path).toEqual(['reports', 'schedule'])
   })
 })
