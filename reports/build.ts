@@ -91,6 +91,9 @@ export function alertFirings(changes: readonly AlertStateChange[], range: Period
   return [...byFiring.values()].sort((a, b) => a.firedAtMs - b.firedAtMs || a.severity.localeCompare(b.severity))
 }
 
+/** a − b, rounded to 12 decimals: 0.7 − 0.25 is 0.45 in the report, not 0.44999999999999996. */
+const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.round((a - b) * 1e12) / 1e12)
+
 function figures(close: SloEvaluation | undefined, open: SloEvaluation | undefined, alerts: AlertFiring[]): PeriodFigures {
   const sli = close?.sli ?? null
   const objective = close?.objectiveRatio ?? null
@@ -102,13 +105,11 @@ function figures(close: SloEvaluation | undefined, open: SloEvaluation | undefin
     sli,
     met: sli === null || objective === null ? null : sli >= objective,
     budgetRemaining: remaining,
-    budgetSpent: remaining === null || opening === null ? null : opening - remaining,
+    budgetSpent: diff(opening, remaining),
     alerts,
     alertSeconds: alerts.reduce((s, a) => s + a.durationSeconds, 0),
   }
 }
-
-const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b)
 
 function metChange(now: boolean | null, before: boolean | null): SloReport['change']['met'] {
   if (now === null || before === null) return null

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
@@ -130,6 +131,12 @@ describe('GET /api/v1/reports?period=week', () => {
     expect(sloOf(body, 'search-availability')).toMatchObject({ evaluatedAt: null, sli: null, met: null, alerts: [] })
     expect(body.summary).toEqual({ slos: 3, met: 1, missed: 1, noData: 1, alertsFired: 2, alertSeconds: 12_600 })
     expect(body.teams.map((t: any) => [t.team, t.services.map((s: any) => s.service)])).toEqual([['payments', ['payments']], [null, ['search']]])
+  })
+
+  it('renders the markdown docs/reports.md shows', async () => {
+    const { body } = await get('period=week&end=2026-12-01T00:00:00Z&label=team:payments')
+    const docs = readFileSync(new URL('../../docs/reports.md', import.meta.url), 'utf8')
+    expect(docs).toContain(`\`\`\`markdown\n${reportMarkdown(body)}\`\`\``)
   })
 
   it('filters by label or service', async () => {
