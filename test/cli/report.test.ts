@@ -6,7 +6,9 @@ import type { Storage } from '../../storage/index.ts'
 import { attachApi, createAuthorizer, listen, type ListeningServer } from '../../api/index.ts'
 import { ENGINE_TABLES } from '../../slo-engine/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
-import { runCairn } from '../support/cairn-process.ts'
+import { runCairn, startCairn } from '../support/cairn-process.ts'
+import { startHttpRecorder } from '../support/http-recorder.ts'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { freePort } from '../support/ports.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
@@ -96,5 +98,27 @@ describe('cairn report', () => {
     expect(await report('--period', 'week', '--url', url)).toMatchObject({ code: 2, stderr: expect.stringContaining('HTTP 401') })
     expect(await report('--period', 'week', '--service', 'nope', '--url', url, '--token', TOKEN)).toMatchObject({ code: 2, stderr: expect.stringContaining('HTTP 404: no SLO of service "nope"') })
     expect(await report('--period', 'week', '--end', 'yesterday', '--url', url, '--token', TOKEN)).toMatchObject({ code: 2, stderr: expect.stringContaining('query parameter end') })
+  })
+})
+
+describe('cairn serve with CAIRN_REPORT_SCHEDULE', () => {
+  it('posts the report to the webhook on the schedule, and refuses a schedule without a webhook', async () => {
+    const hook = await startHttpRecorder()
+    const slos = join(dir.path, 'served-slos')
+    mkdirSync(slos, { recursive: true })
+    writeFileSync(join(slos, 'shop.yaml'), SPEC)
+    const served = await startCairn({ CAIRN_DATA_DIR: join(dir.path, 'served-data'), CAIRN_SLO_DIR: slos, CAIRN_REPORT_SCHEDULE: '* * * * * *', CAIRN_REPORT_PERIOD: 'month', CAIRN_REPORT_WEBHOOK_URL: hook.url })
+    try {
+      const [sent] = await hook.waitFor(1, 20_000)
+      const body = sent!.body as any
+      expect(body.report).toMatchObject({ period: 'month', summary: { slos: 1 } })
+      expect(body.text).toMatch(/^# SLO report: month /)
+    } finally {
+      expect(await served.stop()).toBe(0)
+      await hook.close()
+    }
+    const refused = await runCairn(['serve'], { CAIRN_DATA_DIR: join(dir.path, 'refused-data'), CAIRN_SLO_DIR: slos, CAIRN_REPORT_SCHEDULE: '0 9 * * 1', CAIRN_HTTP_PORT: '0', CAIRN_OTLP_PORT: '0' })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('no webhook to send the report to')
   })
 })
