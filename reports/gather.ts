@@ -30,6 +30,18 @@ export interface ReportSources {
 
 /** Alert changes kept per SLO: enough for a month of firings and resolutions. */
 const ALERT_CHANGES_LIMIT = 1000
+/** Alert-history reads at once: a thousand SLOs must not become a thousand concurrent queries. */
+const ALERT_READS_AT_ONCE = 8
+
+async function alertChanges(storage: Storage, ids: readonly string[]): Promise<Map<string, AlertStateChange[]>> {
+  const out = new Map<string, AlertStateChange[]>()
+  for (let i = 0; i < ids.length; i += ALERT_READS_AT_ONCE) {
+    const batch = ids.slice(i, i + ALERT_READS_AT_ONCE)
+    const changes = await Promise.all(batch.map((id) => loadAlertStateChanges(storage, id, ALERT_CHANGES_LIMIT)))
+    batch.forEach((id, j) => out.set(id, changes[j]!))
+  }
+  return out
+}
 
 async function contributors(slos: readonly Slo[], range: PeriodRange, src: ReportSources, notes: string[]): Promise<Map<string, ContributorResult>> {
   const out = new Map<string, ContributorResult>()
@@ -67,10 +79,7 @@ export async function makeReport(req: ReportRequest, src: ReportSources): Promis
   const { previous: beforePrevious } = reportPeriods(req.period, previous.endMs)
   const ids = req.slos.map((s) => s.id)
   const notes: string[] = []
-  const [closings, changes] = await Promise.all([
-    readClosingEvaluations(src.storage, ids, [beforePrevious, previous, current]),
-    Promise.all(ids.map(async (id) => [id, await loadAlertStateChanges(src.storage, id, ALERT_CHANGES_LIMIT)] as [string, AlertStateChange[]])),
-  ])
+  const [closings, changes] = await Promise.all([readClosingEvaluations(src.storage, ids, [beforePrevious, previous, current]), alertChanges(src.storage, ids)])
   const contributorsBySlo = await contributors(req.slos, current, src, notes)
   return buildReport({
     period: req.period,
@@ -80,7 +89,7 @@ export async function makeReport(req: ReportRequest, src: ReportSources): Promis
     filter: req.filter,
     slos: req.slos,
     closings: [closings[0]!, closings[1]!, closings[2]!],
-    alertChanges: new Map(changes),
+    alertChanges: changes,
     contributors: contributorsBySlo,
     notes,
   })
