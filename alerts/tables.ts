@@ -6,6 +6,11 @@ import { createTablesMigration, type Migration } from '../storage/index.ts'
 
 export const ALERT_STATE_TABLE = 'cairn_alert_state'
 
+// cairn_alert_history keeps every change (no merge drops one), for the alert
+// history and the reports' alert durations; kept 400 days, a year of
+// monthly reports and their previous month.
+export const ALERT_HISTORY_TABLE = 'cairn_alert_history'
+
 export const alertsMigrations: Migration[] = [
   createTablesMigration('alerts/001_state', 'alert state per SLO and severity', () => [
     {
@@ -29,6 +34,25 @@ export const alertsMigrations: Migration[] = [
       engine: 'ReplacingMergeTree',
       engineArgs: ['updated_at'],
       orderBy: '(slo_id, severity)',
+      shardingKey: 'cityHash64(slo_id)',
+    },
+  ]),
+  createTablesMigration('alerts/002_history', 'every alert state change, kept 400 days (history and reports)', () => [
+    {
+      name: ALERT_HISTORY_TABLE,
+      columns: [
+        'slo_id String',
+        'severity LowCardinality(String)',
+        'state LowCardinality(String)',
+        'active_since Nullable(DateTime64(3))',
+        'fired_at Nullable(DateTime64(3))',
+        'resolved_at Nullable(DateTime64(3))',
+        'updated_at DateTime64(3)',
+      ],
+      engine: 'MergeTree',
+      partitionBy: 'toYYYYMM(updated_at)',
+      orderBy: '(slo_id, updated_at)',
+      ttl: 'toDateTime(updated_at) + INTERVAL 400 DAY',
       shardingKey: 'cityHash64(slo_id)',
     },
   ]),

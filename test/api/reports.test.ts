@@ -71,6 +71,12 @@ beforeAll(async () => {
     alertRow('search-availability', 'page', 'firing', '2026-11-30T01:00:00Z', '2026-11-30T01:00:00Z'),
   ]
   for (const change of changes) await storage.insertRows('cairn_alert_state', [change])
+  // The history table keeps every change, even written at once: a page of 10 minutes of search this week.
+  const history = [
+    alertRow('search-availability', 'page', 'firing', '2026-11-25T02:00:00Z', '2026-11-25T02:00:00Z'),
+    alertRow('search-availability', 'page', 'resolved', '2026-11-25T02:10:00Z', '2026-11-25T02:00:00Z', '2026-11-25T02:10:00Z'),
+  ]
+  await storage.insertRows('cairn_alert_history', history)
   // This week's failing spans sit on http.route=/pay; /home only succeeds.
   const span = (i: number, route: string, status: string) => ({
     Timestamp: chTime(T('2026-11-26T12:00:00Z') + i * 1000), TraceId: `${'ab'.repeat(15)}${String(i).padStart(2, '0')}`, SpanId: `00000000000000${String(i).padStart(2, '0')}`,
@@ -128,8 +134,8 @@ describe('GET /api/v1/reports?period=week', () => {
       // still firing: counted up to the week's end
       alerts: [{ severity: 'page', firedAt: '2026-11-29T22:00:00.000Z', resolvedAt: null, durationSeconds: 7200 }],
     })
-    expect(sloOf(body, 'search-availability')).toMatchObject({ evaluatedAt: null, sli: null, met: null, alerts: [] })
-    expect(body.summary).toEqual({ slos: 3, met: 1, missed: 1, noData: 1, alertsFired: 2, alertSeconds: 12_600 })
+    expect(sloOf(body, 'search-availability')).toMatchObject({ evaluatedAt: null, sli: null, met: null, alerts: [{ severity: 'page', firedAt: '2026-11-25T02:00:00.000Z', resolvedAt: '2026-11-25T02:10:00.000Z', durationSeconds: 600 }] })
+    expect(body.summary).toEqual({ slos: 3, met: 1, missed: 1, noData: 1, alertsFired: 3, alertSeconds: 13_200 })
     expect(body.teams.map((t: any) => [t.team, t.services.map((s: any) => s.service)])).toEqual([['payments', ['payments']], [null, ['search']]])
   })
 
@@ -156,7 +162,10 @@ describe('GET /api/v1/reports?period=month', () => {
     expect(pay).toMatchObject({ evaluatedAt: '2026-11-30T00:00:00.000Z', sli: 0.9, met: false, budgetRemaining: -1, budgetSpent: 2, previous: { sli: 0.999, met: true, budgetRemaining: 1, budgetSpent: null }, change: { met: 'lost', alerts: 2 } })
     expect(pay.alerts.map((a: any) => a.durationSeconds)).toEqual([1200, 5400])
     // The page of Nov 30 01:00 is still firing: counted up to the month's end, 23 h.
-    expect(sloOf(body, 'search-availability').alerts).toEqual([{ severity: 'page', firedAt: '2026-11-30T01:00:00.000Z', resolvedAt: null, durationSeconds: 23 * 3600 }])
+    expect(sloOf(body, 'search-availability').alerts).toEqual([
+      { severity: 'page', firedAt: '2026-11-25T02:00:00.000Z', resolvedAt: '2026-11-25T02:10:00.000Z', durationSeconds: 600 },
+      { severity: 'page', firedAt: '2026-11-30T01:00:00.000Z', resolvedAt: null, durationSeconds: 23 * 3600 },
+    ])
     expect(pay.contributors.from).toBe('2026-11-24T00:00:00.000Z')
     expect(body.notes).toEqual(['contributors: attribution reads the last 7 days of the period only (api.reads.maxRangeDays)'])
   })
@@ -209,7 +218,7 @@ describe('the report on a schedule to the webhook', () => {
       const body = sent.body as any
       expect(body.text).toBe(reportMarkdown(body.report))
       expect(body.text).toContain('- **availability** (`payments-availability`): **missed**, SLI 98.500 % vs 99.000 %; budget spent 45.0 %, remaining 25.0 %')
-      expect(body.report).toMatchObject({ from: '2026-11-23T00:00:00.000Z', summary: { slos: 3, met: 1, missed: 1 } })
+      expect(body.report).toMatchObject({ from: '2026-11-23T00:00:00.000Z', summary: { slos: 3, met: 1, missed: 1, alertsFired: 3 } })
     } finally {
       await s.stop()
       await hook.close()
