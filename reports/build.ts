@@ -1,11 +1,11 @@
-import type { Slo, SloEvaluation } from '../slo-engine/index.ts'
+import { periodStartSeconds, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { AlertStateChange } from '../alerts/index.ts'
 import type { PeriodRange, ReportPeriod } from './period.ts'
 
 // The report, built from already-read figures (no I/O here). Definitions in
 // docs/reports.md: an SLO's figures for a period come from its closing
 // evaluation (the last `ok` evaluation in the period); budget spent is the
-// remaining budget at the previous period's close minus the one at this close.
+// remaining budget the period opened with minus the one at its close.
 
 export interface AlertFiring {
   severity: string
@@ -94,11 +94,23 @@ export function alertFirings(changes: readonly AlertStateChange[], range: Period
 /** a − b, rounded to 12 decimals: 0.7 − 0.25 is 0.45 in the report, not 0.44999999999999996. */
 const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.round((a - b) * 1e12) / 1e12)
 
-function figures(close: SloEvaluation | undefined, open: SloEvaluation | undefined, alerts: AlertFiring[]): PeriodFigures {
+/**
+ * The remaining budget the period opened with: the previous close's, or the
+ * full budget (1) when the SLO's calendar window restarted since then (a
+ * monthly window in a monthly report: spending starts afresh).
+ */
+function openingRemaining(slo: Slo, close: SloEvaluation | undefined, open: SloEvaluation | undefined): number | null {
+  if (!close || !open) return null
+  const w = slo.window
+  if (w.kind === 'calendar' && periodStartSeconds(close.evaluatedAtMs / 1000, w.period, w.timeZone) * 1000 > open.evaluatedAtMs) return 1
+  return open.budgetRemainingRatio
+}
+
+function figures(slo: Slo, close: SloEvaluation | undefined, open: SloEvaluation | undefined, alerts: AlertFiring[]): PeriodFigures {
   const sli = close?.sli ?? null
   const objective = close?.objectiveRatio ?? null
   const remaining = close?.budgetRemainingRatio ?? null
-  const opening = open?.budgetRemainingRatio ?? null
+  const opening = openingRemaining(slo, close, open)
   return {
     evaluatedAtMs: close?.evaluatedAtMs ?? null,
     objective,
@@ -120,8 +132,8 @@ function metChange(now: boolean | null, before: boolean | null): SloReport['chan
 function sloReport(slo: Slo, inputs: ReportInputs): SloReport {
   const [beforePrevious, previousClose, currentClose] = inputs.closings
   const changes = inputs.alertChanges.get(slo.id) ?? []
-  const current = figures(currentClose.get(slo.id), previousClose.get(slo.id), alertFirings(changes, inputs.current, inputs.nowMs))
-  const previous = figures(previousClose.get(slo.id), beforePrevious.get(slo.id), alertFirings(changes, inputs.previous, inputs.nowMs))
+  const current = figures(slo, currentClose.get(slo.id), previousClose.get(slo.id), alertFirings(changes, inputs.current, inputs.nowMs))
+  const previous = figures(slo, previousClose.get(slo.id), beforePrevious.get(slo.id), alertFirings(changes, inputs.previous, inputs.nowMs))
   return {
     id: slo.id,
     name: slo.displayName ?? slo.name,

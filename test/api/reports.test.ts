@@ -44,6 +44,8 @@ beforeAll(async () => {
   storage = await openMigratedStorage(config)
   catalog = await seedCatalog(storage, join(dir.path, 'slos'), {
     'specs.yaml': [spec('payments', 'availability', 99, '{ team: payments }'), spec('payments', 'latency', 95, '{ team: payments }'), spec('search', 'availability', 99.5)].join('---\n'),
+    // A calendar-month window: its budget starts afresh on the 1st.
+    'billing.yaml': spec('billing', 'availability', 99, '{ team: billing }').replace('window: 7d', 'window: { calendar: month, timeZone: UTC }'),
   })
   await storage.insertRows(ENGINE_TABLES.evaluations, [
     evaluation('payments-availability', '2026-10-31T23:00:00Z', 0.99, 0.999, 1),
@@ -56,6 +58,9 @@ beforeAll(async () => {
     evaluation('payments-availability', '2026-11-29T23:59:30Z', 0.99, null, null, 'error'),
     evaluation('payments-availability', '2026-11-30T00:00:00Z', 0.99, 0.9, -1),
     evaluation('payments-latency', '2026-11-27T06:00:00Z', 0.95, 0.97, 0.6),
+    evaluation('billing-availability', '2026-10-31T23:00:00Z', 0.99, 0.992, 0.2),
+    evaluation('billing-availability', '2026-11-22T23:00:00Z', 0.99, 0.995, 0.5),
+    evaluation('billing-availability', '2026-11-29T23:00:00Z', 0.99, 0.993, 0.3),
   ])
   // The state table keeps the newest row per (SLO, severity) once merged, and
   // each row carries its latest firing: one firing per severity is what surely survives.
@@ -135,14 +140,22 @@ describe('GET /api/v1/reports?period=week', () => {
       alerts: [{ severity: 'page', firedAt: '2026-11-29T22:00:00.000Z', resolvedAt: null, durationSeconds: 7200 }],
     })
     expect(sloOf(body, 'search-availability')).toMatchObject({ evaluatedAt: null, sli: null, met: null, alerts: [{ severity: 'page', firedAt: '2026-11-25T02:00:00.000Z', resolvedAt: '2026-11-25T02:10:00.000Z', durationSeconds: 600 }] })
-    expect(body.summary).toEqual({ slos: 3, met: 1, missed: 1, noData: 1, alertsFired: 3, alertSeconds: 13_200 })
-    expect(body.teams.map((t: any) => [t.team, t.services.map((s: any) => s.service)])).toEqual([['payments', ['payments']], [null, ['search']]])
+    expect(body.summary).toEqual({ slos: 4, met: 2, missed: 1, noData: 1, alertsFired: 3, alertSeconds: 13_200 })
+    expect(body.teams.map((t: any) => [t.team, t.services.map((s: any) => s.service)])).toEqual([['billing', ['billing']], ['payments', ['payments']], [null, ['search']]])
   })
 
   it('renders the markdown docs/reports.md shows', async () => {
     const { body } = await get('period=week&end=2026-12-01T00:00:00Z&label=team:payments')
     const docs = readFileSync(new URL('../../docs/reports.md', import.meta.url), 'utf8')
     expect(docs).toContain(`\`\`\`markdown\n${reportMarkdown(body)}\`\`\``)
+  })
+
+  it('counts a calendar window\'s budget from its restart', async () => {
+    // November opens with a fresh budget (1), not October's close (0.2): 0.7 spent in the month.
+    const month = sloOf((await get('period=month&end=2026-12-01T00:00:00Z&service=billing')).body, 'billing-availability')
+    expect(month).toMatchObject({ budgetRemaining: 0.3, budgetSpent: 0.7, previous: { budgetRemaining: 0.2, budgetSpent: null } })
+    // Within the month, a week opens with the previous week's close: 0.5 → 0.3.
+    expect(sloOf((await get('period=week&end=2026-11-30T00:00:00Z&service=billing')).body, 'billing-availability')).toMatchObject({ budgetSpent: 0.2 })
   })
 
   it('filters by label or service', async () => {
@@ -190,9 +203,11 @@ describe('bad requests and failing reads', () => {
     const slos = await catalog.list()
     const request = { period: 'week' as const, atMs: T('2026-11-30T00:00:00Z'), nowMs: Date.now(), slos, filter: {} }
     const failing = await makeReport(request, { storage, attributionQuery: async () => Promise.reject(new Error('read refused')), attributionMaxRangeMs: 7 * 86_400_000, attributionBudgetMs: 5000 })
-    expect(failing.teams[0]!.services[0]!.slos[0]).toMatchObject({ sli: 0.985, contributor: { skipped: 'not read: read refused' } })
+    const pay = failing.teams.flatMap((t) => t.services.flatMap((x) => x.slos)).find((r) => r.id === 'payments-availability')
+    expect(pay).toMatchObject({ sli: 0.985, contributor: { skipped: 'not read: read refused' } })
     const slow = await makeReport(request, { storage, attributionQuery: () => new Promise(() => undefined), attributionMaxRangeMs: 7 * 86_400_000, attributionBudgetMs: 50 })
     expect(slow.teams.flatMap((t) => t.services.flatMap((s) => s.slos.map((r) => r.contributor)))).toEqual([
+      { skipped: "not read: the report's attribution time (0.05 s) ran out" },
       { skipped: "not read: the report's attribution time (0.05 s) ran out" },
       { skipped: "not read: the report's attribution time (0.05 s) ran out" },
       { skipped: "not read: the report's attribution time (0.05 s) ran out" },
@@ -218,7 +233,7 @@ describe('the report on a schedule to the webhook', () => {
       const body = sent.body as any
       expect(body.text).toBe(reportMarkdown(body.report))
       expect(body.text).toContain('- **availability** (`payments-availability`): **missed**, SLI 98.500 % vs 99.000 %; budget spent 45.0 %, remaining 25.0 %')
-      expect(body.report).toMatchObject({ from: '2026-11-23T00:00:00.000Z', summary: { slos: 3, met: 1, missed: 1, alertsFired: 3 } })
+      expect(body.report).toMatchObject({ from: '2026-11-23T00:00:00.000Z', summary: { slos: 4, met: 2, missed: 1, alertsFired: 3 } })
     } finally {
       await s.stop()
       await hook.close()
