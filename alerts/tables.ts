@@ -11,18 +11,23 @@ export const ALERT_STATE_TABLE = 'cairn_alert_state'
 // monthly reports and their previous month.
 export const ALERT_HISTORY_TABLE = 'cairn_alert_history'
 
+/** The columns of a state change, on the state table and the history alike. */
+const CHANGE_COLUMNS = [
+  'slo_id String',
+  'severity LowCardinality(String)',
+  // inactive | pending | firing | resolved
+  'state LowCardinality(String)',
+  'active_since Nullable(DateTime64(3))',
+  'fired_at Nullable(DateTime64(3))',
+  'resolved_at Nullable(DateTime64(3))',
+]
+
 export const alertsMigrations: Migration[] = [
   createTablesMigration('alerts/001_state', 'alert state per SLO and severity', () => [
     {
       name: ALERT_STATE_TABLE,
       columns: [
-        'slo_id String',
-        'severity LowCardinality(String)',
-        // inactive | pending | firing | resolved
-        'state LowCardinality(String)',
-        'active_since Nullable(DateTime64(3))',
-        'fired_at Nullable(DateTime64(3))',
-        'resolved_at Nullable(DateTime64(3))',
+        ...CHANGE_COLUMNS,
         // notification target key → when the current firing (or its resolve) last reached it
         'delivered Map(String, DateTime64(3))',
         // targets that received the current firing: its resolve goes to them
@@ -40,15 +45,7 @@ export const alertsMigrations: Migration[] = [
   createTablesMigration('alerts/002_history', 'every alert state change, kept 400 days (history and reports)', () => [
     {
       name: ALERT_HISTORY_TABLE,
-      columns: [
-        'slo_id String',
-        'severity LowCardinality(String)',
-        'state LowCardinality(String)',
-        'active_since Nullable(DateTime64(3))',
-        'fired_at Nullable(DateTime64(3))',
-        'resolved_at Nullable(DateTime64(3))',
-        'updated_at DateTime64(3)',
-      ],
+      columns: [...CHANGE_COLUMNS, 'updated_at DateTime64(3)'],
       engine: 'MergeTree',
       partitionBy: 'toYYYYMM(updated_at)',
       orderBy: '(slo_id, updated_at)',
