@@ -21,6 +21,7 @@ COPY cli ./cli
 COPY instrumentation ./instrumentation
 COPY isolation ./isolation
 COPY gate ./gate
+COPY reports ./reports
 # cairn's SLOs on itself, in the default CAIRN_SLO_DIR (docs/self-monitoring.md)
 COPY slos ./slos
 # The embedded store (CAIRN_DATA_DIR=./data) belongs to the user cairn runs as;

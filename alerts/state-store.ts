@@ -1,7 +1,7 @@
 import type { Storage } from '../storage/index.ts'
 import type { Severity } from './policy.ts'
 import type { AlertState, AlertStatus } from './state.ts'
-import { ALERT_STATE_TABLE } from './tables.ts'
+import { ALERT_HISTORY_TABLE, ALERT_STATE_TABLE } from './tables.ts'
 
 // Alert state in ClickHouse: a row per change, the newest per (SLO, severity)
 // is current. Read once at start; written whenever a state or a delivery changes.
@@ -54,22 +54,22 @@ export async function loadAlertStates(storage: Storage, sloIds?: readonly string
 }
 
 export async function saveAlertStates(storage: Storage, states: readonly AlertState[]): Promise<void> {
-  await storage.insertRows(
-    ALERT_STATE_TABLE,
-    states.map((s) => ({
-      slo_id: s.sloId,
-      severity: s.severity,
-      state: s.status,
-      active_since: s.activeSinceMs ?? null,
-      fired_at: s.firedAtMs ?? null,
-      resolved_at: s.resolvedAtMs ?? null,
-      delivered: s.delivered,
-      notified: s.notified,
-      labels: s.labels,
-      annotations: s.annotations,
-      updated_at: s.updatedAtMs,
-    })),
-  )
+  const rows = states.map((s) => ({
+    slo_id: s.sloId,
+    severity: s.severity,
+    state: s.status,
+    active_since: s.activeSinceMs ?? null,
+    fired_at: s.firedAtMs ?? null,
+    resolved_at: s.resolvedAtMs ?? null,
+    delivered: s.delivered,
+    notified: s.notified,
+    labels: s.labels,
+    annotations: s.annotations,
+    updated_at: s.updatedAtMs,
+  }))
+  await storage.insertRows(ALERT_STATE_TABLE, rows)
+  // The history keeps each change; the state table, the newest per severity once merged.
+  await storage.insertRows(ALERT_HISTORY_TABLE, rows.map(({ slo_id, severity, state, active_since, fired_at, resolved_at, updated_at }) => ({ slo_id, severity, state, active_since, fired_at, resolved_at, updated_at })))
 }
 
 /** One recorded change of an alert's state, as the API's alert history shows it. */
@@ -83,10 +83,10 @@ export interface AlertStateChange {
 }
 
 /**
- * The recorded state changes of one SLO's alerts, newest first. The table is a
- * ReplacingMergeTree: background merges keep only the newest row per severity,
- * so this is the changes not merged away yet (the newest row always carries
- * the latest firing's fired_at and resolved_at).
+ * The recorded state changes of one SLO's alerts, newest first: from the
+ * history table (every change, 400 days), and from the state table, whose
+ * ReplacingMergeTree keeps the newest row per severity once merged (changes
+ * from before the history table existed survive there only).
  */
 export async function loadAlertStateChanges(storage: Storage, sloId: string, limit = 200): Promise<AlertStateChange[]> {
   const rows = await storage.query<Pick<StateRow, 'severity' | 'state' | 'active_since' | 'fired_at' | 'resolved_at' | 'updated_at'>>(
@@ -95,7 +95,9 @@ export async function loadAlertStateChanges(storage: Storage, sloId: string, lim
             toUnixTimestamp64Milli(fired_at) AS fired_at,
             toUnixTimestamp64Milli(resolved_at) AS resolved_at,
             toUnixTimestamp64Milli(updated_at) AS updated_at
-     FROM ${ALERT_STATE_TABLE} WHERE slo_id = {id:String}
+     FROM (SELECT severity, state, active_since, fired_at, resolved_at, updated_at FROM ${ALERT_STATE_TABLE} WHERE slo_id = {id:String}
+           UNION ALL
+           SELECT severity, state, active_since, fired_at, resolved_at, updated_at FROM ${ALERT_HISTORY_TABLE} WHERE slo_id = {id:String})
      ORDER BY updated_at DESC, severity LIMIT {limit:UInt32}`,
     { id: sloId, limit },
   )

@@ -15,6 +15,7 @@ import { alertRoutes } from './routes/alerts.ts'
 import { trendRoutes } from './routes/trends.ts'
 import { gateRoutes } from './routes/gate.ts'
 import { attributionRoutes } from './routes/attribution.ts'
+import { reportRoutes } from './routes/reports.ts'
 import { staleAfterSeconds, type RuleOptions } from '../alerts/index.ts'
 import type { SloCatalog, SpecParseOptions } from '../slo-engine/index.ts'
 import { telemetryReads } from './reads.ts'
@@ -74,6 +75,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route(`${API_PREFIX}/logs`, logRoutes(reads))
   app.route(`${API_PREFIX}/alerts`, alertRoutes(deps))
   app.route(`${API_PREFIX}/trends`, trendRoutes(deps.storage))
+  app.route(`${API_PREFIX}/reports`, reportRoutes({ storage: deps.storage, catalog: deps.catalog, reads }))
   app.route(`${API_PREFIX}/gate`, gateRoutes({ storage: deps.storage, catalog: deps.catalog, logger: deps.logger, auth: deps.auth, config: deps.gate ?? configSchema.parse({}).gate }))
 
   // The web UI's pages (/, /slos/{id}, /validate, /ui/assets/*): open shells whose data calls go through the API above.

@@ -6,6 +6,7 @@ import { collectorMigrations, createCollector, type Collector } from '../collect
 import { burnExplainer, createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { gateMigrations } from '../gate/index.ts'
+import { createReportSender, type ReportSender } from '../reports/index.ts'
 import { UsageError } from './command.ts'
 import { createIsolation } from '../isolation/index.ts'
 import { listenHost } from './listen-host.ts'
@@ -149,6 +150,18 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     await storage.close().catch(() => undefined)
     throw err
   }
+  // The scheduled report goes out from the engine's process, once per deployment like pages.
+  const reports: ReportSender | undefined = roles.includes('engine')
+    ? createReportSender({
+        config: config.reports,
+        alerts: config.alerts,
+        storage,
+        catalog: createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'reports' }), parseOptions }),
+        attributionQuery: (sql, params) => storage.query(sql, params, readSettings(config.api.reads)),
+        attributionMaxRangeMs: config.api.reads.maxRangeDays * 86_400_000,
+        logger: logger.child({ component: 'reports' }),
+      })
+    : undefined
   logger.info({ roles, apiPort: http.port, otlpPort }, 'cairn started')
 
   let stopping: Promise<void> | undefined
@@ -157,6 +170,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       logger.info('stopping: draining buffers')
       // Spans ended so far go out while this process's collector still takes them.
       await tracing.flush(TRACE_FLUSH_TIMEOUT_MS).catch(() => undefined)
+      await reports?.stop()
       await collector?.stop()
       await engine?.stop()
       await alerter?.stop()

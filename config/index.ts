@@ -17,5 +17,6 @@ export {
   type EngineConfig,
   type AlertsConfig,
   type GateConfig,
+  type ReportsConfig,
   budgetPolicyFields,
 } from './schema.ts'

@@ -253,6 +253,19 @@ export const gateSchema = z
   })
   .strict()
 
+/** The SLO report sent on a schedule to a chat webhook (docs/reports.md); no schedule: none is sent. */
+export const reportsSchema = z
+  .object({
+    schedule: z
+      .string()
+      .refine((s) => isValidCron(s), 'expected a cron expression of 5 fields (minute first) or 6 (seconds first), such as 0 9 * * 1 (Mondays 09:00)')
+      .optional(),
+    period: z.enum(['week', 'month'], { error: 'expected week or month' }).default('week'),
+    /** Default: alerts.webhookUrl, with alerts.webhookHeaders. */
+    webhookUrl: httpUrl.optional(),
+  })
+  .strict()
+
 export const configSchema = z
   .object({
     /** Unset: 0.0.0.0 when the API is protected by tokens (or CAIRN_AUTH=none), 127.0.0.1 otherwise (cli/listen-host.ts). */
@@ -268,8 +281,14 @@ export const configSchema = z
     engine: engineSchema.default(() => engineSchema.parse({})),
     alerts: alertsSchema.default(() => alertsSchema.parse({})),
     gate: gateSchema.default(() => gateSchema.parse({})),
+    reports: reportsSchema.default(() => reportsSchema.parse({})),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (c.reports.schedule !== undefined && c.reports.webhookUrl === undefined && c.alerts.webhookUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['reports', 'webhookUrl'], message: 'reports.schedule is set but there is no webhook to send the report to: set reports.webhookUrl (CAIRN_REPORT_WEBHOOK_URL) or alerts.webhookUrl' })
+    }
+  })
 
 export type CairnConfig = z.infer<typeof configSchema>
 export type StorageConfig = z.infer<typeof storageSchema>
@@ -282,3 +301,4 @@ export type ApiReadLimits = z.infer<typeof readsSchema>
 export type EngineConfig = z.infer<typeof engineSchema>
 export type AlertsConfig = z.infer<typeof alertsSchema>
 export type GateConfig = z.infer<typeof gateSchema>
+export type ReportsConfig = z.infer<typeof reportsSchema>

@@ -16,10 +16,11 @@ export {
   type SpecParseOptions,
 } from './spec/index.ts'
 export { createSloCatalog, definitionHash, API_SOURCE_FILE, type SloCatalog, type SloCatalogDeps } from './catalog.ts'
-export { readLatestEvaluations, readEvaluationHistory } from './evaluate/store.ts'
+export { readLatestEvaluations, readEvaluationHistory, readClosingEvaluations } from './evaluate/store.ts'
 export { readBudgetTrends } from './evaluate/trends.ts'
 export { ratios as sloRatios, RECENT_SECONDS } from './evaluate/evaluate.ts'
 export { SLO_GAUGES, OWN_WINDOW_KEY } from './metrics.ts'
 export { withEmbeddedRegexCheck, storageRegexChecker, type RegexChecker } from './regex-check.ts'
+export { periodStartSeconds } from './evaluate/calendar.ts'
 export { budgetForecast, forecastBurnRate, periodEndSeconds, FORECAST_WINDOWS, type BudgetForecast } from './evaluate/forecast.ts'
 export * from './attribution/index.ts'

@@ -1,4 +1,4 @@
-import { apiTarget } from '../api-target.ts'
+import { apiTarget, getApiJson, parseTimeoutMs } from '../api-target.ts'
 import { UsageError, type Command } from '../command.ts'
 
 // `cairn gate`: the deploy gate as a CI/CD step (docs/gate.md). Asks a
@@ -16,13 +16,6 @@ interface GateArgs {
   token?: string
   timeoutMs: number
   json: boolean
-}
-
-function parseTimeoutMs(text: string): number {
-  const m = /^(\d+)(ms|s|m)?$/.exec(text)
-  const ms = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's'] as number) : NaN
-  if (!(ms > 0 && ms <= 600_000)) throw new UsageError(`--timeout: expected a duration such as 10s, at most 10m (got ${JSON.stringify(text)})`)
-  return ms
 }
 
 function parseGateArgs(args: string[], env: NodeJS.ProcessEnv): GateArgs {
@@ -54,28 +47,10 @@ interface Decision {
 
 /** The decision, or the message of why there is none. */
 async function askGate(a: GateArgs): Promise<Decision | string> {
-  const target = `${a.url}/api/v1/gate?${a.query}`
-  let res: Response
-  try {
-    res = await fetch(target, { headers: { accept: 'application/json', ...(a.token && { authorization: `Bearer ${a.token}` }) }, signal: AbortSignal.timeout(a.timeoutMs) })
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } }
-    const why = e.name === 'TimeoutError' ? `no answer within ${a.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message)
-    return `cannot reach cairn at ${a.url}: ${why}`
-  }
-  const text = await res.text()
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return `${target} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`
-  }
-  if (res.status !== 200) {
-    const message = (body as { error?: { message?: string } }).error?.message ?? text.slice(0, 200)
-    return `${target} answered HTTP ${res.status}: ${message}`
-  }
-  const d = body as Partial<Decision>
-  if (typeof d.allow !== 'boolean' || !Array.isArray(d.reasons)) return `${target} answered without allow and reasons: is this a cairn API?`
+  const answer = await getApiJson(a, `/api/v1/gate?${a.query}`, a.timeoutMs)
+  if ('error' in answer) return answer.error
+  const d = answer.body as Partial<Decision>
+  if (typeof d.allow !== 'boolean' || !Array.isArray(d.reasons)) return `${a.url}/api/v1/gate?${a.query} answered without allow and reasons: is this a cairn API?`
   return d as Decision
 }
 

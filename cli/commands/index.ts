@@ -6,6 +6,7 @@ import { rulesCommand } from './rules.ts'
 import { dashboardsCommand } from './dashboards.ts'
 import { gateCommand } from './gate.ts'
 import { explainCommand } from './explain.ts'
+import { reportCommand } from './report.ts'
 
 /** Every `cairn` subcommand, in the order `cairn help` lists them. */
-export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand, gateCommand, explainCommand]
+export const COMMANDS: Command[] = [...runCommands, migrateCommand, validateCommand, rulesCommand, dashboardsCommand, gateCommand, explainCommand, reportCommand]

@@ -52,6 +52,7 @@ function dimSql(map: string, i: number, origin: KeyOrigin): string {
   // One map lookup per row costs as much as the rest of the read: read one map when the key is known to live there.
   return origin === 'own' ? own : origin === 'resource' ? resource : `if(${own} != '', ${own}, ${resource})`
 }
+/** The dimension columns; empty without keys (no bad events, nothing found: the totals are still read). */
 const dimsSql = (map: string, keys: readonly DimensionKey[]) => keys.map((k, i) => `${dimSql(map, i, k.origin)} AS d${i}`).join(', ')
 const RANGE_WHERE = 'Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})'
 /** otel_logs is partitioned and sorted on TimestampTime (seconds): bounding it too lets ClickHouse skip parts and granules. */
@@ -191,7 +192,7 @@ FROM (
   FROM (
     SELECT *, ${s.refs} AS refs, [${["''", ...dimColumns(keys.length)].join(', ')}]::Array(String) AS dims
     FROM (
-      SELECT ${s.vals} AS vals, ${dimsSql(s.map, keys)}, ${s.groupSql}, count() AS total, groupArray(${MAX_EXAMPLES})(${s.exampleSql}) AS examples
+      SELECT ${[`${s.vals} AS vals`, dimsSql(s.map, keys), s.groupSql].filter(Boolean).join(', ')}, count() AS total, groupArray(${MAX_EXAMPLES})(${s.exampleSql}) AS examples
       FROM ${s.table} WHERE ${s.rangeWhere}
       GROUP BY ${['vals', ...dimColumns(keys.length), s.groupNames].join(', ')}
     )

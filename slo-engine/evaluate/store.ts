@@ -92,3 +92,26 @@ export async function readEvaluationHistory(storage: Storage, sloId: string, ran
   )
   return rows.map(fromRow)
 }
+
+/**
+ * Per consecutive period (contiguous, oldest first, each `{ startMs, endMs }`),
+ * each SLO's closing evaluation: its last `ok` one in the period. result[i]
+ * maps SLO id → the closing evaluation of periods[i]. For reports.
+ */
+export async function readClosingEvaluations(storage: Storage, sloIds: readonly string[], periods: readonly { startMs: number; endMs: number }[]): Promise<Map<string, SloEvaluation>[]> {
+  const result = periods.map(() => new Map<string, SloEvaluation>())
+  if (sloIds.length === 0 || periods.length === 0) return result
+  // The period of a row: the first whose end is after it (arrayFirstIndex is 1-based).
+  const rows = await storage.query<EvaluationRow & { evaluated_ms: number; period: number }>(
+    `SELECT ${COLUMNS}, toUnixTimestamp64Milli(evaluated_at) AS evaluated_ms,
+            arrayFirstIndex(e -> evaluated_at < fromUnixTimestamp64Milli(e), {ends:Array(Int64)}) - 1 AS period
+     FROM ${ENGINE_TABLES.evaluations}
+     WHERE slo_id IN {ids:Array(String)} AND status = 'ok'
+       AND evaluated_at >= fromUnixTimestamp64Milli({from:Int64}) AND evaluated_at < fromUnixTimestamp64Milli({to:Int64})
+     ORDER BY slo_id, period, evaluated_at DESC
+     LIMIT 1 BY slo_id, period`,
+    { ids: sloIds, ends: periods.map((p) => p.endMs), from: periods[0]!.startMs, to: periods.at(-1)!.endMs },
+  )
+  for (const r of rows) result[Number(r.period)]?.set(r.slo_id, fromRow(r))
+  return result
+}

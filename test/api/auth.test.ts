@@ -119,7 +119,7 @@ describe('API authorization', () => {
     const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> }
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })))
     // 16, the deploy gate's 4 (GET gate, GET/POST overrides, DELETE an override) and attribution.
-    expect(routes.length).toBe(21)
+    expect(routes.length).toBe(22)
     for (const { method, path } of routes) {
       const url = path.replace('{traceId}', '0123456789abcdef0123456789abcdef').replace(/\{[^}]+\}/g, 'x')
       // Changes need admin; POST /slos/validate changes nothing and is a read.

@@ -298,7 +298,7 @@ describe('GET /openapi.json', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
     expect(routes).toEqual([
       'DELETE /api/v1/gate/overrides/{id}', 'DELETE /api/v1/slos/{id}', 'GET /api/v1/alerts/policies', 'GET /api/v1/alerts/{id}', 'GET /api/v1/dashboards/overview', 'GET /api/v1/dashboards/service/{service}', 'GET /api/v1/dashboards/slo/{id}',
-      'GET /api/v1/gate', 'GET /api/v1/gate/overrides', 'GET /api/v1/logs', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/attribution', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
+      'GET /api/v1/gate', 'GET /api/v1/gate/overrides', 'GET /api/v1/logs', 'GET /api/v1/reports', 'GET /api/v1/rules', 'GET /api/v1/slos', 'GET /api/v1/slos/{id}', 'GET /api/v1/slos/{id}/attribution', 'GET /api/v1/slos/{id}/history', 'GET /api/v1/traces', 'GET /api/v1/traces/{traceId}',
       'GET /api/v1/trends/budget', 'POST /api/v1/gate/overrides', 'POST /api/v1/slos/validate', 'PUT /api/v1/slos/{id}',
     ])
     const history = doc.paths['/api/v1/slos/{id}/history'].get
@@ -310,6 +310,7 @@ describe('GET /openapi.json', () => {
     expect(doc.components.schemas.SloStatus.properties.state.enum).toEqual(['ok', 'no_data', 'error', 'pending', 'not_computed'])
     expect(doc.components.schemas.SloStatus.properties.budgetExhaustedAt.type).toEqual(['string', 'null'])
     expect(doc.components.schemas.GateDecision.required).toEqual(['allow', 'reasons', 'slos'])
+    expect(doc.paths['/api/v1/reports'].get.parameters.map((p: any) => p.name).sort()).toEqual(['end', 'label', 'period', 'service'])
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
     const logs = doc.paths['/api/v1/logs'].get.parameters.find((p: any) => p.name === 'limit')
     expect(logs.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
