@@ -36,6 +36,9 @@ export const ErrorSchema = z
 
 export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
+/** The 503 every storage-backed route may answer (errorHandler maps storage outages to it). */
+export const STORAGE_UNAVAILABLE = errorResponse('Storage unavailable, or the read timed out; retry after Retry-After')
+
 /** The zod-openapi validation hook: a 400 that names each bad parameter. */
 export function validationHook(result: { success: boolean; error?: z.ZodError; target?: string }, c: Context) {
   if (result.success || !result.error) return undefined

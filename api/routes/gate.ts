@@ -6,7 +6,7 @@ import { parseDuration, readLatestEvaluations, type Slo, type SloCatalog } from 
 import type { Storage } from '../../storage/index.ts'
 import { loadAlertStates } from '../../alerts/index.ts'
 import type { Authorizer } from '../auth.ts'
-import { ApiError, errorResponse, noSuchSlo, validationHook } from '../errors.ts'
+import { ApiError, errorResponse, noSuchSlo, validationHook, STORAGE_UNAVAILABLE } from '../errors.ts'
 import { GateDecisionSchema, NewOverrideSchema, OverrideSchema } from '../schemas/gate.ts'
 import { iso, parseTime } from '../time.ts'
 
@@ -22,7 +22,6 @@ export interface GateRouteDeps {
   now?: () => number
 }
 
-const STORAGE_UNAVAILABLE = errorResponse('Storage unavailable; retry after Retry-After')
 
 const getGate = createRoute({
   method: 'get',

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { OTEL_TABLES, severityNumberOf } from '../../storage/index.ts'
-import { errorResponse, validationHook } from '../errors.ts'
+import { errorResponse, validationHook, STORAGE_UNAVAILABLE } from '../errors.ts'
 import type { TelemetryReads } from '../reads.ts'
 import { LogRecordSchema, toLogRecord, type LogRow } from '../schemas/telemetry.ts'
 import { iso, resolveRange, timeParam } from '../time.ts'
@@ -57,7 +57,7 @@ const getLogs = createRoute({
     400: errorResponse('A bad parameter, or a range longer than api.reads.maxRangeDays'),
     422: errorResponse('The answer would be larger than api.reads.maxResultBytes'),
     429: errorResponse('Too many log and trace reads at once; retry after Retry-After'),
-    503: errorResponse('Storage unavailable or the read timed out; retry after Retry-After'),
+    503: STORAGE_UNAVAILABLE,
   },
 })
 

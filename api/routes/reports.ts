@@ -3,7 +3,7 @@ import { makeReport, reportJson } from '../../reports/index.ts'
 import type { SloCatalog } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import type { TelemetryReads } from '../reads.ts'
-import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { ApiError, errorResponse, validationHook, STORAGE_UNAVAILABLE } from '../errors.ts'
 import { MAX_TIME_MS, MIN_TIME_MS, TIME_HELP, parseTime } from '../time.ts'
 
 // GET /api/v1/reports: how each team's and service's SLOs did over the last
@@ -80,7 +80,7 @@ const getReport = createRoute({
     200: { description: 'The report', content: { 'application/json': { schema: ReportSchema } } },
     400: errorResponse('A bad parameter'),
     404: errorResponse('No SLO matches the service or label'),
-    503: errorResponse('Storage unavailable; retry after Retry-After'),
+    503: STORAGE_UNAVAILABLE,
   },
 })
 

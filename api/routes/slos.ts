@@ -3,7 +3,7 @@ import type { Isolation } from '../../isolation/index.ts'
 import { API_SOURCE_FILE, formatDuration, SPEC_LIMITS, readEvaluationHistory, readLatestEvaluations, type Slo, type SloCatalog, type SpecParseOptions } from '../../slo-engine/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { parseSpecBody, readSpecBody, specBodyLimit, yamlBody } from '../body.ts'
-import { ApiError, errorResponse, noSuchSlo, validationHook } from '../errors.ts'
+import { ApiError, errorResponse, noSuchSlo, validationHook, STORAGE_UNAVAILABLE } from '../errors.ts'
 import { requireSlo } from '../slo-lookup.ts'
 import { EvaluationSchema, SloDetailSchema, SloSummarySchema, ValidationSchema } from '../schemas/slo.ts'
 import { loadAlertStates, redactSlo } from '../../alerts/index.ts'
@@ -30,7 +30,6 @@ const DEFAULT_HISTORY_MS = 24 * 3_600_000
 /** The longest SLO window (366d): no step is useful beyond it. */
 const MAX_STEP_SECONDS = 366 * 86_400
 
-const STORAGE_UNAVAILABLE = errorResponse('Storage unavailable; retry after Retry-After')
 
 const idParam = z.object({
   id: z.string().min(1).max(256, 'expected an SLO id of at most 256 characters').openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-availability' }),

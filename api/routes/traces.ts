@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { OTEL_TABLES } from '../../storage/index.ts'
 import type { TelemetryReads } from '../reads.ts'
-import { ApiError, errorResponse, validationHook } from '../errors.ts'
+import { ApiError, errorResponse, validationHook, STORAGE_UNAVAILABLE } from '../errors.ts'
 import { SpanSchema, toSpan, type SpanRow } from '../schemas/telemetry.ts'
 import { iso, resolveRange, timeParam } from '../time.ts'
 
@@ -68,7 +68,7 @@ const getTrace = createRoute({
     404: errorResponse('No span of that trace is stored'),
     422: errorResponse('The answer would be larger than api.reads.maxResultBytes'),
     429: errorResponse('Too many log and trace reads at once; retry after Retry-After'),
-    503: errorResponse('Storage unavailable or the read timed out; retry after Retry-After'),
+    503: STORAGE_UNAVAILABLE,
   },
 })
 
