@@ -1,7 +1,7 @@
 import { Counter, Gauge } from 'prom-client'
 import type { AlertsConfig } from '../config/index.ts'
 import type { Logger, Registry } from '../instrumentation/index.ts'
-import { isComputedSli, type NotifyTarget, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import { isComputedSli, type Leadership, type NotifyTarget, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { evaluateConditions } from './condition.ts'
 import { alertLabels } from './labels.ts'
@@ -39,11 +39,19 @@ export interface AlerterDeps {
   explain?: (slo: Slo, atMs: number) => Promise<string | undefined>
   /** The alert windows files' overrides, when the caller loaded them already; default: loaded from config.windowsPath. */
   windows?: PolicyOverrides
+  /**
+   * Engine replicas (docs/slo-engine.md, "Replicas"): notices are queued and
+   * sent only while this replica holds the engine lease, under the epoch they
+   * were queued in. Absent: always sends (one engine).
+   */
+  leadership?: Leadership
 }
 
 export interface Alerter {
-  /** Loads the persisted alert states; call before the first evaluation. */
+  /** Loads the persisted alert states; call before the first evaluation, and again when this replica takes the engine lease over. */
   start(): Promise<void>
+  /** This replica stopped leading: forgets the alert states (the leader owns them now); queued notices are dropped unsent. */
+  standBy(): void
   /** The engine's hook after each evaluation of an SLO. */
   onEvaluated(slo: Slo, evaluation: SloEvaluation): Promise<void>
   /** The engine's hook after each tick: resolves the alerts of SLOs not in `evaluatedIds` (gone) and forgets them once delivered. */
@@ -117,7 +125,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     explaining.add(done)
   }
 
-  const dispatcher = createDispatcher({ logger, registry: deps.registry, now, onOutcome })
+  const leadership = deps.leadership
+  const dispatcher = createDispatcher({ logger, registry: deps.registry, now, onOutcome, ...(leadership && { leaseEpoch: () => leadership.epoch() }) })
 
   const globals = globalTargets(config)
   const allowlist = notifyUrlAllowlist(config)
@@ -232,10 +241,12 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   }
 
   function deliver(state: AlertState, targets: Notifier[], validForMs: number, slo?: Slo, evaluation?: SloEvaluation): void {
+    const leaseEpoch = leadership?.epoch()
+    if (leadership && leaseEpoch === undefined) return // standing by: the leading replica delivers
     for (const notifier of targets) {
       // Resends are timed on the clock deliveries are stamped with (evaluation times are whole minutes).
       if (!deliveryDue(state, notifier.key, notifier.resends, resendMs, now())) continue
-      const n = notice(state, validForMs, slo, evaluation)
+      const n = { ...notice(state, validForMs, slo, evaluation), leaseEpoch }
       if (!notifier.resends && dispatcher.isPending(notifier, n)) continue
       dispatcher.enqueue(notifier, n)
     }
@@ -340,12 +351,21 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     if (changed.length > 0) await persist(changed)
   }
 
+  /** Drops what this process knows of the alerts: the stored states are the truth once another replica may have moved them. */
+  function forget(): void {
+    for (const map of [states, lastEvaluatedMs, lastTargets, explanations]) map.clear()
+    goneIds.clear()
+  }
+
   return {
     async start() {
-      for (const state of await loadAlertStates(storage)) states.set(stateKey(state.sloId, state.severity), state)
+      const loaded = await loadAlertStates(storage)
+      forget()
+      for (const state of loaded) states.set(stateKey(state.sloId, state.severity), state)
       const firingNow = [...states.values()].filter((s) => s.status === 'firing').map((s) => stateKey(s.sloId, s.severity))
       logger.info({ alerts: states.size, firing: firingNow }, 'alert state loaded')
     },
+    standBy: forget,
     onEvaluated,
     onTickDone,
     extraWindowsSeconds: (slo) => extraWindowsSeconds(slo, windows),

@@ -3,8 +3,9 @@ import { ConfigError, type CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
 import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
-import { burnExplainer, createEngine, createSloCatalog, engineMigrations, type Engine } from '../slo-engine/index.ts'
+import { burnExplainer, createEngine, createSloCatalog, engineMigrations, leaseMigrations, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
+import { engineLeadership, type EngineLeadership } from './leadership.ts'
 import { gateMigrations } from '../gate/index.ts'
 import { createReportSender, type ReportSender } from '../reports/index.ts'
 import { UsageError } from './command.ts'
@@ -36,7 +37,7 @@ const TRACE_FLUSH_TIMEOUT_MS = 3_000
 
 /** Every schema step of every component, in the order they apply. */
 export function allMigrations(config: CairnConfig): Migration[] {
-  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...alertsMigrations, ...gateMigrations]
+  return [...otelMigrations(config.storage.ttlDays), ...collectorMigrations, ...engineMigrations, ...leaseMigrations, ...alertsMigrations, ...gateMigrations]
 }
 
 /** Opens storage, applies migrations (including TTL changes), and returns the result. */
@@ -94,16 +95,20 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         tracer: tracing.tracer('collector'),
       })
     : undefined
+  // Engine replicas share a lease: only its holder ticks, pages and sends reports; its writes are fenced by the lease epoch.
+  const leadership: EngineLeadership | undefined = roles.includes('engine') ? engineLeadership(config.engine, storage, logger.child({ component: 'lease' }), registry) : undefined
+  const engineStorage = leadership?.storage ?? storage
   // The alert windows files, read once: the engine pages, and the API's rules and dashboards show, the same policy.
   const windows = roles.includes('engine') || roles.includes('api') ? configuredWindows(config.alerts) : new Map()
   // Alerting runs with the engine: it pages from each evaluation.
   const alerter: Alerter | undefined = roles.includes('engine')
     ? createAlerter({
         config: config.alerts,
-        storage,
+        storage: engineStorage,
         logger: logger.child({ component: 'alerts' }),
         registry,
         windows,
+        leadership: leadership?.lease,
         // Pages and tickets name where the burn sits, read as bounded as the API's telemetry reads.
         explain: burnExplainer((sql, params) => storage.query(sql, params, readSettings(config.api.reads))),
       })
@@ -111,8 +116,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   const engine: Engine | undefined = roles.includes('engine')
     ? createEngine({
         config: config.engine,
-        storage,
-        catalog: createSloCatalog({ storage, sloDir: config.engine.sloDir, logger: logger.child({ component: 'engine' }), parseOptions }),
+        storage: engineStorage,
+        catalog: createSloCatalog({ storage: engineStorage, sloDir: config.engine.sloDir, logger: logger.child({ component: 'engine' }), parseOptions }),
         logger: logger.child({ component: 'engine' }),
         registry,
         onEvaluated: alerter!.onEvaluated,
@@ -124,7 +129,8 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   const app = new Hono()
   app.use(requestTracing(tracing.tracer('api')))
   // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
-  const detail = () => (engine ? { engine: { backfill: engine.progress() } } : {})
+  // A standby is ready (healthy, able to take over) and says so.
+  const detail = () => (engine ? { engine: { backfill: engine.progress(), lease: leadership!.lease.status() } } : {})
   app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
@@ -138,14 +144,15 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   let otlpPort: number | undefined
   try {
     otlpPort = await collector?.start().catch(listenError(host, config.collector.port, 'CAIRN_OTLP_PORT'))
-    await alerter?.start()
-    await engine?.start()
+    // The lease holder loads the alert states and starts ticking; a standby waits for the lease.
+    await leadership?.start(engine!, alerter!)
     http = await listen(app, host, config.api.port).catch(listenError(host, config.api.port, 'CAIRN_HTTP_PORT'))
     tracing.start(selfTarget(config, host, otlpPort, env))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
     await engine?.stop().catch(() => undefined)
     await alerter?.stop().catch(() => undefined)
+    await leadership?.stop().catch(() => undefined)
     await isolation.pool.close()
     await storage.close().catch(() => undefined)
     throw err
@@ -160,6 +167,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         attributionQuery: (sql, params) => storage.query(sql, params, readSettings(config.api.reads)),
         attributionMaxRangeMs: config.api.reads.maxRangeDays * 86_400_000,
         logger: logger.child({ component: 'reports' }),
+        leadership: leadership?.lease,
       })
     : undefined
   logger.info({ roles, apiPort: http.port, otlpPort }, 'cairn started')
@@ -173,7 +181,9 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       await reports?.stop()
       await collector?.stop()
       await engine?.stop()
+      // Queued notices go out while this replica still holds the lease; then a standby may take over.
       await alerter?.stop()
+      await leadership?.stop()
       await http!.close()
       await isolation.pool.close()
       await storage.close()

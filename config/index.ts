@@ -19,4 +19,5 @@ export {
   type GateConfig,
   type ReportsConfig,
   budgetPolicyFields,
+  leaseTtlMs,
 } from './schema.ts'

@@ -167,6 +167,12 @@ export const apiSchema = z
     }
   })
 
+/** Milliseconds of a lease TTL as engine.leaseTtl writes it (30s, 1m, 1500ms). */
+export function leaseTtlMs(text: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(text)
+  return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : NaN
+}
+
 export const engineSchema = z
   .object({
     sloDir: z.string().min(1, 'expected a directory path').default('./slos'),
@@ -182,6 +188,21 @@ export const engineSchema = z
       .string()
       .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
       .default('1m'),
+    /**
+     * Engine replicas against one ClickHouse server share a lease (docs/slo-engine.md,
+     * "Replicas"): the holder runs the ticks; a standby takes over once it runs out.
+     * Keep it shorter than the schedule's interval so a takeover costs at most one tick.
+     */
+    leaseTtl: z
+      .string()
+      .regex(/^\d+(?:ms|s|m)$/, 'expected a duration such as 30s, 1m or 1500ms')
+      .refine((d) => leaseTtlMs(d) >= 1000, 'expected at least 1s')
+      .default('30s'),
+    /** This replica's name in the lease and its logs (default hostname:pid). */
+    replicaId: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,128}$/, 'expected 1 to 128 printable characters without spaces')
+      .optional(),
   })
   .passthrough()
 

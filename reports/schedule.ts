@@ -2,7 +2,7 @@ import { schedule, type ScheduledTask } from 'node-cron'
 import { postJson, type RetryPolicy } from '../alerts/index.ts'
 import type { AlertsConfig, ReportsConfig } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
-import type { AttributionQuery, SloCatalog } from '../slo-engine/index.ts'
+import type { AttributionQuery, Leadership, SloCatalog } from '../slo-engine/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { makeReport } from './gather.ts'
 import { reportJson, reportMarkdown } from './render.ts'
@@ -20,6 +20,12 @@ export interface ReportSenderDeps {
   attributionQuery: AttributionQuery
   attributionMaxRangeMs: number
   logger: Logger
+  /**
+   * Engine replicas (docs/slo-engine.md, "Replicas"): only the replica holding
+   * the engine lease sends, and only if it still holds the epoch it began
+   * building under just before posting. Absent: always sends (one engine).
+   */
+  leadership?: Leadership
   /** For tests: the HTTP client (default fetch). */
   fetch?: (url: string, init: RequestInit) => Promise<Response>
 }
@@ -55,8 +61,18 @@ export function createReportSender(deps: ReportSenderDeps): ReportSender | undef
   }
 
   async function sendOnce(nowMs: number): Promise<boolean> {
+    const { leadership } = deps
+    const epoch = leadership?.epoch()
+    if (leadership && epoch === undefined) {
+      logger.info('SLO report not sent by this replica: it stands by, the engine replica holding the lease sends it')
+      return false
+    }
     try {
       const json = await build(nowMs)
+      if (leadership && leadership.epoch() !== epoch) {
+        logger.warn({ period: json.period, from: json.from, epoch }, 'SLO report not sent: this replica lost the engine lease while building it (`cairn report` makes this period\'s report)')
+        return false
+      }
       const result = await postJson(url, { text: reportMarkdown(json), report: json }, { retry, headers, ...(deps.fetch && { fetch: deps.fetch }) })
       if (result.ok) logger.info({ period: json.period, from: json.from, to: json.to, attempts: result.attempts }, 'SLO report sent')
       else logger.error({ period: json.period, from: json.from, attempts: result.attempts, error: result.error }, 'SLO report not delivered')

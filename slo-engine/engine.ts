@@ -295,6 +295,10 @@ export function createEngine(deps: EngineDeps): Engine {
 
   return {
     async start() {
+      // Also called when this replica takes the engine lease over (docs/slo-engine.md, "Replicas"):
+      // what earlier ticks kept from storage may be stale, another replica has ticked since.
+      states = undefined
+      recent.clear()
       // A scheduled tick evaluates the minutes that have settled: the last one ended at least `settle` ago.
       const settleMs = (parseDuration(deps.config.settle ?? '0s') ?? 0) * 1000
       const run = () => {
@@ -306,7 +310,11 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     async stop() {
       await task?.stop()
+      task = undefined
       await running
+      // Stopped or standing by: no figures of its own on /metrics (the leader's are the current ones).
+      gauges.clear()
+      setProgress({ pendingSlos: 0, remainingSeconds: 0 })
     },
     tick,
     progress: () => progress,

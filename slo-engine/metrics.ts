@@ -27,6 +27,8 @@ export const OWN_WINDOW_KEY = 'window'
 export interface SloGauges {
   /** Replaces every SLO's values with these evaluations (SLOs not in the lists disappear); `pending` SLOs wait for a backfill. */
   update(evaluated: readonly { slo: Slo; evaluation: SloEvaluation }[], pending?: readonly Slo[]): void
+  /** Removes every SLO's values (a replica that stands by exports none: the rules take the max over replicas). */
+  clear(): void
 }
 
 export function createSloGauges(registry: Registry): SloGauges {
@@ -47,6 +49,10 @@ export function createSloGauges(registry: Registry): SloGauges {
   // The last successful evaluation of each SLO, kept while it is in error.
   let lastOk = new Map<string, number>()
   return {
+    clear() {
+      for (const g of all) g.reset()
+      lastOk = new Map()
+    },
     update(evaluated, pending = []) {
       // Synchronous: a scrape never sees the gauges half reset.
       for (const g of all) g.reset()

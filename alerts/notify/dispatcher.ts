@@ -22,6 +22,12 @@ export interface DispatcherDeps {
   registry: Registry
   onOutcome: (outcome: DispatchOutcome) => void
   now?: () => number
+  /**
+   * The engine lease epoch this replica holds now (undefined: none). Checked
+   * just before each send: a notice queued under another epoch is dropped
+   * unsent, since the replica that leads now sends from the stored state.
+   */
+  leaseEpoch?: () => number | undefined
 }
 
 interface Lane {
@@ -48,6 +54,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const attempts = new Counter({ name: 'cairn_alert_notification_attempts_total', help: 'HTTP requests made to notification targets, retries included', labelNames: labels, registers: [deps.registry] })
   const failing = new Gauge({ name: 'cairn_alert_notifier_consecutive_failures', help: 'Deliveries in a row a notification target has failed (0 = healthy)', labelNames: labels, registers: [deps.registry] })
   const queued = new Gauge({ name: 'cairn_alert_notifier_queue_length', help: 'Alert notices waiting for a notification target', labelNames: labels, registers: [deps.registry] })
+  const fenced = new Counter({ name: 'cairn_alert_notices_fenced_total', help: 'Alert notices dropped unsent because this replica lost the engine lease after queuing them (the leading replica sends them)', labelNames: labels, registers: [deps.registry] })
   const lastSuccess = new Gauge({ name: 'cairn_alert_notifier_last_success_timestamp_seconds', help: 'When a notification target last accepted a notice', labelNames: labels, registers: [deps.registry] })
 
   const metricLabels = (n: Notifier) => ({ notifier: n.kind, target: n.target })
@@ -73,12 +80,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function drain(lane: Lane): Promise<void> {
     const { notifier } = lane
     while (lane.queued.size > 0) {
-      const batch = notifier.batches ? [...lane.queued.values()] : [lane.queued.values().next().value!]
-      for (const n of batch) {
-        lane.queued.delete(n.key)
-        lane.inFlight.set(n.key, n)
-      }
+      const taken = notifier.batches ? [...lane.queued.values()] : [lane.queued.values().next().value!]
+      for (const n of taken) lane.queued.delete(n.key)
       queued.set(metricLabels(notifier), lane.queued.size)
+      const batch = unfenced(notifier, taken)
+      if (batch.length === 0) continue
+      for (const n of batch) lane.inFlight.set(n.key, n)
       let result: DeliveryResult
       try {
         result = await notifier.send(batch)
@@ -88,6 +95,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       lane.inFlight.clear()
       record(lane, batch, result)
     }
+  }
+
+  /** The notices still queued under the lease epoch this replica holds; the others are dropped and counted. */
+  function unfenced(notifier: Notifier, notices: AlertNotice[]): AlertNotice[] {
+    if (!deps.leaseEpoch) return notices
+    const epoch = deps.leaseEpoch()
+    const kept = notices.filter((n) => epoch !== undefined && n.leaseEpoch === epoch)
+    if (kept.length < notices.length) {
+      fenced.inc(metricLabels(notifier), notices.length - kept.length)
+      deps.logger.info({ notifier: notifier.kind, target: notifier.target, alerts: notices.filter((n) => !kept.includes(n)).map((n) => `${n.key} ${n.status}`), epoch }, 'alert notices not sent: this replica no longer holds the engine lease they were queued under')
+    }
+    return kept
   }
 
   function record(lane: Lane, notices: AlertNotice[], result: DeliveryResult): void {

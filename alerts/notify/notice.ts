@@ -15,6 +15,11 @@ export interface AlertNotice {
   /** Resolved: when. Firing: until when the alert holds without a resend (Alertmanager expires it after). */
   endsAtMs: number
   generatorUrl?: string
+  /**
+   * The engine lease epoch this notice was queued under (replicas, docs/slo-engine.md):
+   * it is sent only while this replica still holds that epoch.
+   */
+  leaseEpoch?: number
   /** The evaluation behind the notice (absent when an SLO that is gone resolves). */
   evaluation?: {
     evaluatedAtMs: number
