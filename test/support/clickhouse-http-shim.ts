@@ -93,10 +93,10 @@ export async function startClickHouseShim(options: { dataDir: string; user?: str
     const settings: string[] = []
     for (const [k, v] of url.searchParams) {
       if (k.startsWith('param_')) params[k.slice(6)] = unescapeTsv(v)
-      else if (!TRANSPORT_PARAMS.has(k) && /^[a-z_0-9]+$/.test(k)) settings.push(`SET ${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+      else if (!TRANSPORT_PARAMS.has(k) && /^[a-z_0-9]+$/.test(k)) settings.push(`${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
     }
     const database = url.searchParams.get('database') ?? 'default'
-    const full = [`USE \`${database}\``, ...settings, sql].join('; ')
+    const full = [`USE \`${database}\``, ...scoped(sql, settings)].join('; ')
     try {
       const result = Object.keys(params).length > 0 ? await session.queryBindAsync(full, params, { format: 'TabSeparated' }) : await session.queryAsync(full, { format: 'TabSeparated' })
       res.setHeader('X-ClickHouse-Summary', JSON.stringify({ read_rows: String(result.rowsRead ?? 0), written_rows: '0' }))
@@ -146,6 +146,22 @@ function decode(body: Buffer, encoding: string | string[] | undefined): Buffer {
   if (encoding === 'gzip') return gunzipSync(body)
   if (encoding === 'deflate') return inflateSync(body)
   return body
+}
+
+/**
+ * A request's settings, scoped to it as a server scopes them. The engine runs
+ * every request in one session, where a SET would outlive the request (a
+ * read's `readonly` would refuse every later write): a query gets them as its
+ * SETTINGS clause; other statements (writes, DDL: never read-only) as SETs.
+ */
+function scoped(sql: string, settings: string[]): string[] {
+  if (settings.length === 0) return [sql]
+  if (!/^\s*(?:SELECT|WITH)\b/i.test(sql)) return [...settings.map((kv) => `SET ${kv}`), sql]
+  const format = /\s+FORMAT\s+\w+\s*$/i.exec(sql)
+  const body = format ? sql.slice(0, format.index) : sql
+  const own = /\bSETTINGS\s+(?![\s\S]*\bSETTINGS\b)/i.exec(body)
+  const withSettings = own ? `${body.slice(0, own.index + own[0].length)}${settings.join(', ')}, ${body.slice(own.index + own[0].length)}` : `${body}\nSETTINGS ${settings.join(', ')}`
+  return [`${withSettings}${format ? format[0] : ''}`]
 }
 
 /** `INSERT INTO t [(cols)] FORMAT F` whose data is the request body. */
