@@ -37,4 +37,13 @@ export function dedupKey(notice: Pick<AlertNotice, 'sloId' | 'severity'>): strin
   return `cairn/${notice.sloId}/${notice.severity}`
 }
 
+/**
+ * One notice's identity: the alert, the firing (when it fired) and what is
+ * said of it. Replicas that both send it (a leader killed between sending and
+ * storing that it sent) compute the same key, so a receiver can drop a repeat.
+ */
+export function idempotencyKey(notice: Pick<AlertNotice, 'sloId' | 'severity' | 'firedAtMs' | 'status'>): string {
+  return `${dedupKey(notice)}/${notice.firedAtMs}/${notice.status}`
+}
+
 export const iso = (ms: number) => new Date(ms).toISOString()

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { NotifyTarget } from '../../slo-engine/index.ts'
 import { alertmanagerAlert, alertmanagerAlertsUrl } from './alertmanager.ts'
 import { postJson, type DeliveryResult, type FetchLike, type RetryPolicy } from './http.ts'
-import type { AlertNotice } from './notice.ts'
+import { idempotencyKey, type AlertNotice } from './notice.ts'
 import { PAGERDUTY_EVENTS_URL, pagerdutyEvent } from './pagerduty.ts'
 import { webhookBody } from './webhook.ts'
 import { MissingSecretError, resolveSecret, scrubSecrets } from './secrets.ts'
@@ -91,7 +91,9 @@ export function createNotifier(spec: NotifyTarget, deps: NotifierDeps): Notifier
         send: (n) =>
           deliver(() => {
             const headers = Object.fromEntries(Object.entries(spec.headers ?? {}).map(([name, v]) => [name, resolveSecret(v, `webhook header ${name}`)]))
-            return { values: Object.values(headers), post: () => post(spec.url, webhookBody(n[0]!), headers) }
+            // The notice's identity as the Idempotency-Key header too, unless the configuration sets that header.
+            const keyed = Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key') ? headers : { ...headers, 'idempotency-key': idempotencyKey(n[0]!) }
+            return { values: Object.values(headers), post: () => post(spec.url, webhookBody(n[0]!), keyed) }
           }),
       }
       break

@@ -1,4 +1,4 @@
-import { dedupKey, iso, type AlertNotice } from './notice.ts'
+import { dedupKey, idempotencyKey, iso, type AlertNotice } from './notice.ts'
 
 // A generic JSON webhook: one request per alert when it fires and when it
 // resolves (not resent while firing). Documented in docs/alerting.md.
@@ -9,6 +9,7 @@ export function webhookBody(notice: AlertNotice): Record<string, unknown> {
     source: 'cairn',
     status: notice.status,
     dedupKey: dedupKey(notice),
+    idempotencyKey: idempotencyKey(notice),
     alert: {
       name: notice.labels.alertname,
       slo: notice.sloId,

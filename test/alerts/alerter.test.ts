@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAlerter, type Alerter } from '../../alerts/index.ts'
 import { configSchema, type AlertsConfig } from '../../config/index.ts'
 import { createMetricsRegistry, type Registry } from '../../instrumentation/index.ts'
-import type { NotifyTarget, Slo, SloEvaluation } from '../../slo-engine/index.ts'
+import type { Leadership, NotifyTarget, Slo, SloEvaluation } from '../../slo-engine/index.ts'
 import { migrate, openStorage, type Storage } from '../../storage/index.ts'
 import { alertsMigrations, loadAlertStates } from '../../alerts/index.ts'
 import { checkoutPageLabels, makeSlo } from '../fixtures/alerts/slos.ts'
@@ -54,12 +54,12 @@ interface Rig {
   lines: Record<string, unknown>[]
 }
 
-function rig(alerts: Record<string, unknown>, clockStart = T0): Rig {
+function rig(alerts: Record<string, unknown>, clockStart = T0, leadership?: Leadership): Rig {
   const clock = { now: clockStart }
   const { logger, lines } = logSink()
   const registry = createMetricsRegistry()
   const config: AlertsConfig = configSchema.parse({ alerts: { retry: { attempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, timeoutMs: 2000 }, ...alerts } }).alerts
-  const alerter = createAlerter({ config, storage, logger, registry, now: () => clock.now })
+  const alerter = createAlerter({ config, storage, logger, registry, now: () => clock.now, ...(leadership && { leadership }) })
   return { alerter, registry, clock, lines }
 }
 
@@ -335,6 +335,48 @@ describe('alerter', () => {
     expect(await metric(r.registry, 'cairn_alerts_firing', { severity: 'page' })).toBe(0)
     expect(r.alerter.states().filter((s) => s.sloId === last.id)).toEqual([])
     await r.alerter.stop()
+  })
+
+  it('sends only under the engine lease epoch a notice was queued in; the next leader sends what was left, once', async () => {
+    const slo = makeSlo({ name: 'fenced', service: 'replicas' })
+    const everything = { '5m': 20, '30m': 20, '1h': 20, '2h': 20, '6h': 20, '1d': 20, '3d': 20 } // page and ticket
+    // The webhook holds the first notice (page) while the second (ticket) waits in the queue behind it.
+    let releaseFirst: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (releaseFirst = resolve))
+    const slow = await startHttpRecorder(async (_, i) => (i === 0 ? (await held, { status: 204 }) : { status: 204 }))
+    const key = (b: unknown) => `${(b as { dedupKey: string }).dedupKey} ${(b as { status: string }).status}`
+    try {
+      let epoch: number | undefined = 1
+      const leader = rig({ webhookUrl: slow.url }, T0, { epoch: () => epoch })
+      await leader.alerter.start()
+      leader.clock.now += MIN
+      await leader.alerter.onEvaluated(slo, evaluation(slo, leader.clock.now, everything))
+      await slow.waitFor(1)
+      epoch = undefined // the lease is lost while the page is being sent
+      releaseFirst()
+      await leader.alerter.flush()
+      expect(slow.requests.map((q) => key(q.body))).toEqual(['cairn/replicas-fenced/page firing'])
+      expect(await metric(leader.registry, 'cairn_alert_notices_fenced_total', { notifier: 'webhook' })).toBe(1)
+      // Standing by: a further evaluation (a tick under way as the lease went) sends nothing.
+      await tick(leader, slo, everything)
+      expect(slow.requests).toHaveLength(1)
+      leader.alerter.standBy()
+      expect(leader.alerter.states()).toEqual([])
+
+      // The next leader loads the stored states: the page reached the webhook, the ticket did not.
+      const next = rig({ webhookUrl: slow.url }, leader.clock.now, { epoch: () => 2 })
+      await next.alerter.start()
+      await tick(next, slo, everything)
+      await tick(next, slo, everything)
+      expect(slow.requests.map((q) => key(q.body))).toEqual(['cairn/replicas-fenced/page firing', 'cairn/replicas-fenced/ticket firing'])
+      // Both replicas name one notice alike: a receiver that saw it can drop a repeat.
+      expect(slow.requests.map((q) => q.headers['idempotency-key'])).toEqual(slow.requests.map((q) => (q.body as { idempotencyKey: string }).idempotencyKey))
+      expect((slow.requests[0]!.body as { idempotencyKey: string }).idempotencyKey).toBe(`cairn/replicas-fenced/page/${T0 + MIN}/firing`)
+      await next.alerter.stop()
+    } finally {
+      releaseFirst()
+      await slow.close()
+    }
   })
 
   it('leaves PromQL SLIs to Prometheus', async () => {
