@@ -217,8 +217,8 @@ describe('bad requests and failing reads', () => {
 
 describe('the report on a schedule to the webhook', () => {
   const alerts = (webhookUrl: string) => configSchema.parse({ alerts: { webhookUrl, webhookHeaders: { 'x-hook-token': 'secret' }, retry: { attempts: 2, initialBackoffMs: 1, maxBackoffMs: 1 } } }).alerts
-  const sender = (reports: object, webhookUrl: string) =>
-    createReportSender({ config: configSchema.parse({ reports, alerts: { webhookUrl } }).reports, alerts: alerts(webhookUrl), storage, catalog, attributionQuery: (sql, params) => storage.query(sql, params), attributionMaxRangeMs: 7 * 86_400_000, logger: createLogger('silent') })
+  const sender = (reports: object, webhookUrl: string, leadership?: { epoch(): number | undefined }) =>
+    createReportSender({ config: configSchema.parse({ reports, alerts: { webhookUrl } }).reports, alerts: alerts(webhookUrl), storage, catalog, attributionQuery: (sql, params) => storage.query(sql, params), attributionMaxRangeMs: 7 * 86_400_000, logger: createLogger('silent'), ...(leadership && { leadership }) })
 
   it('posts the markdown as text beside the JSON, to the alert webhook with its headers by default, on the cron schedule', async () => {
     const hook = await startHttpRecorder()
@@ -247,6 +247,30 @@ describe('the report on a schedule to the webhook', () => {
       expect(await s.send(T('2026-12-01T09:00:00Z'))).toBe(false)
       expect(hook.requests).toHaveLength(1)
       expect(hook.requests[0]!.headers['x-hook-token']).toBeUndefined()
+    } finally {
+      await s.stop()
+      await hook.close()
+    }
+  })
+
+  it('is sent by the engine replica holding the lease only, and not if it lost the lease while building it', async () => {
+    const hook = await startHttpRecorder()
+    let epoch: number | undefined
+    let reads = 0
+    const s = sender({ schedule: '0 9 * * 1' }, hook.url, { epoch: () => (reads++ === 0 ? epoch : epoch === undefined ? undefined : epoch + 1) })!
+    try {
+      // A standby sends nothing.
+      expect(await s.send(T('2026-12-01T09:00:00Z'))).toBe(false)
+      // Epoch 3 when it starts building, 4 (lost and taken again) when it would post: not sent.
+      epoch = 3
+      reads = 0
+      expect(await s.send(T('2026-12-01T09:00:00Z'))).toBe(false)
+      expect(hook.requests).toHaveLength(0)
+      // Still epoch 3 just before posting: sent.
+      const steady = sender({ schedule: '0 9 * * 1' }, hook.url, { epoch: () => 3 })!
+      expect(await steady.send(T('2026-12-01T09:00:00Z'))).toBe(true)
+      await steady.stop()
+      expect(hook.requests).toHaveLength(1)
     } finally {
       await s.stop()
       await hook.close()
