@@ -40,7 +40,7 @@ export interface AlerterDeps {
   /** The alert windows files' overrides, when the caller loaded them already; default: loaded from config.windowsPath. */
   windows?: PolicyOverrides
   /**
-   * Engine replicas (docs/slo-engine.md, "Replicas"): notices are queued and
+   * Engine replicas (docs/replicas.md): notices are queued and
    * sent only while this replica holds the engine lease, under the epoch they
    * were queued in. Absent: always sends (one engine).
    */

@@ -5,7 +5,7 @@ import type { Storage } from '../storage/index.ts'
 import { createClickHouseLease, createStaticLease, fencedStorage, registerLeaseMetrics, type Engine, type Lease } from '../slo-engine/index.ts'
 import { scheduleIntervalSeconds, type Alerter } from '../alerts/index.ts'
 
-// Which engine replica runs (docs/slo-engine.md, "Replicas"): the holder of
+// Which engine replica runs (docs/replicas.md): the holder of
 // the lease loads the alert states and ticks; when it loses the lease it stops
 // ticking and forgets them. On the embedded store there is one process only:
 // the lease is held from the start and costs nothing.

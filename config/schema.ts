@@ -189,9 +189,9 @@ export const engineSchema = z
       .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
       .default('1m'),
     /**
-     * Engine replicas against one ClickHouse server share a lease (docs/slo-engine.md,
-     * "Replicas"): the holder runs the ticks; a standby takes over once it runs out.
-     * Keep it shorter than the schedule's interval so a takeover costs at most one tick.
+     * Engine replicas against one ClickHouse server share a lease (docs/replicas.md):
+     * the holder runs the ticks; a standby takes over once it runs out. Keep it
+     * shorter than the schedule's interval so a takeover costs at most one tick.
      */
     leaseTtl: z
       .string()

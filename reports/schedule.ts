@@ -21,7 +21,7 @@ export interface ReportSenderDeps {
   attributionMaxRangeMs: number
   logger: Logger
   /**
-   * Engine replicas (docs/slo-engine.md, "Replicas"): only the replica holding
+   * Engine replicas (docs/replicas.md): only the replica holding
    * the engine lease sends, and only if it still holds the epoch it began
    * building under just before posting. Absent: always sends (one engine).
    */

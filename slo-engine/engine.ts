@@ -295,7 +295,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   return {
     async start() {
-      // Also called when this replica takes the engine lease over (docs/slo-engine.md, "Replicas"):
+      // Also called when this replica takes the engine lease over (docs/replicas.md):
       // what earlier ticks kept from storage may be stale, another replica has ticked since.
       states = undefined
       recent.clear()

@@ -16,7 +16,7 @@ export interface AlertNotice {
   endsAtMs: number
   generatorUrl?: string
   /**
-   * The engine lease epoch this notice was queued under (replicas, docs/slo-engine.md):
+   * The engine lease epoch this notice was queued under (docs/replicas.md):
    * it is sent only while this replica still holds that epoch.
    */
   leaseEpoch?: number

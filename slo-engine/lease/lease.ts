@@ -3,7 +3,7 @@ import type { Logger } from '../../instrumentation/index.ts'
 import type { Storage } from '../../storage/index.ts'
 import { LEASE_TABLE } from './table.ts'
 
-// The engine lease in ClickHouse (docs/slo-engine.md, "Replicas"): the replica
+// The engine lease in ClickHouse (docs/replicas.md): the replica
 // that holds it runs the ticks and sends notifications and reports; the others
 // stand by and take over once it runs out.
 //

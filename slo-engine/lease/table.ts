@@ -1,8 +1,8 @@
 import { createTablesMigration, type Migration, type TableDef } from '../../storage/index.ts'
 
-// cairn_engine_lease: who leads the engine replicas (docs/slo-engine.md,
-// "Replicas"). One row per write of a claim: the claim of an epoch, then its
-// renewals and its release. ClickHouse has no compare-and-swap; the claim of
+// cairn_engine_lease: who leads the engine replicas (docs/replicas.md). One
+// row per write of a claim: the claim of an epoch, then its renewals and its
+// release. ClickHouse has no compare-and-swap; the claim of
 // epoch N is an insert with the deduplication token `<name>/N`, and the
 // table's deduplication window keeps the first such insert only, so of two
 // replicas claiming epoch N at once exactly one row is stored: its claim_id
