@@ -56,8 +56,13 @@ export interface EngineDeps {
 }
 
 export interface Engine {
+  /**
+   * Starts the schedule and runs a tick at once. Called again after stop()
+   * when this replica takes the engine lease over: what it kept from storage
+   * between ticks is dropped and read again.
+   */
   start(): Promise<void>
-  /** Stops the schedule and waits for a running evaluation to finish. */
+  /** Stops the schedule, waits for a running evaluation to finish, and clears the SLO gauges. */
   stop(): Promise<void>
   /** Runs one evaluation now (also what the schedule calls); `now` is floored to the minute. */
   tick(now?: Date): Promise<void>
