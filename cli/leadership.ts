@@ -12,11 +12,17 @@ import { scheduleIntervalSeconds, type Alerter } from '../alerts/index.ts'
 
 export interface EngineLeadership {
   lease: Lease
+  /** Against a server: other replicas may share the lease (false on the embedded store). */
+  replicated: boolean
   /** What the engine and alerting write through: in server mode, writes are refused unless this replica holds the epoch they run under. */
   storage: Storage
   /** Starts the lease: engine and alerter run while this replica holds it. */
   start(engine: Engine, alerter: Alerter): Promise<void>
-  /** Stops following the lease, stops the engine, releases the lease. */
+  /**
+   * Stops the engine (the running tick finishes), delivers the queued notices
+   * while still holding the lease, then releases it: a standby takes over at
+   * its next check. Nothing restarts the engine once this is called.
+   */
   stop(): Promise<void>
 }
 
@@ -32,6 +38,7 @@ export function engineLeadership(config: EngineConfig, storage: Storage, logger:
   /** The epoch the engine and alerter run under (undefined: standing by). */
   let runningEpoch: number | undefined
   let stopping = false
+  let parts: { engine: Engine; alerter: Alerter } | undefined
 
   async function lead(engine: Engine, alerter: Alerter, epoch: number): Promise<void> {
     if (stopping) return
@@ -54,10 +61,16 @@ export function engineLeadership(config: EngineConfig, storage: Storage, logger:
 
   return {
     lease,
+    replicated: !embedded,
     storage: embedded ? storage : fencedStorage(storage, lease, () => runningEpoch),
-    start: (engine, alerter) => lease.start((epoch) => (epoch === undefined ? standBy(engine, alerter) : lead(engine, alerter, epoch))),
+    start(engine, alerter) {
+      parts = { engine, alerter }
+      return lease.start((epoch) => (epoch === undefined ? standBy(engine, alerter) : lead(engine, alerter, epoch)))
+    },
     async stop() {
       stopping = true
+      await parts?.engine.stop()
+      await parts?.alerter.stop()
       await lease.stop()
     },
   }

@@ -130,7 +130,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
   app.use(requestTracing(tracing.tracer('api')))
   // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
   // A standby is ready (healthy, able to take over) and says so.
-  const detail = () => (engine ? { engine: { backfill: engine.progress(), lease: leadership!.lease.status() } } : {})
+  const detail = () => (engine ? { engine: { backfill: engine.progress(), ...(leadership!.replicated && { lease: leadership!.lease.status() }) } } : {})
   app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
@@ -150,8 +150,6 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
     tracing.start(selfTarget(config, host, otlpPort, env))
   } catch (err) {
     await collector?.stop().catch(() => undefined)
-    await engine?.stop().catch(() => undefined)
-    await alerter?.stop().catch(() => undefined)
     await leadership?.stop().catch(() => undefined)
     await isolation.pool.close()
     await storage.close().catch(() => undefined)
@@ -180,9 +178,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       await tracing.flush(TRACE_FLUSH_TIMEOUT_MS).catch(() => undefined)
       await reports?.stop()
       await collector?.stop()
-      await engine?.stop()
-      // Queued notices go out while this replica still holds the lease; then a standby may take over.
-      await alerter?.stop()
+      // The tick finishes, queued notices go out under the lease, then a standby may take over.
       await leadership?.stop()
       await http!.close()
       await isolation.pool.close()

@@ -20,6 +20,7 @@ import { tempDir } from '../support/temp.ts'
 // Alertmanager; evaluations are written once per tick and count every span
 // once. kill -9 the leader → the standby leads within one tick interval, goes
 // on evaluating and resending, pages nobody twice, and sends the resolves.
+// SIGTERM of a leader hands over at once (it releases the lease).
 
 const dir = tempDir('cairn-replicas-')
 const TICK_MS = 5000
@@ -208,7 +209,19 @@ requireTool('alertmanager').describe('two engine replicas on one ClickHouse serv
     const after = (await evaluationRows()).figures.map((f) => f.split('/').map(Number) as [number, number])
     expect(after.map(([, bad]) => bad)).toEqual(after.map(() => 50))
     expect(Math.max(...after.map(([total]) => total))).toBe(10_000)
+
+    // SIGTERM of the leader: it finishes its tick, releases the lease, and a standby takes over at its next check, not a TTL later.
+    engines.c = await startEngine('engine-c')
+    expect(await metric(engines.c, 'cairn_engine_leader')).toBe(0)
     expect(await b.stop()).toBe(0)
     delete engines.b
+    const stoppedAt = Date.now()
+    await waitFor('the next leader after a graceful stop', async () => (await metric(engines.c!, 'cairn_engine_leader')) === 1, 2 * TICK_MS)
+    expect(Date.now() - stoppedAt).toBeLessThan(2000) // the TTL
+    expect(b.output()).toContain('engine lease lost')
+    expect(await metric(engines.c, 'cairn_engine_lease_epoch')).toBe(3)
+    await new Promise((r) => setTimeout(r, TICK_MS))
+    expect(pd()).toHaveLength(4)
+    expect(hooks()).toHaveLength(4)
   }, 180_000)
 })
