@@ -79,9 +79,9 @@ interface Held {
   expiresMs: number
 }
 
-/** The insert settings on a cluster: the write reaches a quorum of the shard's replicas before it returns. */
+/** The insert settings on a cluster: its condition reads what a quorum acknowledged, and the write reaches a quorum of the shard's replicas before it returns. */
 function clusterInsertSettings(storage: Storage): string[] {
-  return storage.cluster ? ["insert_quorum = 'auto'", 'insert_quorum_parallel = 0', 'distributed_foreground_insert = 1'] : []
+  return storage.cluster ? ["insert_quorum = 'auto'", 'insert_quorum_parallel = 0', 'distributed_foreground_insert = 1', 'select_sequential_consistency = 1'] : []
 }
 
 const COLUMNS = `${LEASE_TABLE} (name, epoch, claim_id, holder, ttl_ms)`

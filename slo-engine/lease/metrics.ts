@@ -21,24 +21,21 @@ export function registerLeaseMetrics(registry: Registry, lease: Lease): void {
       if (epoch !== undefined) this.set(epoch)
     },
   })
-  let takeovers = 0
+  mirroredCounter(registry, 'cairn_engine_lease_takeovers_total', 'Times this replica took the engine lease (became the leader)', () => lease.takeovers())
+  mirroredCounter(registry, 'cairn_engine_lease_errors_total', 'Engine lease reads and writes that failed (a leader that cannot renew for a whole TTL stands down)', () => lease.errors())
+}
+
+/** A counter that follows a count kept elsewhere, read at each scrape. */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0
   new Counter({
-    name: 'cairn_engine_lease_takeovers_total',
-    help: 'Times this replica took the engine lease (became the leader)',
+    name,
+    help,
     registers: [registry],
     collect() {
-      this.inc(lease.takeovers() - takeovers)
-      takeovers = lease.takeovers()
-    },
-  })
-  let errors = 0
-  new Counter({
-    name: 'cairn_engine_lease_errors_total',
-    help: 'Engine lease reads and writes that failed (a leader that cannot renew for a whole TTL stands down)',
-    registers: [registry],
-    collect() {
-      this.inc(lease.errors() - errors)
-      errors = lease.errors()
+      const now = read()
+      this.inc(now - seen)
+      seen = now
     },
   })
 }

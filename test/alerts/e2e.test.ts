@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,6 +5,7 @@ import { startAlertmanager, type RunningAlertmanager } from '../support/alertman
 import { startCairn, type CairnServer } from '../support/cairn-process.ts'
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.ts'
 import { tempDir } from '../support/temp.ts'
+import { postSpans } from '../support/otlp-spans.ts'
 import { requireTool } from '../support/needs.ts'
 import { checkoutPageLabels } from '../fixtures/alerts/slos.ts'
 
@@ -52,25 +52,8 @@ afterAll(async () => {
   dir.remove()
 })
 
-/** `count` spans of service checkout, `errors` of them with status Error, all two minutes ago (a complete minute). */
-async function sendSpans(count: number, errors: number, atMs: number): Promise<void> {
-  const ns = BigInt(atMs) * 1_000_000n
-  for (let sent = 0; sent < count; sent += 2000) {
-    const spans = Array.from({ length: Math.min(2000, count - sent) }, (_, i) => ({
-      traceId: randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
-      name: 'POST /pay',
-      kind: 2,
-      startTimeUnixNano: String(ns),
-      endTimeUnixNano: String(ns + 5_000_000n),
-      status: { code: sent + i < errors ? 2 : 1 },
-    }))
-    const body = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] }, scopeSpans: [{ spans }] }] }
-    const res = await fetch(`${cairn.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({})
-  }
-}
+/** `count` spans of service checkout, `errors` of them with status Error, all at `atMs`. */
+const sendSpans = (count: number, errors: number, atMs: number) => postSpans(cairn.otlpUrl, 'checkout', count, errors, atMs)
 
 interface AmAlert {
   status: string

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { configSchema } from '../../config/index.ts'
-import { createLogger } from '../../instrumentation/index.ts'
-import { createClickHouseLease, createStaticLease, fencedStorage, LEASE_TABLE, leaseMigrations, NotLeaderError, type Lease } from '../../slo-engine/index.ts'
+import { configSchema, leaseTtlMs } from '../../config/index.ts'
+import { createLogger, createMetricsRegistry } from '../../instrumentation/index.ts'
+import { createClickHouseLease, createStaticLease, fencedStorage, LEASE_TABLE, leaseMigrations, NotLeaderError, registerLeaseMetrics, type Lease } from '../../slo-engine/index.ts'
 import { migrate, openStorage, StorageUnavailableError, type Storage } from '../../storage/index.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -181,6 +181,38 @@ describe('engine lease on chDB', () => {
     await expect(fenced(a!.lease, undefined).command('INSERT INTO fence_probe VALUES (3)')).rejects.toThrow(/not the engine leader any more/)
     // Reads pass: a standby serves /readyz and its own checks.
     expect(await fenced(b!.lease, 1).query('SELECT x FROM fence_probe ORDER BY x')).toEqual([{ x: 1 }])
+  })
+
+  it('shows on /metrics whether this replica leads, the epoch, takeovers and lease errors', async () => {
+    const stores = [switchable(storage), switchable(storage)]
+    const [a, b] = replicas(2, undefined, (i) => stores[i]!.storage)
+    const registries = [createMetricsRegistry(), createMetricsRegistry()]
+    registerLeaseMetrics(registries[0]!, a!.lease)
+    registerLeaseMetrics(registries[1]!, b!.lease)
+    const read = async (i: number) => {
+      const text = await registries[i]!.metrics()
+      const value = (name: string) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(`${name} `)).join('\n'))?.[2])
+      return ['cairn_engine_leader', 'cairn_engine_lease_epoch', 'cairn_engine_lease_takeovers_total'].map(value)
+    }
+    await a!.start()
+    await b!.start()
+    expect(await read(0)).toEqual([1, 1, 1])
+    expect(await read(1)).toEqual([0, 1, 0])
+    stores[0]!.set('down')
+    await waitUntil(() => b!.lease.epoch() === 2, 3 * TTL_MS)
+    expect(await read(0)).toEqual([0, 1, 1])
+    expect(await read(1)).toEqual([1, 2, 1])
+    expect(/^cairn_engine_lease_errors_total ([1-9]\d*)$/m.test(await registries[0]!.metrics())).toBe(true)
+    stores[0]!.set('up')
+  })
+
+  it('takes its TTL and replica id from config, with clear errors', () => {
+    const engine = (e: object) => configSchema.safeParse({ engine: e })
+    expect(leaseTtlMs(configSchema.parse({}).engine.leaseTtl)).toBe(30_000)
+    expect(leaseTtlMs(configSchema.parse({ engine: { leaseTtl: '1500ms' } }).engine.leaseTtl)).toBe(1500)
+    expect(engine({ leaseTtl: '500ms' }).error!.issues[0]).toMatchObject({ path: ['engine', 'leaseTtl'], message: 'expected at least 1s' })
+    expect(engine({ leaseTtl: '30 seconds' }).error!.issues[0]!.message).toBe('expected a duration such as 30s, 1m or 1500ms')
+    expect(engine({ replicaId: 'engine a' }).error!.issues[0]).toMatchObject({ path: ['engine', 'replicaId'], message: 'expected 1 to 128 printable characters without spaces' })
   })
 
   it('on the embedded store always leads, at epoch 0, with nothing written', async () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +12,7 @@ import { startCairn, type CairnServer } from '../support/cairn-process.ts'
 import { startHttpRecorder, type HttpRecorder, type RecordedRequest } from '../support/http-recorder.ts'
 import { requireTool } from '../support/needs.ts'
 import { tempDir } from '../support/temp.ts'
+import { postSpans } from '../support/otlp-spans.ts'
 
 // Two `cairn engine` processes against one ClickHouse server (the HTTP shim on
 // chDB): one holds the lease and ticks, the other stands by. An SLO burns →
@@ -91,23 +91,7 @@ function startEngine(id: string): Promise<CairnServer> {
 }
 
 /** `count` spans of checkout at `atMs`, the first `errors` of them failed. */
-async function sendSpans(count: number, errors: number, atMs: number): Promise<void> {
-  const ns = BigInt(atMs) * 1_000_000n
-  for (let sent = 0; sent < count; sent += 2000) {
-    const spans = Array.from({ length: Math.min(2000, count - sent) }, (_, i) => ({
-      traceId: randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
-      name: 'POST /pay',
-      kind: 2,
-      startTimeUnixNano: String(ns),
-      endTimeUnixNano: String(ns + 5_000_000n),
-      status: { code: sent + i < errors ? 2 : 1 },
-    }))
-    const body = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] }, scopeSpans: [{ spans }] }] }
-    const res = await fetch(`${otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    expect(res.status).toBe(200)
-  }
-}
+const sendSpans = (count: number, errors: number, atMs: number) => postSpans(otlpUrl, 'checkout', count, errors, atMs)
 
 async function metric(engine: CairnServer, name: string): Promise<number> {
   const text = await (await fetch(`${engine.apiUrl}/metrics`)).text()
