@@ -13,7 +13,7 @@ import { tempDir } from '../support/temp.ts'
 const dir = tempDir('cairn-lease-')
 let storage: Storage
 const logger = createLogger('silent')
-const TTL_MS = 1000
+const TTL_MS = 2000
 let serial = 0
 const started: Lease[] = []
 
@@ -136,8 +136,8 @@ describe('engine lease on chDB', () => {
     const seen = [...(await leaders)]
     expect(seen).toContain('replica-1@2')
     expect(seen.filter((l) => l !== 'replica-0@1' && l !== 'replica-1@2')).toEqual([])
-    // TTL 1000 ms, grace 100 ms, checks every 333 ms (plus this busy machine's scheduling).
-    expect(tookMs).toBeLessThan(TTL_MS + 100 + 333 + 500)
+    // TTL, then a grace of TTL/10, then the next check (every TTL/3), plus this busy machine's scheduling.
+    expect(tookMs).toBeLessThan(TTL_MS + TTL_MS / 10 + TTL_MS / 3 + 500)
     expect(a!.changes).toEqual([1, undefined])
     expect(b!.changes).toEqual([2])
     // Back online, the old leader stands by: its renewal never revives epoch 1.
