@@ -181,7 +181,7 @@ export const engineSchema = z
     settle: z
       .string()
       .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
-      .default('1m'),
+      .default('15s'),
   })
   .passthrough()
 

@@ -107,8 +107,9 @@ describe('GET /api/v1/slos', () => {
 })
 
 describe('stale figures', () => {
-  it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (4m by default)', async () => {
+  it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (3m15s by default)', async () => {
     const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
+    expect(staleAfterSeconds({ evaluationIntervalSeconds: 60, settleSeconds: 15 })).toBe(195)
     const staleAfterMs = staleAfterSeconds({ evaluationIntervalSeconds: 60, settleSeconds: 60 }) * 1000
     expect(staleAfterMs).toBe(240_000)
     const e = { sloId: slo.id, evaluatedAtMs: NOW, status: 'ok' as const, objectiveRatio: 0.999, sli: 1, eventsTotal: 1, eventsBad: 0, budgetTotal: 0.001, budgetConsumed: 0, budgetRemainingRatio: 1, burnRates: {} }
