@@ -167,6 +167,9 @@ export const apiSchema = z
     }
   })
 
+/** How long a scheduled tick waits after its minute ends (CAIRN_EVAL_SETTLE); also what stale means by default. */
+export const DEFAULT_EVAL_SETTLE = '15s'
+
 export const engineSchema = z
   .object({
     sloDir: z.string().min(1, 'expected a directory path').default('./slos'),
@@ -181,7 +184,7 @@ export const engineSchema = z
     settle: z
       .string()
       .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
-      .default('15s'),
+      .default(DEFAULT_EVAL_SETTLE),
   })
   .passthrough()
 

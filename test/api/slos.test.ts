@@ -106,6 +106,14 @@ describe('GET /api/v1/slos', () => {
   })
 })
 
+describe('the objective', () => {
+  it('is the ratio without float noise, before and after the first evaluation (99.9 gives 0.999, not 0.9990000000000001)', async () => {
+    const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
+    expect(slo.objectivePercent).toBe(99.9)
+    expect(sloStatus(slo, undefined, undefined).objective).toBe(0.999)
+  })
+})
+
 describe('stale figures', () => {
   it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (3m15s by default)', async () => {
     const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
