@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi'
 import type { AlertState } from '../alerts/index.ts'
-import { API_SOURCE_FILE, budgetForecast, isComputedSli, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import { API_SOURCE_FILE, budgetForecast, isComputedSli, sloRatios, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { SloStatusSchema } from './schemas/slo.ts'
 import { iso } from './time.ts'
 
@@ -29,7 +29,7 @@ export interface Freshness {
 }
 
 export function sloStatus(slo: Slo, evaluation: SloEvaluation | undefined, alerts: Record<string, AlertStateView> | undefined, freshness?: Freshness): SloStatus {
-  const objective = slo.objectivePercent / 100
+  const { objective } = sloRatios(slo)
   if (!evaluation) {
     return {
       state: isComputedSli(slo.sli) ? 'pending' : 'not_computed',

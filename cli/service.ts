@@ -2,8 +2,8 @@ import { Hono } from 'hono'
 import { ConfigError, type CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
 import { openStorage, migrate, isMigrated, otelMigrations, otelTables, type Migration, type Storage } from '../storage/index.ts'
-import { collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
-import { burnExplainer, createEngine, createSloCatalog, engineMigrations, leaseMigrations, type Engine } from '../slo-engine/index.ts'
+import { COLLECTOR_TASK_MODULES, collectorMigrations, createCollector, type Collector } from '../collector/index.ts'
+import { burnExplainer, createEngine, createSloCatalog, engineMigrations, leaseMigrations, SPEC_PARSE_TASK, type Engine } from '../slo-engine/index.ts'
 import { alertsMigrations, configuredWindows, createAlerter, notifyUrlAllowlist, policyResolver, ruleOptionsFromConfig, type Alerter } from '../alerts/index.ts'
 import { engineLeadership, type EngineLeadership } from './leadership.ts'
 import { gateMigrations } from '../gate/index.ts'
@@ -81,6 +81,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   // One body budget and one set of parse workers for every request of the process, collector and API.
   const isolation = createIsolation(config.limits)
+  void isolation.pool.warm([...(roles.includes('collector') ? COLLECTOR_TASK_MODULES : []), ...(roles.includes('api') ? [SPEC_PARSE_TASK.module] : [])])
   const collector: Collector | undefined = roles.includes('collector')
     ? createCollector({
         config: config.collector,

@@ -31,7 +31,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'CAIRN_SLO_DIR', key: 'engine.sloDir', description: 'directory of SLO YAML files (default ./slos)' },
   { name: 'CAIRN_EVAL_SCHEDULE', key: 'engine.schedule', description: 'cron schedule of SLO evaluation, 5 or 6 fields (default every minute)' },
   { name: 'CAIRN_EVAL_LOOKBACK', key: 'engine.lookback', description: 'trailing minutes of raw data re-rolled up every tick for late data (default 10m)' },
-  { name: 'CAIRN_EVAL_SETTLE', key: 'engine.settle', description: 'how long after a minute ends before scheduled ticks evaluate it, so data still arriving is in (default 1m)' },
+  { name: 'CAIRN_EVAL_SETTLE', key: 'engine.settle', description: 'how long after a minute ends before scheduled ticks evaluate it, so data still arriving is in (default 15s)' },
   { name: 'CAIRN_ENGINE_LEASE_TTL', key: 'engine.leaseTtl', description: 'engine replicas on one ClickHouse server: how long the leader\'s lease lasts unrenewed before a standby takes over (default 30s)' },
   { name: 'CAIRN_ENGINE_REPLICA_ID', key: 'engine.replicaId', description: 'this engine replica\'s name in the lease, logs and /readyz (default hostname:pid)' },
   { name: 'CAIRN_ALERTMANAGER_URL', key: 'alerts.alertmanagerUrl', description: 'Alertmanager base URL, e.g. http://127.0.0.1:9093' },

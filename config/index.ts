@@ -2,6 +2,7 @@ export { loadConfig, ConfigError } from './load.ts'
 export { ENV_VARS, envVarForKey, type EnvVar } from './env.ts'
 export {
   configSchema,
+  DEFAULT_EVAL_SETTLE,
   limitsSchema,
   logLevels,
   type CairnConfig,

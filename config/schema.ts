@@ -167,6 +167,9 @@ export const apiSchema = z
     }
   })
 
+/** How long a scheduled tick waits after its minute ends (CAIRN_EVAL_SETTLE); also what stale means by default. */
+export const DEFAULT_EVAL_SETTLE = '15s'
+
 /** Milliseconds of a lease TTL as engine.leaseTtl writes it (30s, 1m, 1500ms). */
 export function leaseTtlMs(text: string): number {
   const m = /^(\d+)(ms|s|m)$/.exec(text)
@@ -187,7 +190,7 @@ export const engineSchema = z
     settle: z
       .string()
       .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 30s, 1m or 2m (0s for none)')
-      .default('1m'),
+      .default(DEFAULT_EVAL_SETTLE),
     /**
      * Engine replicas against one ClickHouse server share a lease (docs/replicas.md):
      * the holder runs the ticks; a standby takes over once it runs out. Keep it

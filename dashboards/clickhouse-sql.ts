@@ -71,6 +71,12 @@ export function clickhouseSloQueries(slo: Slo, ctx: SloQueryContext): SloQueries
       FROM ${ALERT_STATE_TABLE}
       WHERE slo_id = ${id}
       GROUP BY severity ORDER BY severity`),
+    // Over the last week only, so the read stays small; older is shown as no value.
+    evaluationAge: table(sql`
+      SELECT dateDiff('second', max(evaluated_at), now64(3)) AS "since evaluated"
+      FROM ${EVALUATIONS}
+      WHERE slo_id = ${id} AND status != 'error' AND evaluated_at > now() - INTERVAL 7 DAY
+      HAVING count() > 0`),
     events: [
       range(sql`
         SELECT $__timeInterval(r.minute) AS time, sum(r.good) AS good, sum(r.total - r.good) AS bad

@@ -90,6 +90,22 @@ export function budgetStat(title: string, target: Target, spec: QuerySpec, size:
     .gridPos({ x: 0, y: 0, ...size })
 }
 
+/** Seconds since the SLO's latest evaluation, red once it is stale (the figures around it are not current). */
+export function evaluationAgeStat(target: Target, spec: QuerySpec, staleAfterSeconds: number, size: PanelSize): StatPanel {
+  return withQueries(new StatPanel(), target, [spec])
+    .title('Last evaluated')
+    .description(
+      `Time since cairn last evaluated this SLO. Red past ${formatDuration(staleAfterSeconds)} (three engine intervals plus the settle delay): ` +
+        'the figures on this dashboard are not current, because the engine is down or this SLO fails to evaluate. CairnSloEvaluationStale pages on the same condition.',
+    )
+    .unit('s')
+    .decimals(0)
+    .noValue('not in 7 days')
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .thresholds(steps([{ value: null, color: 'green' }, { value: staleAfterSeconds, color: 'red' }]))
+    .gridPos({ x: 0, y: 0, ...size })
+}
+
 export function budgetBurnDown(target: Target, spec: QuerySpec, size: PanelSize): TimeseriesPanel {
   return timeseries('Error budget burn-down', 'Remaining error budget of the SLO window over time; below 0% the SLO is breached.', 'percentunit', target, [spec], size)
     .thresholds(steps(BUDGET_THRESHOLDS))

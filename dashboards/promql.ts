@@ -30,6 +30,7 @@ function cairnGaugeQueries(slo: Slo, ctx: SloQueryContext): SloQueries {
     budgetBurnDown: range(`cairn_slo_error_budget_remaining_ratio{${sel}}`, 'budget remaining'),
     burnRates: [range(`cairn_slo_burn_rate{${sel}, window=~${promString(windowRe)}}`, '{{window}}')],
     alertState: range(`max by (severity) (ALERTS{alertname=${promString(slo.alerting.name)}, ${sel}, alertstate="firing"})`, '{{severity}}'),
+    evaluationAge: instant(`time() - cairn_slo_last_evaluation_timestamp_seconds{${sel}}`, 'since evaluated'),
     events: [
       range(`cairn_slo_events_total{${sel}} - cairn_slo_events_bad{${sel}}`, 'good'),
       range(`cairn_slo_events_bad{${sel}}`, 'bad'),

@@ -37,6 +37,8 @@ export interface SloQueries {
   burnRates: QuerySpec[]
   /** Alert state per severity. */
   alertState: QuerySpec
+  /** Seconds since cairn last evaluated the SLO (failed evaluations do not count); none when Prometheus computes it. */
+  evaluationAge?: QuerySpec
   /** Good and bad events. */
   events: QuerySpec[]
   eventsUnit: string

@@ -1,5 +1,5 @@
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
-import type { Slo } from '../slo-engine/index.ts'
+import { sloRatios, type Slo } from '../slo-engine/index.ts'
 import { burnRateAlertWindows } from './alert-windows.ts'
 import { clickhouseOverviewQuery, spanTelemetry } from './clickhouse-sql.ts'
 import { prometheusOverviewQuery } from './promql.ts'
@@ -26,7 +26,7 @@ export function serviceDashboard(service: string, slos: readonly Slo[], options:
     }
     const q = sloQueries(slo, options)
     builder
-      .withPanel(sliPanel(target, q.sli, slo.objectivePercent / 100, { w: 8, h: 7 }).title(`SLI against objective — ${slo.name}`))
+      .withPanel(sliPanel(target, q.sli, sloRatios(slo).objective, { w: 8, h: 7 }).title(`SLI against objective — ${slo.name}`))
       .withPanel(budgetBurnDown(target, q.budgetBurnDown, { w: 8, h: 7 }).title(`Error budget burn-down — ${slo.name}`))
       .withPanel(burnRates(target, q.burnRates, burnRateAlertWindows(slo, options.resolvePolicy), { w: 8, h: 7 }).title(`Burn rate — ${slo.name}`))
   }

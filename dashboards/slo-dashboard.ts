@@ -1,9 +1,10 @@
 import { DashboardBuilder, DashboardLinkBuilder, DashboardLinkType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
-import { isComputedSli, type Slo } from '../slo-engine/index.ts'
+import { isComputedSli, sloRatios, type Slo } from '../slo-engine/index.ts'
 import { alertWindowSeconds, burnRateAlertWindows, type PolicyResolver } from './alert-windows.ts'
 import { clickhouseSloQueries } from './clickhouse-sql.ts'
 import { prometheusSloQueries } from './promql.ts'
-import { alertStatePanel, budgetBurnDown, budgetStat, burnRates, eventsPanel, markdown, sliPanel, telemetryPanel, type Target } from './panels.ts'
+import { staleAfterSeconds } from '../alerts/index.ts'
+import { alertStatePanel, budgetBurnDown, budgetStat, burnRates, evaluationAgeStat, eventsPanel, markdown, sliPanel, telemetryPanel, type Target } from './panels.ts'
 import type { Flavour, SloQueries } from './queries.ts'
 import { dashboardUid } from './uid.ts'
 import { describeSlo } from './describe.ts'
@@ -14,6 +15,8 @@ export interface DashboardOptions {
   datasourceUid?: string
   /** The alert policy of an SLO; default: the alerting component's alertPolicyFor (what the engine and the rules use). */
   resolvePolicy?: PolicyResolver
+  /** Age past which an evaluation is stale (default: the alerting component's, for the default engine schedule). */
+  staleAfterSeconds?: number
 }
 
 export const DEFAULT_DATASOURCE_UID: Record<Flavour, string> = { prometheus: 'cairn-prometheus', clickhouse: 'cairn-clickhouse' }
@@ -51,9 +54,11 @@ export function addSloPanels(builder: DashboardBuilder, slo: Slo, options: Dashb
   const windows = burnRateAlertWindows(slo, options.resolvePolicy)
   const q = sloQueries(slo, options)
   builder
-    .withPanel(sliPanel(target, q.sli, slo.objectivePercent / 100, { w: 12, h: 8 }))
-    .withPanel(budgetStat('Error budget remaining', target, q.budgetRemaining, { w: 6, h: 8 }))
-    .withPanel(alertStatePanel(target, q.alertState, { w: 6, h: 8 }))
+    .withPanel(sliPanel(target, q.sli, sloRatios(slo).objective, { w: 12, h: 8 }))
+    .withPanel(budgetStat('Error budget remaining', target, q.budgetRemaining, { w: q.evaluationAge ? 4 : 6, h: 8 }))
+    .withPanel(alertStatePanel(target, q.alertState, { w: q.evaluationAge ? 4 : 6, h: 8 }))
+  if (q.evaluationAge) builder.withPanel(evaluationAgeStat(target, q.evaluationAge, options.staleAfterSeconds ?? staleAfterSeconds(), { w: 4, h: 8 }))
+  builder
     .withPanel(budgetBurnDown(target, q.budgetBurnDown, { w: 12, h: 8 }))
     .withPanel(burnRates(target, q.burnRates, windows, { w: 12, h: 8 }))
     .withPanel(eventsPanel(target, q.events, q.eventsUnit, q.eventsDescription, { w: 24, h: 8 }))

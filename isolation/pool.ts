@@ -60,6 +60,8 @@ interface Slot {
 }
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url)
+/** The task name of a request that only loads its module (its id is negative: its reply matches no job). */
+export const PRELOAD = '*preload'
 
 export class WorkerPool {
   private readonly size: number
@@ -67,6 +69,8 @@ export class WorkerPool {
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private nextId = 1
+  /** Preload requests (negative ids) still loading. */
+  private readonly preloads = new Map<number, () => void>()
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.workers ?? Math.min(2, availableParallelism()))
@@ -82,6 +86,28 @@ export class WorkerPool {
       this.queue.push({ request: { id: this.nextId++, module, fn, input }, transfer, resolve: resolve as (v: unknown) => void, reject })
       this.dispatch()
     })
+  }
+
+  /**
+   * Starts every worker now and has each load `modules` (file URLs of task
+   * modules), so that the first large body after start does not wait for a
+   * thread, tsx and the decoders to load (about 1 s, 2 s on a busy machine).
+   * The workers do not keep the process alive. Resolves once every worker
+   * has tried (a module that fails to load fails its first task instead).
+   */
+  warm(modules: readonly string[]): Promise<void> {
+    while (this.slots.length < this.size) this.spawn()
+    const loads = this.slots.flatMap((slot) =>
+      modules.map(
+        (module) =>
+          new Promise<void>((resolve) => {
+            const id = -this.nextId++
+            this.preloads.set(id, resolve)
+            slot.worker.postMessage({ id, module, fn: PRELOAD, input: null } satisfies TaskRequest)
+          }),
+      ),
+    )
+    return Promise.all(loads).then(() => undefined)
   }
 
   /** Jobs waiting for a worker. */
@@ -108,6 +134,11 @@ export class WorkerPool {
     }
   }
 
+  private preloaded(id: number): void {
+    this.preloads.get(id)?.()
+    this.preloads.delete(id)
+  }
+
   private spawn(): Slot {
     const worker = new Worker(ENTRY, {
       execArgv: [],
@@ -116,6 +147,7 @@ export class WorkerPool {
     const slot: Slot = { worker, job: undefined }
     worker.unref()
     worker.on('message', (reply: TaskReply) => {
+      if (reply.id < 0) return this.preloaded(reply.id)
       const job = slot.job
       if (!job || job.request.id !== reply.id) return
       slot.job = undefined
@@ -125,6 +157,7 @@ export class WorkerPool {
       this.dispatch()
     })
     const fail = (err: Error) => {
+      for (const id of this.preloads.keys()) this.preloaded(id)
       const i = this.slots.indexOf(slot)
       if (i < 0) return
       this.slots.splice(i, 1)

@@ -3,7 +3,7 @@
 
 import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
-import type { TaskReply, TaskRequest } from './pool.ts'
+import { PRELOAD, type TaskReply, type TaskRequest } from './pool.ts'
 
 // The lowest CPU priority for this thread (on Linux, nice values are per thread): on a busy
 // machine the main thread, which answers /healthz and every small request, wins the cores.
@@ -19,7 +19,9 @@ async function run(request: TaskRequest): Promise<TaskReply> {
   try {
     let module = modules.get(request.module)
     if (!module) modules.set(request.module, (module = import(request.module) as Promise<Record<string, unknown>>))
-    const fn = (await module)[request.fn]
+    const loaded = await module
+    if (request.fn === PRELOAD) return { id: request.id, ok: true, value: null, transfer: [] }
+    const fn = loaded[request.fn]
     if (typeof fn !== 'function') throw new Error(`${request.module} has no task ${request.fn}`)
     const { value, transfer } = (await fn(request.input)) as { value: unknown; transfer?: ArrayBuffer[] }
     return { id: request.id, ok: true, value, transfer }

@@ -298,24 +298,40 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
+  const settleTimers = new Set<NodeJS.Timeout>()
+  const runAt = (evaluated: Date) => {
+    if (running) return // a slow tick is never overlapped by the next one
+    running = tick(evaluated).finally(() => (running = undefined))
+  }
+
   return {
     async start() {
       // Also called when this replica takes the engine lease over (docs/replicas.md):
       // what earlier ticks kept from storage may be stale, another replica has ticked since.
       states = undefined
       recent.clear()
-      // A scheduled tick evaluates the minutes that have settled: the last one ended at least `settle` ago.
+      // The schedule names the minutes to evaluate; each scheduled tick waits
+      // `settle` after its time so that the minute that just ended has arrived
+      // (a tick scheduled at 12:05:00 runs at 12:05:15 by default and
+      // evaluates the minutes up to 12:04 included).
       const settleMs = (parseDuration(deps.config.settle ?? '0s') ?? 0) * 1000
-      const run = () => {
-        if (running) return // a slow tick is never overlapped by the next one
-        running = tick(new Date(Date.now() - settleMs)).finally(() => (running = undefined))
+      const scheduled = () => {
+        const firedAt = new Date()
+        const timer = setTimeout(() => {
+          settleTimers.delete(timer)
+          runAt(firedAt)
+        }, settleMs)
+        settleTimers.add(timer)
       }
-      task = schedule(deps.config.schedule, run, { noOverlap: true })
-      run() // the catalog and status are current from the start, not a minute later
+      task = schedule(deps.config.schedule, scheduled, { noOverlap: true })
+      // The catalog and status are current from the start, not a minute later: the minutes settled by now.
+      runAt(new Date(Date.now() - settleMs))
     },
     async stop() {
       await task?.stop()
       task = undefined
+      for (const timer of settleTimers) clearTimeout(timer)
+      settleTimers.clear()
       await running
       // Stopped or standing by: no figures of its own on /metrics (the leader's are the current ones).
       gauges.clear()

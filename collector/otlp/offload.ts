@@ -30,6 +30,9 @@ interface Packed {
   [extra: string]: unknown
 }
 
+/** The module a parse worker loads to decode OTLP bodies. */
+export const OTLP_TASK_MODULE = import.meta.url
+
 export function pack(d: DecodedRows): { value: Packed; transfer: ArrayBuffer[] } {
   const tables = [...d.tables].map(([table, out]): Packed['tables'][number] => [table, out.rows, ownArrayBuffer(out.view())])
   return { value: { tables, accepted: d.accepted, rejected: d.rejected, errorMessage: d.errorMessage, truncated: d.truncated }, transfer: tables.map((t) => t[2]) }
@@ -74,5 +77,5 @@ export async function offloaded<T extends DecodedRows>(
 }
 
 export function decodeOtlp(isolation: Isolation, signal: Signal, encoding: Encoding, body: Body, options: DecodeOptions): Promise<DecodedRows> {
-  return offloaded(isolation, body, (whole) => decodeOtlpBody(signal, encoding, [whole], options), { module: import.meta.url, fn: 'decodeOtlpTask', input: { signal, encoding, options } })
+  return offloaded(isolation, body, (whole) => decodeOtlpBody(signal, encoding, [whole], options), { module: OTLP_TASK_MODULE, fn: 'decodeOtlpTask', input: { signal, encoding, options } })
 }

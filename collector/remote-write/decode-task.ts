@@ -15,6 +15,9 @@ import { ProtoReader } from '../otlp/proto-reader.ts'
 import { DecodeError, scanWriteRequest, type Metadata } from './decode.ts'
 import { MetadataCache, mapWriteRequest, type MetadataSnapshot } from './mapping.ts'
 
+/** The module a parse worker loads to decode remote_write bodies. */
+export const REMOTE_WRITE_TASK_MODULE = import.meta.url
+
 export interface RemoteWriteContext {
   cache: MetadataCache
   /** Item times accepted (retention, future skew). */
@@ -81,7 +84,7 @@ export async function decodeRemoteWrite(isolation: Isolation, wire: Body, ctx: R
     const body = (await uncompress(compressed, { asBuffer: true }).catch((err: unknown) => Promise.reject(notSnappy(err)))) as Buffer
     return mapBody(body, ctx.cache, ctx.bounds)
   }
-  const task = { module: import.meta.url, fn: 'decodeRemoteWriteTask', input: { metadata: ctx.cache.snapshot(), bounds: ctx.bounds }, size }
+  const task = { module: REMOTE_WRITE_TASK_MODULE, fn: 'decodeRemoteWriteTask', input: { metadata: ctx.cache.snapshot(), bounds: ctx.bounds }, size }
   const decoded = await offloaded<DecodedRows & { metadata?: Metadata[] }>(isolation, wire, inline, task)
   for (const m of decoded.metadata ?? []) ctx.cache.remember(m)
   return decoded

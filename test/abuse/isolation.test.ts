@@ -53,6 +53,19 @@ describe('WorkerPool', () => {
     }
   }, 60_000)
 
+  it('warm() starts every worker and loads the task modules before the first task', async () => {
+    const pool = new WorkerPool({ workers: 2 })
+    try {
+      await pool.warm([TASKS])
+      const before = Date.now()
+      // Two at once: one on each worker, both of which loaded the module during warm().
+      const loaded = await Promise.all([pool.run<number>(TASKS, 'loadedAt', {}), pool.run<number>(TASKS, 'loadedAt', {})])
+      for (const at of loaded) expect(at).toBeLessThanOrEqual(before)
+    } finally {
+      await pool.close()
+    }
+  }, 60_000)
+
   it('hands back a task error with its name and status', async () => {
     const pool = new WorkerPool({ workers: 1 })
     try {

@@ -94,8 +94,8 @@ describe('labels, factors and health alerts', () => {
         interval: '1m',
         input_series: [{ series: last, values: '0+60x4' }],
         alert_rule_test: [
-          { eval_time: '6m', alertname: 'CairnSloEvaluationStale', exp_alerts: [] }, // 360 − 240 = 120 s ≤ 180
-          { eval_time: '8m', alertname: 'CairnSloEvaluationStale', exp_alerts: firing }, // 480 − 240 = 240 s > 180
+          { eval_time: '6m', alertname: 'CairnSloEvaluationStale', exp_alerts: [] }, // 360 − 240 = 120 s ≤ 195 (3 × 60 s + the 15 s settle)
+          { eval_time: '8m', alertname: 'CairnSloEvaluationStale', exp_alerts: firing }, // 480 − 240 = 240 s > 195
         ],
       },
       { interval: '1m', input_series: [{ series: last, values: '0+60x20' }], alert_rule_test: [{ eval_time: '15m', alertname: 'CairnSloEvaluationStale', exp_alerts: [] }] },
@@ -149,7 +149,7 @@ describe('the engine schedule sets the staleness threshold', () => {
       ['0,10,40 * * * *', 1800],
       ['0 * * * *', 3600],
     ])
-    const stale = (parse(generatePrometheusRules([slo], { evaluationIntervalSeconds: 300 })).groups as { rules: Rule[] }[]).flatMap((g) => g.rules).find((r) => r.alert === 'CairnSloEvaluationStale')!
+    const stale = (parse(generatePrometheusRules([slo], { evaluationIntervalSeconds: 300, settleSeconds: 0 })).groups as { rules: Rule[] }[]).flatMap((g) => g.rules).find((r) => r.alert === 'CairnSloEvaluationStale')!
     expect(stale.expr).toContain('> 900)')
     expect(stale.expr).toContain('[15m])')
   })

@@ -92,7 +92,7 @@ describe('GET /api/v1/dashboards', () => {
     expect(prom.status).toBe(200)
     expect(prom.body.uid).toBe('cairn-slo-checkout-availability-prom')
     expect(prom.body.panels.map((p: any) => p.title)).toEqual([
-      'About this SLO', 'SLI against objective', 'Error budget remaining', 'Alert state', 'Error budget burn-down', 'Burn rate per alert window', 'Good and bad events',
+      'About this SLO', 'SLI against objective', 'Error budget remaining', 'Alert state', 'Last evaluated', 'Error budget burn-down', 'Burn rate per alert window', 'Good and bad events',
     ])
     const ch = await get('/api/v1/dashboards/slo/checkout-availability?datasource=clickhouse&datasourceUid=my-ch')
     expect(ch.body.uid).toBe('cairn-slo-checkout-availability-ch')

@@ -106,9 +106,18 @@ describe('GET /api/v1/slos', () => {
   })
 })
 
-describe('stale figures', () => {
-  it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (4m by default)', async () => {
+describe('the objective', () => {
+  it('is the ratio without float noise, before and after the first evaluation (99.9 gives 0.999, not 0.9990000000000001)', async () => {
     const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
+    expect(slo.objectivePercent).toBe(99.9)
+    expect(sloStatus(slo, undefined, undefined).objective).toBe(0.999)
+  })
+})
+
+describe('stale figures', () => {
+  it('a status says stale once its evaluation is older than three engine intervals plus the settle delay (3m15s by default)', async () => {
+    const slo = (await catalog.list()).find((s) => s.id === 'checkout-availability')!
+    expect(staleAfterSeconds({ evaluationIntervalSeconds: 60, settleSeconds: 15 })).toBe(195)
     const staleAfterMs = staleAfterSeconds({ evaluationIntervalSeconds: 60, settleSeconds: 60 }) * 1000
     expect(staleAfterMs).toBe(240_000)
     const e = { sloId: slo.id, evaluatedAtMs: NOW, status: 'ok' as const, objectiveRatio: 0.999, sli: 1, eventsTotal: 1, eventsBad: 0, budgetTotal: 0.001, budgetConsumed: 0, budgetRemainingRatio: 1, burnRates: {} }

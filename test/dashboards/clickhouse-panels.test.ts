@@ -105,6 +105,10 @@ describe('ClickHouse dashboards', () => {
     expect(burn[0]!['3d']).toBeNull() // no data in that window: a gap, not a zero
     expect(burn[1]).toMatchObject({ '5m': 2, '30m': 1.5, '1h': 1.25, '2h': 1, '6h': 0.75, '1d': 0.5, '3d': 0.25 })
 
+    // The latest evaluation is at NOW, the start of this hour.
+    const [age] = await run(sqlOf('Last evaluated'))
+    expect(Number(age!['since evaluated'])).toBeGreaterThanOrEqual(Math.floor((Date.now() - NOW) / 1000) - 1)
+    expect(Number(age!['since evaluated'])).toBeLessThanOrEqual(Math.ceil((Date.now() - NOW) / 1000) + 1)
     const alerts = await run(sqlOf('Alert state'))
     expect(alerts.map((r) => [r.severity, r.state])).toEqual([['page', 'firing'], ['ticket', 'inactive']])
 

@@ -71,6 +71,8 @@ const inputSeries = [
       series('cairn_slo_events_bad', l, '15x200'),
       ...Object.entries(BURN).map(([window, v]) => series('cairn_slo_burn_rate', { ...l, window }, `${v}x200`)),
       series('cairn_slo_burn_rate', { ...l, window: 'window' }, '1.5x200'),
+      // Evaluated every minute, each evaluation of the minute 75 s before it was written.
+      series('cairn_slo_last_evaluation_timestamp_seconds', l, '-75+60x200'),
     ]
   }),
   // 1000 requests a minute, 2 of them 5xx: error ratio 0.002, twice the 0.1% budget.
@@ -101,6 +103,7 @@ function expectedFor(sloId: string, panel: string, refId: string): Sample[] | un
       'Good and bad events/A': [{ labels: labelSet(l), value: 9985 }],
       'Good and bad events/B': [{ labels: labelSet(l), value: 15 }],
       'Alert state/A': [{ labels: labelSet({ severity: 'ticket' }), value: 1 }],
+      'Last evaluated/A': [{ labels: labelSet(l), value: 75 }],
     }
     return table[`${panel}/${refId}`]
   }
@@ -143,7 +146,7 @@ requireTool('promtool').describe('Prometheus dashboards in promtool', () => {
         { labels: labelSet({ slo: hostile.id, service: hostile.service }), value: -0.5 },
       ],
     })
-    expect(tests.length).toBe(2 * 8 + 9 + 1)
+    expect(tests.length).toBe(2 * 9 + 9 + 1)
 
     writeFileSync(join(dir.path, 'rules.yaml'), generatePrometheusRules([checkoutAvailability, hostile, slothEvents]))
     const testFile = join(dir.path, 'test.yaml')

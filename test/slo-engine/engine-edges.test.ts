@@ -259,4 +259,21 @@ describe('the settle delay', () => {
     expect(e.evaluatedAtMs).toBeGreaterThan(t0 - 120_000 - 1000)
     expect([e.eventsTotal, e.eventsBad]).toEqual([20, 2])
   })
+
+  it('a scheduled tick runs CAIRN_EVAL_SETTLE after its scheduled time, not at it', { timeout: 20_000 }, async () => {
+    const registry = new Registry()
+    const ticks = async () => (await registry.getSingleMetric('cairn_engine_ticks_total')!.get()).values[0]!.value
+    // Every second, waiting 3 s: the first scheduled tick (at the next whole second) runs 3 s later.
+    const scheduled = createEngine({ config: { ...config.engine, schedule: '* * * * * *', settle: '3s' }, storage, logger: pino({ level: 'silent' }), registry })
+    const started = Date.now()
+    await scheduled.start()
+    try {
+      await new Promise((r) => setTimeout(r, Math.max(0, 2_000 - (Date.now() - started))))
+      expect(await ticks()).toBe(1) // only the tick at start
+      await expect.poll(ticks, { timeout: 10_000 }).toBeGreaterThan(1)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_000)
+    } finally {
+      await scheduled.stop()
+    }
+  })
 })
