@@ -130,15 +130,17 @@ requireTool('alertmanager').describe('two engine replicas on one ClickHouse serv
     // 50% errors against a 1% budget two minutes ago: burn rate 50 in every window, page and ticket.
     const at = Date.now() - 120_000
     await sendSpans(100, 50, at)
-    engines.a = await startEngine('engine-a')
-    engines.b = await startEngine('engine-b')
-    const [a, b] = [engines.a, engines.b]
-    expect(await metric(a, 'cairn_engine_leader')).toBe(1)
-    expect(await metric(b, 'cairn_engine_leader')).toBe(0)
+    // Both start at once: their claims race over HTTP, exactly one wins.
+    const [x, y] = await Promise.all([startEngine('engine-x'), startEngine('engine-y')])
+    Object.assign(engines, { x, y })
+    const leaders = await Promise.all([x, y].map((e) => metric(e, 'cairn_engine_leader')))
+    expect([...leaders].sort()).toEqual([0, 1])
+    const [aId, bId] = leaders[0] === 1 ? ['x', 'y'] : ['y', 'x']
+    const [a, b] = [engines[aId]!, engines[bId]!]
     expect(await metric(b, 'cairn_engine_lease_epoch')).toBe(1)
     const ready = await fetch(`${b.apiUrl}/readyz`)
     expect(ready.status).toBe(200)
-    expect(((await ready.json()) as { engine: { lease: unknown } }).engine.lease).toMatchObject({ role: 'standby', replicaId: 'engine-b', leader: 'engine-a', epoch: 1 })
+    expect(((await ready.json()) as { engine: { lease: unknown } }).engine.lease).toMatchObject({ role: 'standby', replicaId: `engine-${bId}`, leader: `engine-${aId}`, epoch: 1 })
 
     // One page and one ticket, to each target, whoever evaluates.
     const page = 'cairn/checkout-availability/page'
@@ -163,7 +165,7 @@ requireTool('alertmanager').describe('two engine replicas on one ClickHouse serv
     const rowsAtKill = evaluations.rows
     a.child.kill('SIGKILL')
     const killedAt = Date.now()
-    delete engines.a
+    delete engines[aId]
     await waitFor('a new leader', async () => (await metric(b, 'cairn_engine_leader')) === 1, TICK_MS)
     const ledAfterMs = Date.now() - killedAt
     await waitFor('an evaluation by the new leader', async () => (await evaluationRows()).rows > rowsAtKill, 2 * TICK_MS)
@@ -198,7 +200,7 @@ requireTool('alertmanager').describe('two engine replicas on one ClickHouse serv
     engines.c = await startEngine('engine-c')
     expect(await metric(engines.c, 'cairn_engine_leader')).toBe(0)
     expect(await b.stop()).toBe(0)
-    delete engines.b
+    delete engines[bId]
     const stoppedAt = Date.now()
     await waitFor('the next leader after a graceful stop', async () => (await metric(engines.c!, 'cairn_engine_leader')) === 1, 2 * TICK_MS)
     expect(Date.now() - stoppedAt).toBeLessThan(2000) // the TTL
