@@ -310,6 +310,8 @@ export function createEngine(deps: EngineDeps): Engine {
       // what earlier ticks kept from storage may be stale, another replica has ticked since.
       states = undefined
       recent.clear()
+      // The catalog matches the SLO files before start() returns, so that the API lists them from its first request.
+      await syncSpecs().catch((err: unknown) => logger.warn({ err }, 'syncing the SLO catalog at start failed: the first tick tries again'))
       // The schedule names the minutes to evaluate; each scheduled tick waits
       // `settle` after its time so that the minute that just ended has arrived
       // (a tick scheduled at 12:05:00 runs at 12:05:15 by default and
