@@ -31,19 +31,38 @@ describe('deploy/', () => {
     const check = compose('config', '-q')
     expect(check.stderr).toBe('')
     expect(check.status).toBe(0)
-    expect(compose('config', '--services').stdout.trim().split('\n').sort()).toEqual(['alertmanager', 'cairn-api', 'cairn-collector', 'cairn-engine', 'clickhouse', 'grafana', 'prometheus'])
+    expect(compose('config', '--services').stdout.trim().split('\n').sort()).toEqual([
+      'alertmanager', 'cairn-api', 'cairn-collector-a', 'cairn-collector-b', 'cairn-engine-a', 'cairn-engine-b', 'clickhouse', 'collector-lb', 'grafana', 'prometheus',
+    ])
     expect(Object.keys(parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as object)).not.toContain('version')
   })
 
   requireTool('docker-compose').it('runs each cairn role against the ClickHouse server, with tokens from deploy/cairn.env', () => {
     const config = parse(compose('config').stdout) as { services: Record<string, { command: string[]; environment: Record<string, string> }> }
     const tokens = readFileSync(join(project.path, 'deploy/cairn.env'), 'utf8').match(/^CAIRN_API_TOKENS=(.*)$/m)![1]
-    for (const role of ['collector', 'engine', 'api']) {
-      const service = config.services[`cairn-${role}`]!
+    for (const [name, role] of [['cairn-collector-a', 'collector'], ['cairn-collector-b', 'collector'], ['cairn-engine-a', 'engine'], ['cairn-engine-b', 'engine'], ['cairn-api', 'api']]) {
+      const service = config.services[name!]!
       expect(service.command).toEqual([role])
       expect(service.environment).toMatchObject({ CAIRN_CLICKHOUSE_URL: 'http://clickhouse:8123', CAIRN_API_TOKENS: tokens })
       expect(service.environment.CAIRN_HOST).toBeUndefined()
     }
+  })
+
+  requireTool('docker-compose').it('scales out: two collectors with a queue volume each behind the load balancer, two engine replicas with their own ids, every one scraped', () => {
+    type Service = { command?: string[]; environment?: Record<string, string>; volumes?: (string | { source: string; target: string })[]; ports?: unknown[] }
+    const config = parse(compose('config').stdout) as { services: Record<string, Service> }
+    const volumeOf = (s: Service) => s.volumes!.map((v) => (typeof v === 'string' ? v.split(':')[0] : v.source)).find((v) => v!.endsWith('-queue'))
+    const collectors = Object.keys(config.services).filter((n) => config.services[n]!.command?.[0] === 'collector').sort()
+    expect(collectors).toEqual(['cairn-collector-a', 'cairn-collector-b'])
+    expect(new Set(collectors.map((c) => volumeOf(config.services[c]!))).size).toBe(2)
+    // Senders reach the collectors through the load balancer only.
+    for (const c of collectors) expect(config.services[c]!.ports).toBeUndefined()
+    const upstreams = [...readFileSync(join(root, 'deploy/nginx/collectors.conf'), 'utf8').matchAll(/^\s*server (\S+):4318\b/gm)].map((m) => m[1]).sort()
+    expect(upstreams).toEqual(collectors)
+    const engines = Object.keys(config.services).filter((n) => config.services[n]!.command?.[0] === 'engine').sort()
+    expect(engines.map((e) => config.services[e]!.environment!.CAIRN_ENGINE_REPLICA_ID)).toEqual(['engine-a', 'engine-b'])
+    const targets = (parse(readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }).scrape_configs.find((j) => j.job_name === 'cairn')!.static_configs[0]!.targets
+    expect(targets.sort()).toEqual(['cairn-api', ...collectors, ...engines].map((n) => `${n}:8080`).sort())
   })
 
   requireTool('docker-compose').it('refuses to start without deploy/cairn.env, so cairn never runs open by accident', () => {

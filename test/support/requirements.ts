@@ -17,6 +17,8 @@ export const TOOLS = {
   amtool: { binaries: ['amtool'], debian: 'prometheus-alertmanager' },
   'docker-compose': { binaries: ['docker-compose'], debian: 'docker-compose' },
   chromium: { binaries: ['chromium', 'chromium-browser'], debian: 'chromium' },
+  // In /usr/sbin, which a user's PATH may leave out.
+  nginx: { binaries: ['nginx', '/usr/sbin/nginx'], debian: 'nginx-light' },
 } as const satisfies Record<string, { binaries: readonly string[]; debian: string }>
 
 export type ToolName = keyof typeof TOOLS
@@ -31,18 +33,23 @@ export const strict = (): boolean => process.env[STRICT_ENV] === '1'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 
-/** `binary` on PATH, as an absolute path, or undefined. */
+/** `binary` on PATH (or the absolute path given, if executable), as an absolute path, or undefined. */
 function onPath(binary: string): string | undefined {
+  if (binary.startsWith('/')) return executable(binary) ? binary : undefined
   for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const file = join(dir, binary)
-    try {
-      accessSync(file, constants.X_OK)
-      return file
-    } catch {
-      // not in this folder
-    }
+    if (executable(file)) return file
   }
   return undefined
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const toolPaths = new Map<ToolName, string | undefined>()
