@@ -299,6 +299,8 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   const settleTimers = new Set<NodeJS.Timeout>()
+  /** Bumped by start() and stop(): a start() that a stop() overtook schedules nothing. */
+  let generation = 0
   const runAt = (evaluated: Date) => {
     if (running) return // a slow tick is never overlapped by the next one
     running = tick(evaluated).finally(() => (running = undefined))
@@ -310,8 +312,10 @@ export function createEngine(deps: EngineDeps): Engine {
       // what earlier ticks kept from storage may be stale, another replica has ticked since.
       states = undefined
       recent.clear()
+      const run = ++generation
       // The catalog matches the SLO files before start() returns, so that the API lists them from its first request.
       await syncSpecs().catch((err: unknown) => logger.warn({ err }, 'syncing the SLO catalog at start failed: the first tick tries again'))
+      if (run !== generation) return // stopped meanwhile (a replica that lost the lease): no schedule
       // The schedule names the minutes to evaluate; each scheduled tick waits
       // `settle` after its time so that the minute that just ended has arrived
       // (a tick scheduled at 12:05:00 runs at 12:05:15 by default and
@@ -330,6 +334,7 @@ export function createEngine(deps: EngineDeps): Engine {
       runAt(new Date(Date.now() - settleMs))
     },
     async stop() {
+      generation++
       await task?.stop()
       task = undefined
       for (const timer of settleTimers) clearTimeout(timer)
