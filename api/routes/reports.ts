@@ -105,7 +105,7 @@ export function reportRoutes(deps: ReportRouteDeps) {
     }
     const report = await makeReport(
       { period: q.period, atMs, nowMs, slos, filter: { ...(q.service !== undefined && { service: q.service }), ...(q.label !== undefined && { label: q.label }) } },
-      { storage: deps.storage, attributionQuery: (sql, params) => deps.reads.query(sql, params), attributionMaxRangeMs: deps.reads.maxRangeMs, attributionBudgetMs: deps.attributionBudgetMs ?? DEFAULT_ATTRIBUTION_BUDGET_MS },
+      { storage: deps.storage, attributionQuery: (sql, params, options) => deps.reads.query(sql, params, options), attributionMaxRangeMs: deps.reads.maxRangeMs, attributionBudgetMs: deps.attributionBudgetMs ?? DEFAULT_ATTRIBUTION_BUDGET_MS },
     )
     return c.json(reportJson(report), 200)
   })
