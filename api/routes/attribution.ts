@@ -36,7 +36,7 @@ const ValueSchema = z.object({
   exampleTraceIds: z.array(z.string()).openapi({ description: `up to ${5} traces of bad events` }),
   exampleLogs: z.array(z.object({ time: z.string(), traceId: z.string(), spanId: z.string(), body: z.string() })).optional().openapi({ description: 'log SLIs: example bad records (body cut at 500 characters)' }),
   exampleSeries: z
-    .array(z.object({ metric: z.string(), service: z.string(), attributes: z.record(z.string(), z.string()), bad: z.number() }))
+    .array(z.object({ metric: z.string(), service: z.string(), attributes: z.record(z.string(), z.string()) }))
     .optional()
     .openapi({ description: 'counter and histogram SLIs: up to 5 series of the bad part with that value, the most bad events first' }),
 })

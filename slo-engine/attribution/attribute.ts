@@ -2,7 +2,8 @@ import type { QueryParams } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
 import { rankDimensions, type AttributedDimension, type DimensionCounts, type DimensionSource, type Totals, type ValueCounts } from './rank.ts'
 import { chooseStep, SAMPLE_LADDER, type Sampling } from './sample.ts'
-import { badValuesStatement, isEventSli, OTHER_VALUE, overviewStatement, sourceOf, totalsStatement, type AttributableSlo, type AttributionRange, type BadValueRow, type DimensionKey, type KeyOrigin, type OverviewRow, type Source, type TotalRow } from './sql.ts'
+import { countMetricDimensions, isMetricSli, selectorKeys, mergeKeyRows, seriesKeysStatement, type MetricSlo, type SeriesKeyRow } from './metrics.ts'
+import { badValuesStatement, isEventSli, MAX_EXAMPLES, OTHER_VALUE, overviewStatement, sourceOf, totalsStatement, type AttributableSlo, type AttributionRange, type BadValueRow, type DimensionKey, type KeyOrigin, type OverviewRow, type Source, type TotalRow } from './sql.ts'
 
 // Where an SLO's budget went in a range: per attribute, the values that
 // burnt it, ranked (rank.ts), from three bounded reads (sql.ts): the exact
@@ -62,6 +63,9 @@ export interface Attribution {
 }
 
 export class NotAttributableError extends Error {}
+
+/** Metric SLIs: series of the bad part read for examples. */
+const MAX_EXAMPLE_SERIES = 1000
 
 const L = ATTRIBUTION_LIMITS
 
@@ -137,7 +141,42 @@ async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, qu
     allowedErrorRatio: 1 - slo.objectivePercent / 100,
     estimated: totals.badRead !== totals.bad || totals.totalRead !== totals.total || badRead.partial || totalsRead.partial,
     sampling,
-    dimensions: rankDimensions(countsOf(dims, byKey, totalsRead.rows.filter((t) => t.value !== OTHER_VALUE), totals.badRead), totals, slo.sli.kind === 'logs', L),
+    dimensions: rankDimensions(countsOf(dims, byKey, totalsRead.rows.filter((t) => t.value !== OTHER_VALUE), totals.badRead), totals, slo.sli.kind === 'logs' ? 'logs' : 'traces', L),
+  }
+}
+
+/** Metric SLIs: keys of the SLO's series (named ones, or those set on most series, not identifiers), counted by metrics.ts. */
+async function attributeMetrics(slo: MetricSlo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
+  const keyRows = mergeKeyRows(await Promise.all(seriesKeysStatement(slo, req.range, L.maxCandidateValues).map((st) => query<SeriesKeyRow>(st.sql, st.params))), L.maxCandidateValues)
+  const valuesOf = (key: string) => keyRows.find((r) => r.key === key)?.values.sort() ?? []
+  const named: { key: string; source: DimensionSource }[] = req.dimensions
+    ? req.dimensions.map((key) => ({ key, source: 'query' }))
+    : (slo.attribution ?? []).map((key) => ({ key, source: 'spec' }))
+  const dims = named.map((n) => ({ ...n, values: valuesOf(n.key) }))
+  if (!req.dimensions) {
+    // Keys the selectors match on define the bad part (code="500"): they are not found, only asked for.
+    const skip = new Set([...named.map((n) => n.key), 'service.name', ...selectorKeys(slo)])
+    const found = keyRows
+      .filter((r) => !skip.has(r.key) && r.distinctValues <= L.maxCandidateValues)
+      .sort((a, b) => b.series - a.series || a.key.localeCompare(b.key))
+      .slice(0, L.maxCandidateKeys)
+    for (const r of found) dims.push({ key: r.key, source: 'discovered', values: valuesOf(r.key) })
+  }
+  const counted = await countMetricDimensions(slo, req.range, dims, query, { maxExamples: MAX_EXAMPLES, maxSeries: MAX_EXAMPLE_SERIES })
+  const t = counted.totals
+  const whole = { rate: 1, partial: false }
+  return {
+    sloId: slo.id,
+    sliKind: slo.sli.kind,
+    fromMs: req.range.fromMs,
+    toMs: req.range.toMs,
+    total: t.total,
+    bad: t.bad,
+    errorRatio: t.total > 0 ? t.bad / t.total : 0,
+    allowedErrorRatio: 1 - slo.objectivePercent / 100,
+    estimated: false,
+    sampling: { badEvents: { ...whole, read: t.bad }, events: { ...whole, read: t.total } },
+    dimensions: rankDimensions(counted.dims, t, 'series', L),
   }
 }
 
@@ -149,9 +188,10 @@ function groupByKey(rows: readonly BadValueRow[]): Map<string, BadValueRow[]> {
 
 const statementArgs = (st: { sql: string; params: QueryParams }) => [st.sql, st.params] as const
 
-export const isAttributable = (slo: Slo): boolean => isEventSli(slo)
+export const isAttributable = (slo: Slo): boolean => isEventSli(slo) || isMetricSli(slo)
 
 export async function attributeBurn(slo: Slo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
   if (isEventSli(slo)) return attributeEvents(slo, req, query)
+  if (isMetricSli(slo)) return attributeMetrics(slo, req, query)
   throw new NotAttributableError(`SLO ${slo.id} has a ${slo.sli.kind} SLI: attribution reads span, log, counter and histogram SLIs only`)
 }

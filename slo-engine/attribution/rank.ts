@@ -41,7 +41,18 @@ export interface AttributedValue {
   exampleTraceIds: string[]
   /** Log SLIs: example bad log records. */
   exampleLogs?: LogExample[]
+  /** Counter and histogram SLIs: example series of the bad part. */
+  exampleSeries?: ExampleSeries[]
 }
+
+export interface ExampleSeries {
+  metric: string
+  service: string
+  attributes: Record<string, string>
+}
+
+/** What the examples of a value are: trace ids, log records, or metric series. */
+export type ExampleKind = 'traces' | 'logs' | 'series'
 
 export interface AttributedDimension {
   key: string
@@ -82,28 +93,29 @@ export interface Totals {
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0)
 
 /** Example trace ids for spans; example records (and their trace ids) for logs. */
-export function examplesOf(examples: readonly unknown[], logs: boolean): Pick<AttributedValue, 'exampleTraceIds' | 'exampleLogs'> {
-  if (!logs) return { exampleTraceIds: (examples as string[]).filter((t) => t !== '').sort() }
+export function examplesOf(examples: readonly unknown[], kind: ExampleKind): Pick<AttributedValue, 'exampleTraceIds' | 'exampleLogs' | 'exampleSeries'> {
+  if (kind === 'series') return { exampleTraceIds: [], exampleSeries: examples as ExampleSeries[] }
+  if (kind === 'traces') return { exampleTraceIds: (examples as string[]).filter((t) => t !== '').sort() }
   const records = (examples as [number | string, string, string, string][])
     .map(([timeMs, traceId, spanId, body]) => ({ timeMs: Number(timeMs), traceId, spanId, body }))
     .sort((a, b) => a.timeMs - b.timeMs || a.spanId.localeCompare(b.spanId))
   return { exampleTraceIds: [...new Set(records.map((r) => r.traceId).filter((t) => t !== ''))], exampleLogs: records }
 }
 
-function valueOf(v: ValueCounts, t: Totals, logs: boolean): AttributedValue {
+function valueOf(v: ValueCounts, t: Totals, kind: ExampleKind): AttributedValue {
   const budgetShare = ratio(v.badRead, t.badRead)
   const trafficShare = ratio(v.totalRead, t.totalRead)
   // Exact reads are reported as read; sampled ones scaled to the exact totals (a value cannot have fewer events than bad ones).
   const bad = t.badRead === t.bad ? v.badRead : Math.round(budgetShare * t.bad)
   const total = Math.max(bad, t.totalRead === t.total ? v.totalRead : Math.round(trafficShare * t.total))
-  return { value: v.value, bad, total, budgetShare, trafficShare, errorRatio: ratio(bad, total), ...examplesOf(v.examples, logs) }
+  return { value: v.value, bad, total, budgetShare, trafficShare, errorRatio: ratio(bad, total), ...examplesOf(v.examples, kind) }
 }
 
 /** The dimensions, ranked by concentration; discovered ones below the threshold left out. */
-export function rankDimensions(dims: readonly DimensionCounts[], t: Totals, logs: boolean, opts: RankOptions): AttributedDimension[] {
+export function rankDimensions(dims: readonly DimensionCounts[], t: Totals, kind: ExampleKind, opts: RankOptions): AttributedDimension[] {
   const ranked: AttributedDimension[] = []
   for (const d of dims) {
-    const values = d.values.map((v) => valueOf(v, t, logs))
+    const values = d.values.map((v) => valueOf(v, t, kind))
     const concentration = Math.max(0, ...values.map((v) => v.budgetShare - v.trafficShare))
     if (d.source === 'discovered' && (t.bad === 0 || concentration < opts.minConcentration)) continue
     const shown = values

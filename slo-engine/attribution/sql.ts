@@ -84,7 +84,7 @@ function fieldSql(t: AtomTable, position: number, prefix: string, params: QueryP
 }
 
 /** One boolean per atom of `t` (0-based, as Conditions reference them). */
-function atomsSql(t: AtomTable, prefix: string, params: QueryParams): string[] {
+export function atomsSql(t: AtomTable, prefix: string, params: QueryParams): string[] {
   return t.atoms().map((a, i) => {
     params[`${prefix}_${i}`] = a.value
     const field = fieldSql(t, a.field, prefix, params)
@@ -93,7 +93,7 @@ function atomsSql(t: AtomTable, prefix: string, params: QueryParams): string[] {
 }
 
 /** A Condition as SQL over a row: its `require` atoms hold and its `forbid` ones do not; body refs (logs) index `body`. */
-function conditionSql(cond: Condition, atoms: readonly string[], body: readonly string[] = []): string {
+export function conditionSql(cond: Condition, atoms: readonly string[], body: readonly string[] = []): string {
   const atom = (ref: number) => (isBodyRef(ref) ? body[bodyIndex(ref)]! : atoms[ref]!)
   const parts = [...cond.require.map(atom), ...cond.forbid.map((r) => `NOT ${atom(r)}`)]
   return parts.length === 0 ? '1' : `(${parts.join(' AND ')})`
