@@ -43,6 +43,8 @@ export interface AttributionRequest {
   range: AttributionRange
   /** Only these dimensions (no discovery); undefined: the spec's `attribution` keys plus discovered ones. */
   dimensions?: readonly string[]
+  /** Overrides ATTRIBUTION_LIMITS.maxRowsPerRead (tests and benchmarks; Infinity: never sample). */
+  maxRowsPerRead?: number
 }
 
 export interface Attribution {
@@ -103,7 +105,7 @@ function countsOf(dims: readonly { key: DimensionKey; source: DimensionSource }[
 async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
   const source: Source = sourceOf(slo)
   const overview = await query<OverviewRow>(...statementArgs(overviewStatement(source, req.range, SAMPLE_LADDER)))
-  const step = chooseStep(overview, L.maxRowsPerRead)
+  const step = chooseStep(overview, req.maxRowsPerRead ?? L.maxRowsPerRead)
   const named: { key: string; source: DimensionSource }[] = req.dimensions
     ? req.dimensions.map((key) => ({ key, source: 'query' }))
     : (slo.attribution ?? []).map((key) => ({ key, source: 'spec' }))
