@@ -105,6 +105,7 @@ async function main(): Promise<void> {
       }],
       ['attribution, automatic dimensions', request('')],
       ['attribution, dimensions=http.route,service.version', request('&dimensions=http.route,service.version')],
+      // Every row, and no time budget: the read runs to its end.
       ['attribution, automatic, no sample (every row)', async () => {
         exact = await attributeBurn(slo, { range: { fromMs, toMs: endMs }, maxRowsPerRead: Infinity }, (sql, params) => reader.query(sql, params))
       }],

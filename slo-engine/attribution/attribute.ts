@@ -45,6 +45,8 @@ export interface AttributionRequest {
   dimensions?: readonly string[]
   /** Overrides ATTRIBUTION_LIMITS.maxRowsPerRead (tests and benchmarks; Infinity: never sample). */
   maxRowsPerRead?: number
+  /** Overrides ATTRIBUTION_LIMITS.readSeconds (tests). */
+  readSeconds?: number
 }
 
 export interface Attribution {
@@ -82,12 +84,15 @@ function discovered(keys: readonly BadValueRow[], badRead: number, skip: Readonl
     .map((r) => ({ key: r.key, origin: originOf(r) }))
 }
 
-/** Runs one sampled read with the time budget; `partial` when it ran out of it. */
-async function timedRead<T>(query: AttributionQuery, st: { sql: string; params: QueryParams }): Promise<{ rows: T[]; partial: boolean }> {
+/** Runs one sampled read with the time budget. */
+async function timedRead<T>(query: AttributionQuery, st: { sql: string; params: QueryParams }, seconds: number): Promise<{ rows: T[]; outOfTime: boolean }> {
   const started = performance.now()
-  const rows = await query<T>(st.sql, st.params, { breakAfterSeconds: L.readSeconds })
-  return { rows, partial: performance.now() - started >= L.readSeconds * 1000 }
+  const rows = await query<T>(st.sql, st.params, { breakAfterSeconds: seconds })
+  return { rows, outOfTime: performance.now() - started >= seconds * 1000 }
 }
+
+/** A read stopped by its time budget: it ran out of time and read fewer events than its sample holds (read 1 counted them). */
+const partialRead = (outOfTime: boolean, read: number, expected: number) => outOfTime && read < expected
 
 /** Per dimension, its values with bad events (and not set), with what the two reads held of each. */
 function countsOf(dims: readonly { key: DimensionKey; source: DimensionSource }[], bad: Map<string, BadValueRow[]>, totals: readonly TotalRow[], badRead: number): DimensionCounts[] {
@@ -110,7 +115,8 @@ async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, qu
     ? req.dimensions.map((key) => ({ key, source: 'query' }))
     : (slo.attribution ?? []).map((key) => ({ key, source: 'spec' }))
 
-  const badRead = await timedRead<BadValueRow>(query, badValuesStatement(source, req.range, step.bad.k, req.dimensions, L.maxValuesRead))
+  const seconds = req.readSeconds ?? L.readSeconds
+  const badRead = await timedRead<BadValueRow>(query, badValuesStatement(source, req.range, step.bad.k, req.dimensions, L.maxValuesRead), seconds)
   const byKey = groupByKey(badRead.rows)
   const badReadCount = byKey.get('')?.[0]?.bad ?? 0
   const dims: { key: DimensionKey; source: DimensionSource }[] = named.map((n) => ({ key: { key: n.key, origin: 'both' }, source: n.source }))
@@ -120,7 +126,7 @@ async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, qu
   }
 
   const candidates = dims.map((d) => ({ key: d.key, candidates: (byKey.get(d.key.key) ?? []).map((r) => r.value) }))
-  const totalsRead = await timedRead<TotalRow>(query, totalsStatement(source, req.range, step.events.k, candidates))
+  const totalsRead = await timedRead<TotalRow>(query, totalsStatement(source, req.range, step.events.k, candidates), seconds)
   const exact = overview.find((o) => o.k === 1)
   const totals: Totals = {
     total: exact?.total ?? 0,
@@ -129,8 +135,8 @@ async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, qu
     badRead: badReadCount,
   }
   const sampling: Sampling = {
-    badEvents: { rate: 1 / step.bad.k, read: totals.badRead, partial: badRead.partial },
-    events: { rate: 1 / step.events.k, read: totals.totalRead, partial: totalsRead.partial },
+    badEvents: { rate: 1 / step.bad.k, read: totals.badRead, partial: partialRead(badRead.outOfTime, totals.badRead, step.bad.bad) },
+    events: { rate: 1 / step.events.k, read: totals.totalRead, partial: partialRead(totalsRead.outOfTime, totals.totalRead, step.events.total) },
   }
   return {
     sloId: slo.id,
@@ -141,7 +147,7 @@ async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, qu
     bad: totals.bad,
     errorRatio: totals.total > 0 ? totals.bad / totals.total : 0,
     allowedErrorRatio: 1 - slo.objectivePercent / 100,
-    estimated: totals.badRead !== totals.bad || totals.totalRead !== totals.total || badRead.partial || totalsRead.partial,
+    estimated: totals.badRead !== totals.bad || totals.totalRead !== totals.total || sampling.badEvents.partial || sampling.events.partial,
     sampling,
     dimensions: rankDimensions(countsOf(dims, byKey, totalsRead.rows.filter((t) => t.value !== OTHER_VALUE), totals.badRead), totals, slo.sli.kind === 'logs' ? 'logs' : 'traces', L),
   }

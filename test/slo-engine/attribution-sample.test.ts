@@ -80,6 +80,20 @@ describe('a range above the read limit', () => {
   })
 })
 
+describe('the time budget', () => {
+  it('answers with what a read had read when it ran out of time, flagged partial, the counts exact', async () => {
+    // 10 ms: reading 400,000 rows' attribute maps takes longer on any machine.
+    const a = await attributeBurn(slo, { range: RANGE, readSeconds: 0.01 }, query)
+    expect(a.sampling.events).toMatchObject({ rate: 1, partial: true })
+    expect(a.sampling.events.read).toBeLessThan(ROWS)
+    expect(a.estimated).toBe(true)
+    expect(a.total).toBe(ROWS)
+    // Without a time budget the same read is whole, and says so.
+    const whole = await attributeBurn(slo, { range: RANGE }, (sql, params) => storage.query(sql, params))
+    expect(whole).toMatchObject({ estimated: false, sampling: { events: { read: ROWS, partial: false }, badEvents: { partial: false } } })
+  })
+})
+
 describe('chooseStep', () => {
   const row = (k: number, blocks: number, badBlocks: number) => ({ k, total: blocks * 8192, bad: badBlocks, blocks, badBlocks })
   it('takes the smallest k whose blocks fit, for bad events and events apart', () => {
