@@ -107,13 +107,33 @@ function countsOf(dims: readonly { key: DimensionKey; source: DimensionSource }[
   })
 }
 
+/** The keys the request names, else the spec's `attribution` keys. */
+function namedKeys(slo: Slo, req: AttributionRequest): { key: string; source: DimensionSource }[] {
+  return req.dimensions ? req.dimensions.map((key) => ({ key, source: 'query' })) : (slo.attribution ?? []).map((key) => ({ key, source: 'spec' }))
+}
+
+/** The answer around the ranked dimensions; `estimated` when a read was a sample, or stopped early. */
+function answer(slo: Slo, req: AttributionRequest, t: Totals, sampling: Sampling, dimensions: AttributedDimension[]): Attribution {
+  return {
+    sloId: slo.id,
+    sliKind: slo.sli.kind as Attribution['sliKind'],
+    fromMs: req.range.fromMs,
+    toMs: req.range.toMs,
+    total: t.total,
+    bad: t.bad,
+    errorRatio: t.total > 0 ? t.bad / t.total : 0,
+    allowedErrorRatio: 1 - slo.objectivePercent / 100,
+    estimated: t.badRead !== t.bad || t.totalRead !== t.total || sampling.badEvents.partial || sampling.events.partial,
+    sampling,
+    dimensions,
+  }
+}
+
 async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
   const source: Source = sourceOf(slo)
   const overview = await query<OverviewRow>(...statementArgs(overviewStatement(source, req.range, SAMPLE_LADDER)))
   const step = chooseStep(overview, req.maxRowsPerRead ?? L.maxRowsPerRead)
-  const named: { key: string; source: DimensionSource }[] = req.dimensions
-    ? req.dimensions.map((key) => ({ key, source: 'query' }))
-    : (slo.attribution ?? []).map((key) => ({ key, source: 'spec' }))
+  const named = namedKeys(slo, req)
 
   const seconds = req.readSeconds ?? L.readSeconds
   const badRead = await timedRead<BadValueRow>(query, badValuesStatement(source, req.range, step.bad.k, req.dimensions, L.maxValuesRead), seconds)
@@ -138,28 +158,15 @@ async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, qu
     badEvents: { rate: 1 / step.bad.k, read: totals.badRead, partial: partialRead(badRead.outOfTime, totals.badRead, step.bad.bad) },
     events: { rate: 1 / step.events.k, read: totals.totalRead, partial: partialRead(totalsRead.outOfTime, totals.totalRead, step.events.total) },
   }
-  return {
-    sloId: slo.id,
-    sliKind: slo.sli.kind,
-    fromMs: req.range.fromMs,
-    toMs: req.range.toMs,
-    total: totals.total,
-    bad: totals.bad,
-    errorRatio: totals.total > 0 ? totals.bad / totals.total : 0,
-    allowedErrorRatio: 1 - slo.objectivePercent / 100,
-    estimated: totals.badRead !== totals.bad || totals.totalRead !== totals.total || sampling.badEvents.partial || sampling.events.partial,
-    sampling,
-    dimensions: rankDimensions(countsOf(dims, byKey, totalsRead.rows.filter((t) => t.value !== OTHER_VALUE), totals.badRead), totals, slo.sli.kind === 'logs' ? 'logs' : 'traces', L),
-  }
+  const counts = countsOf(dims, byKey, totalsRead.rows.filter((t) => t.value !== OTHER_VALUE), totals.badRead)
+  return answer(slo, req, totals, sampling, rankDimensions(counts, totals, slo.sli.kind === 'logs' ? 'logs' : 'traces', L))
 }
 
 /** Metric SLIs: keys of the SLO's series (named ones, or those set on most series, not identifiers), counted by metrics.ts. */
 async function attributeMetrics(slo: MetricSlo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
   const keyRows = mergeKeyRows(await Promise.all(seriesKeysStatement(slo, req.range, L.maxCandidateValues).map((st) => query<SeriesKeyRow>(st.sql, st.params))), L.maxCandidateValues)
   const valuesOf = (key: string) => keyRows.find((r) => r.key === key)?.values.sort() ?? []
-  const named: { key: string; source: DimensionSource }[] = req.dimensions
-    ? req.dimensions.map((key) => ({ key, source: 'query' }))
-    : (slo.attribution ?? []).map((key) => ({ key, source: 'spec' }))
+  const named = namedKeys(slo, req)
   const dims = named.map((n) => ({ ...n, values: valuesOf(n.key) }))
   if (!req.dimensions) {
     // Keys the selectors match on define the bad part (code="500"): they are not found, only asked for.
@@ -173,24 +180,16 @@ async function attributeMetrics(slo: MetricSlo, req: AttributionRequest, query: 
   const counted = await countMetricDimensions(slo, req.range, dims, query, { maxExamples: MAX_EXAMPLES, maxSeries: MAX_EXAMPLE_SERIES })
   const t = counted.totals
   const whole = { rate: 1, partial: false }
-  return {
-    sloId: slo.id,
-    sliKind: slo.sli.kind,
-    fromMs: req.range.fromMs,
-    toMs: req.range.toMs,
-    total: t.total,
-    bad: t.bad,
-    errorRatio: t.total > 0 ? t.bad / t.total : 0,
-    allowedErrorRatio: 1 - slo.objectivePercent / 100,
-    estimated: false,
-    sampling: { badEvents: { ...whole, read: t.bad }, events: { ...whole, read: t.total } },
-    dimensions: rankDimensions(counted.dims, t, 'series', L),
-  }
+  return answer(slo, req, t, { badEvents: { ...whole, read: t.bad }, events: { ...whole, read: t.total } }, rankDimensions(counted.dims, t, 'series', L))
 }
 
 function groupByKey(rows: readonly BadValueRow[]): Map<string, BadValueRow[]> {
   const byKey = new Map<string, BadValueRow[]>()
-  for (const r of rows) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r])
+  for (const r of rows) {
+    const list = byKey.get(r.key)
+    if (list) list.push(r)
+    else byKey.set(r.key, [r])
+  }
   return byKey
 }
 

@@ -1,24 +1,11 @@
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { configSchema } from '../../config/index.ts'
-import type { Storage } from '../../storage/index.ts'
-import { createApi, createAuthorizer } from '../../api/index.ts'
-import { createLogger } from '../../instrumentation/index.ts'
+import { describe, expect, it } from 'vitest'
 import { countRange } from '../../slo-engine/rollup/compute.ts'
-import type { SloCatalog } from '../../slo-engine/index.ts'
-import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
-import { tempDir } from '../support/temp.ts'
+import { attributionFixture, dimensionOf as dim } from '../support/attribution-fixture.ts'
 import { histogramPoints, sumPoints, type HistogramPoint, type SumPoint } from '../fixtures/telemetry.ts'
 
 // GET /api/v1/slos/{id}/attribution for counter-ratio and histogram SLIs,
 // over the embedded engine, on metric series whose bad part sits on known
 // label values. Shares are hand-computed below.
-
-const dir = tempDir()
-const config = configSchema.parse({ storage: { dataDir: join(dir.path, 'data'), ttlDays: { metrics: 0 } } })
-let storage: Storage
-let api: ReturnType<typeof createApi>
-let catalog: SloCatalog
 
 const slo = (name: string, sli: string, extra = '') => `apiVersion: cairn/v1
 kind: SLO
@@ -85,24 +72,12 @@ function histograms(): object[] {
   return histogramPoints(points)
 }
 
-beforeAll(async () => {
-  storage = await openMigratedStorage(config)
-  catalog = await seedCatalog(storage, join(dir.path, 'slos'), { 'api.yaml': SPEC })
-  api = createApi({ storage, logger: createLogger('silent'), auth: createAuthorizer([]), catalog })
+const fx = attributionFixture({ 'api.yaml': SPEC }, async (storage) => {
   await storage.insertRows('otel_metrics_sum', counters())
   await storage.insertRows('otel_metrics_histogram', histograms())
-})
-afterAll(async () => {
-  await storage?.close()
-  dir.remove()
-})
-
-const get = async (path: string) => {
-  const res = await api.request(path)
-  return { status: res.status, body: (await res.json()) as any }
-}
+}, { metrics: 0 })
+const get = fx.get
 const range = `from=${Math.floor(FROM / 1000)}&to=${Math.floor(NOW / 1000) + 1}`
-const dim = (body: any, key: string) => body.dimensions.find((d: any) => d.key === key)
 
 describe('counter ratio SLIs', () => {
   it.each([
@@ -160,7 +135,7 @@ describe('the counts are the engine\'s', () => {
   it.each(['api-errors', 'api-responses', 'api-latency'])('%s: bad and total equal the rollup\'s counts over the same range', async (id) => {
     const fromSeconds = Math.floor(FROM / 1000)
     const toSeconds = Math.floor(NOW / 1000) + 1
-    const { counts } = await countRange(storage, [(await catalog.get(id))!], { fromSeconds, toSeconds })
+    const { counts } = await countRange(fx.storage, [(await fx.catalog.get(id))!], { fromSeconds, toSeconds })
     const minutes = [...(counts.get(id)?.values() ?? [])]
     const total = minutes.reduce((n, m) => n + m.total, 0)
     const good = minutes.reduce((n, m) => n + m.good, 0)
