@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { countRange } from '../../slo-engine/rollup/compute.ts'
 import { attributionFixture, dimensionOf as dim } from '../support/attribution-fixture.ts'
+import { formatAttribution } from '../../cli/commands/explain.ts'
 import { histogramPoints, sumPoints, type HistogramPoint, type SumPoint } from '../fixtures/telemetry.ts'
 
 // GET /api/v1/slos/{id}/attribution for counter-ratio and histogram SLIs,
@@ -102,6 +103,8 @@ describe('counter ratio SLIs', () => {
     for (const s of examples) expect(s).toMatchObject({ metric, service: 'api', attributes: { route: '/pay', ...extra } })
     expect(new Set(examples.map((s: any) => s.attributes.pod))).toEqual(new Set(PODS))
     expect(route.values[0].exampleTraceIds).toEqual([])
+    // cairn explain prints the first series beside the value.
+    expect(formatAttribution(body)).toMatch(new RegExp(`/pay\\s+95\\.0 % of the burn\\s+76/400 bad \\(19\\.0 %\\)\\s+e\\.g\\. series ${metric}\\{route="/pay", pod="p\\d"`))
   })
 
   it('reports a uniform label asked for with concentration 0 and equal shares', async () => {

@@ -5,6 +5,7 @@ import type { Storage } from '../../storage/index.ts'
 import { breakAfter, readSettings } from '../../api/reads.ts'
 import { attributeBurn, parseSloDocuments, type AttributionQuery, type Slo } from '../../slo-engine/index.ts'
 import { chooseStep } from '../../slo-engine/attribution/sample.ts'
+import { formatAttribution } from '../../cli/commands/explain.ts'
 import { openMigratedStorage } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -77,6 +78,8 @@ describe('a range above the read limit', () => {
       // Scaled to the exact totals: a value's counts are of the order of the exact ones.
       expect(Math.abs(d.values[0]!.bad - e.values[0]!.bad) / e.values[0]!.bad).toBeLessThan(0.15)
     }
+    // cairn explain says so.
+    expect(formatAttribution(a)).toContain(`estimated on a sample: ${a.sampling.badEvents.read} bad events read (25.0 % of the blocks), ${a.sampling.events.read} events read (25.0 % of the blocks)`)
   })
 })
 
