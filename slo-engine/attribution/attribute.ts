@@ -1,9 +1,10 @@
 import type { QueryParams } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
 import { rankDimensions, type AttributedDimension, type DimensionCounts, type DimensionSource, type Totals, type ValueCounts } from './rank.ts'
-import { chooseStep, SAMPLE_LADDER, type Sampling } from './sample.ts'
+import { rangeOverview } from './counts.ts'
+import { chooseStep, type Sampling } from './sample.ts'
 import { countMetricDimensions, isMetricSli, selectorKeys, mergeKeyRows, seriesKeysStatement, type MetricSlo, type SeriesKeyRow } from './metrics.ts'
-import { badValuesStatement, isEventSli, MAX_EXAMPLES, OTHER_VALUE, overviewStatement, sourceOf, totalsStatement, type AttributableSlo, type AttributionRange, type BadValueRow, type DimensionKey, type KeyOrigin, type OverviewRow, type Source, type TotalRow } from './sql.ts'
+import { badValuesStatement, isEventSli, MAX_EXAMPLES, OTHER_VALUE, sourceOf, totalsStatement, type AttributableSlo, type AttributionRange, type BadValueRow, type DimensionKey, type KeyOrigin, type OverviewRow, type Source, type TotalRow } from './sql.ts'
 
 // Where an SLO's budget went in a range: per attribute, the values that
 // burnt it, ranked (rank.ts), from three bounded reads (sql.ts): the exact
@@ -131,7 +132,7 @@ function answer(slo: Slo, req: AttributionRequest, t: Totals, sampling: Sampling
 
 async function attributeEvents(slo: AttributableSlo, req: AttributionRequest, query: AttributionQuery): Promise<Attribution> {
   const source: Source = sourceOf(slo)
-  const overview = await query<OverviewRow>(...statementArgs(overviewStatement(source, req.range, SAMPLE_LADDER)))
+  const overview = await rangeOverview(slo, source, req.range, query)
   const step = chooseStep(overview, req.maxRowsPerRead ?? L.maxRowsPerRead)
   const named = namedKeys(slo, req)
 
@@ -192,8 +193,6 @@ function groupByKey(rows: readonly BadValueRow[]): Map<string, BadValueRow[]> {
   }
   return byKey
 }
-
-const statementArgs = (st: { sql: string; params: QueryParams }) => [st.sql, st.params] as const
 
 export const isAttributable = (slo: Slo): boolean => isEventSli(slo) || isMetricSli(slo)
 

@@ -55,6 +55,8 @@ export interface AttributionRange {
 export interface Source {
   table: string
   rangeWhere: string
+  /** Rows outside the whole minutes [skip_from_s, skip_to_s), on the table's sort key so that the index skips the rest. */
+  outsideWhere: string
   /** SQL of the attribute map besides ResourceAttributes. */
   map: string
   /** Over a row: the SLO selects it. */
@@ -109,6 +111,7 @@ function spanSource(slo: Slo & { sli: SpansSli }): Source {
   return {
     table: OTEL_TABLES.traces,
     rangeWhere: RANGE_WHERE,
+    outsideWhere: 'NOT (Timestamp >= toDateTime64({skip_from_s:UInt32}, 9) AND Timestamp < toDateTime64({skip_to_s:UInt32}, 9))',
     map: 'SpanAttributes',
     matchSql: conditionSql(sp.match, atoms),
     badSql: bad,
@@ -132,6 +135,8 @@ function logSource(slo: Slo & { sli: LogsSli }): Source {
   return {
     table: OTEL_TABLES.logs,
     rangeWhere: LOG_RANGE_WHERE,
+    // Whole seconds: the same rows as by Timestamp.
+    outsideWhere: 'NOT (TimestampTime >= toDateTime({skip_from_s:UInt32}) AND TimestampTime < toDateTime({skip_to_s:UInt32}))',
     map: 'LogAttributes',
     matchSql: conditionSql(lp.match, atoms, body),
     badSql,
@@ -161,19 +166,23 @@ export interface OverviewRow {
   badBlocks: number
 }
 
-/** Per sample step k of `ladder`: the SLO's events and bad events in the sample, and its blocks. k = 1 gives the exact counts. */
-export function overviewStatement(s: Source, r: AttributionRange, ladder: readonly number[]): Statement {
+/**
+ * Per sample step k of `ladder`: the SLO's events and bad events in the
+ * sample, and its blocks. k = 1 gives the exact counts. Rows in the whole
+ * minutes `skip` (counted from the rollups instead) are left out.
+ */
+export function overviewStatement(s: Source, r: AttributionRange, ladder: readonly number[], skip: { fromSeconds: number; toSeconds: number } = { fromSeconds: 0, toSeconds: 0 }): Statement {
   const sql = `SELECT toUInt32(k) AS k, toFloat64(sumIf(n, blk % k = 0)) AS total, toFloat64(sumIf(nb, blk % k = 0)) AS bad,
   toFloat64(countIf(blk % k = 0)) AS blocks, toFloat64(countIf(nb > 0 AND blk % k = 0)) AS badBlocks
 FROM (
   SELECT ${BLOCK_SQL} AS blk, count() AS n, countIf(${s.badSql}) AS nb
-  FROM ${s.table} WHERE ${s.rangeWhere} AND ${s.matchSql}
+  FROM ${s.table} WHERE ${s.rangeWhere} AND ${s.outsideWhere} AND ${s.matchSql}
   GROUP BY blk
 )
 ARRAY JOIN {ladder:Array(UInt64)} AS k
 GROUP BY k
 ORDER BY k`
-  return { sql, params: { ...s.params, ...rangeParams(r), ladder: [...ladder] } }
+  return { sql, params: { ...s.params, ...rangeParams(r), ladder: [...ladder], skip_from_s: skip.fromSeconds, skip_to_s: skip.toSeconds } }
 }
 
 export interface BadValueRow {

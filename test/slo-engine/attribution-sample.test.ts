@@ -7,6 +7,8 @@ import { attributeBurn, parseSloDocuments, type AttributionQuery, type Slo } fro
 import { chooseStep } from '../../slo-engine/attribution/sample.ts'
 import { formatAttribution } from '../../cli/commands/explain.ts'
 import { openMigratedStorage } from '../support/storage.ts'
+import { seedRollupEdges } from '../support/rollup-history.ts'
+import { countRange } from '../../slo-engine/rollup/compute.ts'
 import { tempDir } from '../support/temp.ts'
 
 // Attribution of a range larger than one read may take: the block sample
@@ -116,5 +118,23 @@ describe('breakAfter', () => {
     expect(breakAfter(base, 3)).toMatchObject({ max_execution_time: 3, timeout_overflow_mode: 'break', readonly: '2' })
     expect(breakAfter(base, 30)).toMatchObject({ max_execution_time: 10, timeout_overflow_mode: 'break' })
     expect(breakAfter(base, undefined)).toBe(base)
+  })
+})
+
+describe('the counts of rolled-up minutes', () => {
+  it('takes the whole minutes the rollups hold from them and counts only the rest raw', async () => {
+    const exact = await attributeBurn(slo, { range: RANGE }, query)
+    // Rollups from 11:05 (epoch) computed up to 11:50, with the engine's own minute counts: [11:00, 11:05) and [11:50, 12:00) stay raw.
+    const minute = (hhmm: string) => Date.parse(`2026-01-01T${hhmm}:00Z`) / 1000
+    const { counts } = await countRange(storage, [slo], { fromSeconds: minute('11:05'), toSeconds: minute('11:50') })
+    const inner = [...(counts.get(slo.id)?.values() ?? [])].reduce((a, m) => ({ good: a.good + m.good, total: a.total + m.total }), { good: 0, total: 0 })
+    expect(inner.total).toBeGreaterThan(0)
+    await seedRollupEdges(storage, slo, { epoch: '2026-01-01T11:05:00Z', computedTo: '2026-01-01T11:50:00Z' }, [{ at: '2026-01-01T11:49:00Z', ...inner }])
+    const a = await attributeBurn(slo, { range: RANGE }, query)
+    expect({ total: a.total, bad: a.bad }).toEqual({ total: exact.total, bad: exact.bad })
+    expect(a.dimensions.map((d) => [d.key, d.values[0]!.value, d.values[0]!.budgetShare])).toEqual(exact.dimensions.map((d) => [d.key, d.values[0]!.value, d.values[0]!.budgetShare]))
+    // They are read: rollups that say 1000 more events (a newer row of the same minute) move the total by 1000.
+    await seedRollupEdges(storage, slo, { epoch: '2026-01-01T11:05:00Z', computedTo: '2026-01-01T11:50:00Z' }, [{ at: '2026-01-01T11:49:00Z', good: inner.good + 1000, total: inner.total + 1000 }])
+    expect((await attributeBurn(slo, { range: RANGE }, query)).total).toBe(exact.total + 1000)
   })
 })
