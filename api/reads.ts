@@ -17,8 +17,8 @@ const BUSY_RETRY_AFTER_SECONDS = 1
 
 export interface TelemetryReads {
   readonly maxRangeMs: number
-  /** Runs one bounded read, once a slot is free. */
-  query<T>(sql: string, params: QueryParams): Promise<T[]>
+  /** Runs one bounded read, once a slot is free; with `breakAfterSeconds`, it answers with what it read by then rather than failing. */
+  query<T>(sql: string, params: QueryParams, options?: { breakAfterSeconds: number }): Promise<T[]>
 }
 
 /** The defaults of api.reads, from the config schema (the one place they are written). */
@@ -37,6 +37,23 @@ export function readSettings(limits: ApiReadLimits): ReadSettings {
     max_result_bytes: String(limits.maxResultBytes),
     result_overflow_mode: 'throw',
   }
+}
+
+/**
+ * `settings` for a read that may stop early and answer with what it has read
+ * (ClickHouse timeout_overflow_mode = break), never later than the limit of
+ * `settings` itself.
+ */
+export function breakAfter(settings: ReadSettings, seconds: number | undefined): ReadSettings {
+  if (seconds === undefined) return settings
+  const limit = Number(settings.max_execution_time ?? Infinity)
+  return { ...settings, max_execution_time: Math.min(limit, seconds), timeout_overflow_mode: 'break' }
+}
+
+/** One read with the `limits` of the API's telemetry reads, outside its queue (the engine's own reads: attribution lines of pages, reports). */
+export function boundedRead(storage: Storage, limits: ApiReadLimits) {
+  const settings = readSettings(limits)
+  return <T>(sql: string, params: QueryParams, options?: { breakAfterSeconds: number }) => storage.query<T>(sql, params, breakAfter(settings, options?.breakAfterSeconds))
 }
 
 export function telemetryReads(storage: Storage, limits: ApiReadLimits = defaultReadLimits()): TelemetryReads {
@@ -65,10 +82,10 @@ export function telemetryReads(storage: Storage, limits: ApiReadLimits = default
 
   return {
     maxRangeMs: limits.maxRangeDays * 86_400_000,
-    async query<T>(sql: string, params: QueryParams) {
+    async query<T>(sql: string, params: QueryParams, options?: { breakAfterSeconds: number }) {
       await slot()
       try {
-        return await storage.query<T>(sql, params, settings)
+        return await storage.query<T>(sql, params, breakAfter(settings, options?.breakAfterSeconds))
       } finally {
         release()
       }

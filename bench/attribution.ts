@@ -7,9 +7,15 @@
 // (default 5), in the same run:
 //   - baseline: a plain count of the SLO's spans over the same range, with
 //     the same read settings (api.reads defaults, run time raised to 300 s);
-//   - the attribution through the API, automatic dimensions (two reads:
-//     candidate keys on a sample of bad spans, then every dimension at once);
-//   - the attribution of two named dimensions (one read).
+//   - the attribution through the API, automatic dimensions (three reads:
+//     exact counts; the bad spans' attributes; the spans per candidate value,
+//     the last two on a sample of blocks above 1 M rows: docs/attribution.md);
+//   - the attribution of two named dimensions;
+//   - the attribution without sampling (every row read, exact shares);
+//   - two ways of reading a 1/16 sample of ResourceAttributes: by block
+//     (what attribution does) and by trace id (cityHash64(TraceId) % 16);
+//   - then, the hour's whole minutes rolled up as the engine would have, the
+//     attribution again (read 1 takes them from the rollups).
 // Target: attribution median under 1 s.
 
 import { cpus } from 'node:os'
@@ -18,10 +24,12 @@ import { configSchema } from '../config/index.ts'
 import { migrate, openStorage, otelTables, type Storage } from '../storage/index.ts'
 import { allMigrations } from '../cli/index.ts'
 import { createApi, createAuthorizer } from '../api/index.ts'
-import { readSettings } from '../api/reads.ts'
-import { createSloCatalog } from '../slo-engine/index.ts'
+import { readSettings, telemetryReads } from '../api/reads.ts'
+import { attributeBurn, createSloCatalog, type Attribution } from '../slo-engine/index.ts'
 import { createLogger } from '../instrumentation/index.ts'
 import { tempDir } from '../test/support/temp.ts'
+import { seedRollupEdges } from '../test/support/rollup-history.ts'
+import { countRange } from '../slo-engine/rollup/compute.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -91,24 +99,53 @@ async function main(): Promise<void> {
       answer = await res.json()
       if (res.status !== 200) throw new Error(`attribution answered ${res.status}: ${JSON.stringify(answer)}`)
     }
+    const slo = (await catalog.get('checkout-availability'))!
+    const reader = telemetryReads(storage, reads)
+    let exact: Attribution | undefined
+    const inRange = `Timestamp >= fromUnixTimestamp64Milli(${fromMs}) AND Timestamp < fromUnixTimestamp64Milli(${endMs})`
     const cases: [string, () => Promise<void>][] = [
       ['plain count of the range (baseline)', async () => {
-        await storage.query(`SELECT count() FROM otel_traces WHERE ServiceName = 'checkout' AND Timestamp >= fromUnixTimestamp64Milli(${fromMs}) AND Timestamp < fromUnixTimestamp64Milli(${endMs})`, {}, settings)
+        await storage.query(`SELECT count() FROM otel_traces WHERE ServiceName = 'checkout' AND ${inRange}`, {}, settings)
       }],
       ['attribution, automatic dimensions', request('')],
       ['attribution, dimensions=http.route,service.version', request('&dimensions=http.route,service.version')],
+      // Every row, and no time budget: the read runs to its end.
+      ['attribution, automatic, no sample (every row)', async () => {
+        exact = await attributeBurn(slo, { range: { fromMs, toMs: endMs }, maxRowsPerRead: Infinity }, (sql, params) => reader.query(sql, params))
+      }],
+      ['ResourceAttributes of 1/16 of the blocks', async () => {
+        await storage.query(`SELECT sum(length(ResourceAttributes)) FROM otel_traces PREWHERE (cityHash64(_part) + intDiv(_part_offset, 8192)) % 16 = 0 WHERE ${inRange}`, {}, settings)
+      }],
+      ['ResourceAttributes of 1/16 of the traces', async () => {
+        await storage.query(`SELECT sum(length(ResourceAttributes)) FROM otel_traces WHERE cityHash64(TraceId) % 16 = 0 AND ${inRange}`, {}, settings)
+      }],
     ]
     const results: [string, number][] = []
-    for (const [name, run] of cases) {
-      await run() // warm-up
-      const times: number[] = []
-      for (let i = 0; i < RUNS; i++) times.push(await time(run))
-      results.push([name, median(times)])
+    const measure = async (list: [string, () => Promise<void>][]) => {
+      for (const [name, run] of list) {
+        await run() // warm-up
+        const times: number[] = []
+        for (let i = 0; i < RUNS; i++) times.push(await time(run))
+        results.push([name, median(times)])
+      }
     }
+    await measure(cases)
+    const auto = (await (await api.request(`/api/v1/slos/checkout-availability/attribution?${range}`)).json()) as any
+    // As with the engine running: the hour's whole minutes rolled up (the engine's own minute counts), read 1 counts only the rest raw.
+    const first = Math.ceil(fromMs / 60_000) * 60
+    const last = Math.floor(endMs / 60_000) * 60
+    const { counts } = await countRange(storage, [slo], { fromSeconds: first, toSeconds: last })
+    const inner = [...(counts.get(slo.id)?.values() ?? [])].reduce((a, m) => ({ good: a.good + m.good, total: a.total + m.total }), { good: 0, total: 0 })
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
+    await seedRollupEdges(storage, slo, { epoch: iso(first), computedTo: iso(last) }, [{ at: iso(last - 60), ...inner }])
+    await measure([
+      ['attribution, automatic, the hour rolled up', request('')],
+      ['attribution, named, the hour rolled up', request('&dimensions=http.route,service.version')],
+    ])
     const base = results[0]![1]
     for (const [name, ms] of results) process.stdout.write(`${name.padEnd(52)} median ${ms.toFixed(0).padStart(6)} ms  ${(ms / base).toFixed(1).padStart(6)}× baseline\n`)
-    const auto = (await (await api.request(`/api/v1/slos/checkout-availability/attribution?${range}`)).json()) as any
-    process.stdout.write(`found: ${auto.dimensions.map((d: any) => `${d.key} (concentration ${d.concentration.toFixed(2)}; top ${d.values[0]?.value} ${(100 * d.values[0]?.budgetShare).toFixed(0)} %)`).join(', ')}\n`)
+    const found = (a: any) => a.dimensions.map((d: any) => `${d.key} (concentration ${d.concentration.toFixed(3)}; top ${d.values[0]?.value} ${(100 * d.values[0]?.budgetShare).toFixed(1)} %, ${d.values[0]?.bad}/${d.values[0]?.total})`).join(', ')
+    process.stdout.write(`sampled: ${JSON.stringify(auto.sampling)}\nfound (sampled): ${found(auto)}\nfound (every row): ${found(exact)}\n`)
   } finally {
     await storage.close()
     dir.remove()

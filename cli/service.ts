@@ -11,7 +11,7 @@ import { createReportSender, type ReportSender } from '../reports/index.ts'
 import { UsageError } from './command.ts'
 import { createIsolation } from '../isolation/index.ts'
 import { listenHost } from './listen-host.ts'
-import { attachApi, createAuthorizer, healthRoutes, listen, readSettings, requestTracing, type ListeningServer } from '../api/index.ts'
+import { attachApi, boundedRead, createAuthorizer, healthRoutes, listen, requestTracing, type ListeningServer } from '../api/index.ts'
 
 export type Role = 'collector' | 'engine' | 'api'
 
@@ -111,7 +111,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         windows,
         leadership: leadership?.lease,
         // Pages and tickets name where the burn sits, read as bounded as the API's telemetry reads.
-        explain: burnExplainer((sql, params) => storage.query(sql, params, readSettings(config.api.reads))),
+        explain: burnExplainer(boundedRead(storage, config.api.reads)),
       })
     : undefined
   const engine: Engine | undefined = roles.includes('engine')
@@ -163,7 +163,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         alerts: config.alerts,
         storage,
         catalog: createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'reports' }), parseOptions }),
-        attributionQuery: (sql, params) => storage.query(sql, params, readSettings(config.api.reads)),
+        attributionQuery: boundedRead(storage, config.api.reads),
         attributionMaxRangeMs: config.api.reads.maxRangeDays * 86_400_000,
         logger: logger.child({ component: 'reports' }),
         leadership: leadership?.lease,

@@ -1,11 +1,14 @@
-import { periodStartSeconds, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
+import { periodStartSeconds, sloRatios, type PeriodCounts, type Slo, type SloEvaluation } from '../slo-engine/index.ts'
 import type { AlertStateChange } from '../alerts/index.ts'
 import type { PeriodRange, ReportPeriod } from './period.ts'
 
 // The report, built from already-read figures (no I/O here). Definitions in
-// docs/reports.md: an SLO's figures for a period come from its closing
-// evaluation (the last `ok` evaluation in the period); budget spent is the
-// remaining budget the period opened with minus the one at its close.
+// docs/reports.md: an SLO's SLI for a period is the period's own, from its
+// rollups (good ÷ events in the period), or, when the rollups no longer hold
+// the period, its closing evaluation's (over the SLO's window); budget figures
+// come from the closing evaluations (the last `ok` evaluation in the period):
+// budget spent is the remaining budget the period opened with minus the one at
+// its close.
 
 export interface AlertFiring {
   severity: string
@@ -30,7 +33,11 @@ export interface PeriodFigures {
   evaluatedAtMs: number | null
   objective: number | null
   sli: number | null
-  /** sli ≥ objective; null without a closing evaluation with data. */
+  /** What `sli` is over: the period itself (its rollups), or the SLO's window at the closing evaluation; null without an SLI. */
+  sliOver: 'period' | 'window' | null
+  /** Events (or slices) and bad ones in the period, from the rollups; null when they do not hold the period. */
+  events: PeriodCounts | null
+  /** sli ≥ objective; null without data. */
   met: boolean | null
   budgetRemaining: number | null
   /** Fraction of the error budget spent in the period: remaining at the opening − remaining at the close; null without both. */
@@ -69,6 +76,8 @@ export interface ReportInputs {
   slos: readonly Slo[]
   /** Closing evaluations of [period before previous, previous, current]. */
   closings: readonly [Map<string, SloEvaluation>, Map<string, SloEvaluation>, Map<string, SloEvaluation>]
+  /** Each SLO's events in [previous, current], from its rollups (absent when they do not hold the period). */
+  periodCounts: readonly [Map<string, PeriodCounts>, Map<string, PeriodCounts>]
   alertChanges: Map<string, readonly AlertStateChange[]>
   contributors: Map<string, ContributorResult>
   notes: string[]
@@ -106,15 +115,24 @@ function openingRemaining(slo: Slo, close: SloEvaluation | undefined, open: SloE
   return open.budgetRemainingRatio
 }
 
-function figures(slo: Slo, close: SloEvaluation | undefined, open: SloEvaluation | undefined, alerts: AlertFiring[]): PeriodFigures {
+/** The period's own SLI when the rollups hold it, else the closing evaluation's (over the SLO's window). */
+function periodSli(close: SloEvaluation | undefined, counts: PeriodCounts | undefined): Pick<PeriodFigures, 'sli' | 'sliOver' | 'events'> {
+  if (counts) return { sli: counts.total > 0 ? (counts.total - counts.bad) / counts.total : null, sliOver: counts.total > 0 ? 'period' : null, events: counts }
   const sli = close?.sli ?? null
-  const objective = close?.objectiveRatio ?? null
+  return { sli, sliOver: sli === null ? null : 'window', events: null }
+}
+
+function figures(slo: Slo, close: SloEvaluation | undefined, open: SloEvaluation | undefined, counts: PeriodCounts | undefined, alerts: AlertFiring[]): PeriodFigures {
+  const { sli, sliOver, events } = periodSli(close, counts)
+  const objective = close?.objectiveRatio ?? (sli === null ? null : sloRatios(slo).objective)
   const remaining = close?.budgetRemainingRatio ?? null
   const opening = openingRemaining(slo, close, open)
   return {
     evaluatedAtMs: close?.evaluatedAtMs ?? null,
     objective,
     sli,
+    sliOver,
+    events,
     met: sli === null || objective === null ? null : sli >= objective,
     budgetRemaining: remaining,
     budgetSpent: diff(opening, remaining),
@@ -132,8 +150,9 @@ function metChange(now: boolean | null, before: boolean | null): SloReport['chan
 function sloReport(slo: Slo, inputs: ReportInputs): SloReport {
   const [beforePrevious, previousClose, currentClose] = inputs.closings
   const changes = inputs.alertChanges.get(slo.id) ?? []
-  const current = figures(slo, currentClose.get(slo.id), previousClose.get(slo.id), alertFirings(changes, inputs.current, inputs.nowMs))
-  const previous = figures(slo, previousClose.get(slo.id), beforePrevious.get(slo.id), alertFirings(changes, inputs.previous, inputs.nowMs))
+  const [previousCounts, currentCounts] = inputs.periodCounts
+  const current = figures(slo, currentClose.get(slo.id), previousClose.get(slo.id), currentCounts.get(slo.id), alertFirings(changes, inputs.current, inputs.nowMs))
+  const previous = figures(slo, previousClose.get(slo.id), beforePrevious.get(slo.id), previousCounts.get(slo.id), alertFirings(changes, inputs.previous, inputs.nowMs))
   return {
     id: slo.id,
     name: slo.displayName ?? slo.name,

@@ -1,5 +1,5 @@
 import { loadAlertStateChanges, type AlertStateChange } from '../alerts/index.ts'
-import { attributeBurn, isAttributable, readClosingEvaluations, type AttributionQuery, type Slo } from '../slo-engine/index.ts'
+import { attributeBurn, isAttributable, readClosingEvaluations, readPeriodCounts, type AttributionQuery, type Slo } from '../slo-engine/index.ts'
 import type { Storage } from '../storage/index.ts'
 import { buildReport, type ContributorResult, type Report } from './build.ts'
 import { reportPeriods, type PeriodRange, type ReportPeriod } from './period.ts'
@@ -79,7 +79,11 @@ export async function makeReport(req: ReportRequest, src: ReportSources): Promis
   const { previous: beforePrevious } = reportPeriods(req.period, previous.endMs)
   const ids = req.slos.map((s) => s.id)
   const notes: string[] = []
-  const [closings, changes] = await Promise.all([readClosingEvaluations(src.storage, ids, [beforePrevious, previous, current]), alertChanges(src.storage, ids)])
+  const [closings, changes, counts] = await Promise.all([
+    readClosingEvaluations(src.storage, ids, [beforePrevious, previous, current]),
+    alertChanges(src.storage, ids),
+    readPeriodCounts(src.storage, req.slos, [previous, current]),
+  ])
   const contributorsBySlo = await contributors(req.slos, current, src, notes)
   return buildReport({
     period: req.period,
@@ -89,6 +93,7 @@ export async function makeReport(req: ReportRequest, src: ReportSources): Promis
     filter: req.filter,
     slos: req.slos,
     closings: [closings[0]!, closings[1]!, closings[2]!],
+    periodCounts: [counts[0]!, counts[1]!],
     alertChanges: changes,
     contributors: contributorsBySlo,
     notes,

@@ -66,7 +66,7 @@ function contributorText(s: SloJson): string {
 function sloLines(s: SloJson): string[] {
   const alerts = s.alerts.map((a) => `${a.severity} ${a.firedAt.slice(0, 16).replace('T', ' ')} for ${formatSeconds(a.durationSeconds)}${a.resolvedAt === null ? ' (still firing)' : ''}`)
   const lines = [
-    `- **${s.name}** (\`${s.id}\`): ${verdict(s)}, SLI ${pct(s.sli)} vs ${pct(s.objective)}; budget spent ${pct(s.budgetSpent, 1)}, remaining ${pct(s.budgetRemaining, 1)}`,
+    `- **${s.name}** (\`${s.id}\`): ${verdict(s)}, SLI ${pct(s.sli)}${s.sliOver === 'window' ? ' (over the SLO\'s window)' : ''} vs ${pct(s.objective)}; budget spent ${pct(s.budgetSpent, 1)}, remaining ${pct(s.budgetRemaining, 1)}`,
     `  - vs previous: SLI ${points(s.change.sli)}, budget spent ${points(s.change.budgetSpent)}, alerts ${s.change.alerts >= 0 ? '+' : ''}${s.change.alerts}`,
   ]
   if (alerts.length > 0) lines.push(`  - alerts: ${alerts.join('; ')}`)

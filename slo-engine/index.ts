@@ -18,6 +18,7 @@ export {
 export { createSloCatalog, definitionHash, API_SOURCE_FILE, type SloCatalog, type SloCatalogDeps } from './catalog.ts'
 export { readLatestEvaluations, readEvaluationHistory, readClosingEvaluations } from './evaluate/store.ts'
 export { readBudgetTrends } from './evaluate/trends.ts'
+export { readPeriodCounts, type PeriodCounts } from './evaluate/period.ts'
 export { ratios as sloRatios, RECENT_SECONDS } from './evaluate/evaluate.ts'
 export { SLO_GAUGES, OWN_WINDOW_KEY } from './metrics.ts'
 export { withEmbeddedRegexCheck, storageRegexChecker, type RegexChecker } from './regex-check.ts'

@@ -35,18 +35,30 @@ const ValueSchema = z.object({
   errorRatio: z.number().openapi({ description: 'its bad ÷ its events, beside the SLO\'s errorRatio' }),
   exampleTraceIds: z.array(z.string()).openapi({ description: `up to ${5} traces of bad events` }),
   exampleLogs: z.array(z.object({ time: z.string(), traceId: z.string(), spanId: z.string(), body: z.string() })).optional().openapi({ description: 'log SLIs: example bad records (body cut at 500 characters)' }),
+  exampleSeries: z
+    .array(z.object({ metric: z.string(), service: z.string(), attributes: z.record(z.string(), z.string()) }))
+    .optional()
+    .openapi({ description: 'counter and histogram SLIs: up to 5 series of the bad part with that value, the most bad events first' }),
+})
+
+const SampleReadSchema = z.object({
+  rate: z.number().openapi({ description: 'share of the blocks of rows read (1: all)' }),
+  read: z.number().openapi({ description: 'events read' }),
+  partial: z.boolean().openapi({ description: 'the read stopped at its time budget' }),
 })
 
 const AttributionSchema = z
   .object({
     sloId: z.string(),
-    sliKind: z.enum(['spans', 'logs']),
+    sliKind: z.enum(['spans', 'logs', 'metrics', 'histogram']),
     from: z.string(),
     to: z.string(),
     total: z.number(),
     bad: z.number(),
     errorRatio: z.number().openapi({ description: 'the SLO\'s bad ÷ events in the range' }),
     allowedErrorRatio: z.number().openapi({ description: '1 - objective' }),
+    estimated: z.boolean().openapi({ description: 'true: the values\' counts and shares are estimated from a sample of the range (large ranges) or a read that stopped at its time budget; total and bad stay exact. See sampling and docs/attribution.md' }),
+    sampling: z.object({ badEvents: SampleReadSchema, events: SampleReadSchema }),
     dimensions: z.array(
       z.object({
         key: z.string(),
@@ -63,7 +75,7 @@ const getAttribution = createRoute({
   path: '/{id}/attribution',
   summary: 'Where the error budget went',
   description:
-    'Per attribute (route, version, pod, region, tenant…), the values ranked by their share of the bad events of a span or log SLO in the range, with example failing traces. Dimensions are ranked by how strongly they concentrate the errors; see docs/attribution.md.',
+    'Per attribute (route, version, pod, region, tenant…), the values ranked by their share of the bad events of a span, log, counter or histogram SLO in the range, with example failing traces (metric SLIs: example series). Dimensions are ranked by how strongly they concentrate the errors; see docs/attribution.md.',
   tags: ['slos'],
   request: {
     params: z.object({ id: z.string().min(1).max(256).openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-availability' }) }),
@@ -71,7 +83,7 @@ const getAttribution = createRoute({
   },
   responses: {
     200: { description: 'The attribution', content: { 'application/json': { schema: AttributionSchema } } },
-    400: errorResponse('A bad parameter, a range longer than api.reads.maxRangeDays, or an SLI that is not over spans or logs'),
+    400: errorResponse('A bad parameter, a range longer than api.reads.maxRangeDays, or a PromQL or external SLI'),
     404: errorResponse('No such SLO'),
     422: errorResponse('The answer would be larger than api.reads.maxResultBytes'),
     429: errorResponse('Too many telemetry reads at once; retry after Retry-After'),
@@ -89,6 +101,8 @@ function toJson(a: Attribution) {
     bad: a.bad,
     errorRatio: a.errorRatio,
     allowedErrorRatio: a.allowedErrorRatio,
+    estimated: a.estimated,
+    sampling: a.sampling,
     dimensions: a.dimensions.map((d) => ({
       ...d,
       values: d.values.map(({ exampleLogs, ...v }) => ({ ...v, ...(exampleLogs && { exampleLogs: exampleLogs.map(({ timeMs, ...l }) => ({ time: iso(timeMs), ...l })) }) })),
@@ -102,8 +116,8 @@ export function attributionRoutes(deps: { catalog: SloCatalog; reads: TelemetryR
     const q = c.req.valid('query')
     const range = resolveRange(q, Date.now(), { defaultMs: DEFAULT_RANGE_MS, max: { ms: deps.reads.maxRangeMs, setting: 'api.reads.maxRangeDays' } })
     const slo = await requireSlo(deps.catalog, c.req.valid('param').id)
-    if (!isAttributable(slo)) throw new ApiError(400, 'bad_request', `SLO ${JSON.stringify(slo.id)} has a ${slo.sli.kind} SLI: attribution reads span and log SLIs only`)
-    const attribution = await attributeBurn(slo, { range, ...(q.dimensions && { dimensions: q.dimensions }) }, (sql, params) => deps.reads.query(sql, params))
+    if (!isAttributable(slo)) throw new ApiError(400, 'bad_request', `SLO ${JSON.stringify(slo.id)} has a ${slo.sli.kind} SLI: attribution reads span, log, counter and histogram SLIs only`)
+    const attribution = await attributeBurn(slo, { range, ...(q.dimensions && { dimensions: q.dimensions }) }, (sql, params, options) => deps.reads.query(sql, params, options))
     return c.json(toJson(attribution), 200)
   })
   return app

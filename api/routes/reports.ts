@@ -25,7 +25,9 @@ const FiringSchema = z.object({ severity: z.string(), firedAt: z.string(), resol
 const figures = {
   evaluatedAt: z.string().nullable().openapi({ description: 'the closing evaluation: the last `ok` one in the period' }),
   objective: z.number().nullable(),
-  sli: z.number().nullable().openapi({ description: 'the SLI of the closing evaluation (over the SLO\'s own window)' }),
+  sli: z.number().nullable().openapi({ description: 'the period\'s own SLI (good ÷ events in the period, from the rollups); when the rollups no longer hold the period, the closing evaluation\'s (over the SLO\'s window): see sliOver' }),
+  sliOver: z.enum(['period', 'window']).nullable().openapi({ description: 'what sli is over: the period, or the SLO\'s window at the closing evaluation' }),
+  events: z.object({ total: z.number(), bad: z.number() }).nullable().openapi({ description: 'events (or slices) and bad ones in the period, from the rollups' }),
   met: z.boolean().nullable().openapi({ description: 'sli ≥ objective; null without data' }),
   budgetRemaining: z.number().nullable(),
   budgetSpent: z.number().nullable().openapi({ description: 'remaining at the previous close − remaining at this close (fraction of the budget)' }),
@@ -46,7 +48,7 @@ const SloReportSchema = z.object({
       z.object({ skipped: z.string() }),
     ])
     .nullable()
-    .openapi({ description: 'attribution\'s top value (span and log SLIs); skipped says why it was not read' }),
+    .openapi({ description: 'attribution\'s top value (span, log, counter and histogram SLIs); skipped says why it was not read' }),
 })
 const ReportSchema = z
   .object({
@@ -105,7 +107,7 @@ export function reportRoutes(deps: ReportRouteDeps) {
     }
     const report = await makeReport(
       { period: q.period, atMs, nowMs, slos, filter: { ...(q.service !== undefined && { service: q.service }), ...(q.label !== undefined && { label: q.label }) } },
-      { storage: deps.storage, attributionQuery: (sql, params) => deps.reads.query(sql, params), attributionMaxRangeMs: deps.reads.maxRangeMs, attributionBudgetMs: deps.attributionBudgetMs ?? DEFAULT_ATTRIBUTION_BUDGET_MS },
+      { storage: deps.storage, attributionQuery: (sql, params, options) => deps.reads.query(sql, params, options), attributionMaxRangeMs: deps.reads.maxRangeMs, attributionBudgetMs: deps.attributionBudgetMs ?? DEFAULT_ATTRIBUTION_BUDGET_MS },
     )
     return c.json(reportJson(report), 200)
   })

@@ -46,16 +46,20 @@ export function parseExplainArgs(args: readonly string[], env: NodeJS.ProcessEnv
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.001 && x > 0 ? 3 : 1)} %`
 
+const sampled = (r: { rate: number; read: number; partial: boolean }, what: string) => `${r.read} ${what} read (${pct(r.rate)} of the blocks${r.partial ? ', stopped at its time budget' : ''})`
+const seriesText = (s: { metric: string; attributes: Record<string, string> }) => `${s.metric}{${Object.entries(s.attributes).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`
+
 /** The attribution as text: one block per dimension, its values with their share of the burn and example traces. */
 export function formatAttribution(a: any): string {
   const lines = [`${a.sloId} (${a.sliKind}), ${a.from} → ${a.to}: ${a.bad} bad of ${a.total} events (${pct(a.errorRatio)}; the objective allows ${pct(a.allowedErrorRatio)})`]
+  if (a.estimated) lines.push(`estimated on a sample: ${sampled(a.sampling.badEvents, 'bad events')}, ${sampled(a.sampling.events, 'events')} (docs/attribution.md, "Large ranges")`)
   if (a.bad === 0) lines.push('no bad events in the range: no budget was spent')
   else if (a.dimensions.length === 0) lines.push('no attribute concentrates the errors: they are spread like the traffic')
   for (const d of a.dimensions) {
     lines.push('', `${d.key}  (concentration ${d.concentration.toFixed(2)}${d.source === 'discovered' ? '' : `, ${d.source}`})`)
     const width = Math.max(...d.values.map((v: any) => String(v.value ?? '(not set)').length), 5)
     for (const v of d.values) {
-      const examples = v.exampleTraceIds.length ? `  e.g. trace ${v.exampleTraceIds.slice(0, 2).join(', ')}` : ''
+      const examples = v.exampleSeries?.length ? `  e.g. series ${seriesText(v.exampleSeries[0])}` : v.exampleTraceIds.length ? `  e.g. trace ${v.exampleTraceIds.slice(0, 2).join(', ')}` : ''
       lines.push(`  ${String(v.value ?? '(not set)').padEnd(width)}  ${pct(v.budgetShare).padStart(7)} of the burn  ${v.bad}/${v.total} bad (${pct(v.errorRatio)})${examples}`)
     }
   }

@@ -1,4 +1,4 @@
-export { attributeBurn, ATTRIBUTION_LIMITS, NotAttributableError, type Attribution, type AttributionQuery, type AttributionRequest } from './attribute.ts'
+export { attributeBurn, ATTRIBUTION_LIMITS, isAttributable, NotAttributableError, type Attribution, type AttributionQuery, type AttributionReadOptions, type AttributionRequest } from './attribute.ts'
 export type { AttributedDimension, AttributedValue, DimensionSource, LogExample } from './rank.ts'
-export { isAttributable } from './sql.ts'
+export type { Sampling, SampleRead } from './sample.ts'
 export { burnExplainer, burnSummary } from './summary.ts'

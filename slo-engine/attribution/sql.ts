@@ -1,43 +1,39 @@
 import { OTEL_TABLES, type QueryParams } from '../../storage/index.ts'
-import type { LogsSli, SpansSli } from '../model.ts'
-import { planRollups, type Condition } from '../sli/plan.ts'
-import { atomsExpression, LOG_VALS_SQL, logValsParams, overVals, SPAN_IS_ERROR_SQL, SPAN_VALS_SQL, spanSlowerSql, spanValsParams, type Statement, type TimeRange } from '../sli/queries.ts'
-import type { Slo } from '../model.ts'
+import type { LogsSli, Slo, SpansSli } from '../model.ts'
+import { bodyIndex, isBodyRef, planRollups, type AtomTable, type Condition } from '../sli/plan.ts'
+import { SPAN_IS_ERROR_SQL, spanSlowerSql, type Statement } from '../sli/queries.ts'
 
-// The SQL of attribution for one SLO. The SLO's good/bad predicate is the
-// engine's own: the SLO is compiled by planRollups into atoms and Conditions
-// (slo-engine/sli/plan.ts), its atoms are evaluated by the rollup's atom SQL
-// (sli/queries.ts), and a Condition holds when all its `require` atoms hold
-// and none of its `forbid` atoms do: the SQL form of match.ts's holds().
-// Nothing about the SLI (services, span names, attributes, regexes, the
-// latency threshold, the severity) is written here.
+// The SQL of attribution for one SLO (docs/attribution.md, "How it is read").
 //
-// Both statements group the raw rows first by the atom fields and the
-// dimension values (few groups however many rows), then evaluate the atoms
-// once per group, as the rollup does.
+// The SLO's good/bad predicate is the engine's own: the SLO is compiled by
+// planRollups into atoms and Conditions (slo-engine/sli/plan.ts), and what
+// makes a span bad is the rollup's SQL text (sli/queries.ts). The rollup
+// evaluates atoms once per group of many SLOs; attribution reads one SLO, so
+// each atom is written here as one boolean over the row (`=` or RE2 `match`
+// on a LowCardinality column, which ClickHouse computes once per dictionary
+// entry) and a Condition as their conjunction: grouping 10 M rows by the atom
+// fields cost 5-10 times more than evaluating the booleans row by row.
+//
+// Three reads, each bounded:
+//  1. overview: the exact event and bad-event counts of the range, and what a
+//     deterministic sample of every 2^i-th block of rows would hold (no map is read);
+//  2. bad events (PREWHERE: only the blocks of the sample that hold bad rows
+//     are read): for every attribute key (or the named ones), the values with
+//     their bad counts, the key's coverage and distinct values, and examples;
+//  3. events: per dimension, the events of its values that have bad events
+//     (the others cannot raise a dimension's score), on a sample of blocks.
 
 /** Example trace ids (or log records) kept per value. A literal: aggregate parameters cannot be bound. */
 export const MAX_EXAMPLES = 5
-
-/** The table atoms (1-based in SQL) and Body atoms as the references of plan.ts: table atom i → i-1, Body atom j → -j. */
-const refsSql = (atoms: string, body?: string) =>
-  body === undefined ? `arrayMap(a -> toInt64(a) - 1, ${atoms})` : `arrayConcat(arrayMap(a -> toInt64(a) - 1, ${atoms}), arrayMap(b -> -toInt64(b), ${body}))`
-
-/** A Condition over `refs`, its atom lists bound as `<name>_require` / `<name>_forbid`. */
-function holdsSql(name: string, cond: Condition, params: QueryParams): string {
-  params[`${name}_require`] = cond.require
-  params[`${name}_forbid`] = cond.forbid
-  return `(hasAll(refs, {${name}_require:Array(Int64)}) AND NOT hasAny(refs, {${name}_forbid:Array(Int64)}))`
-}
-
 /**
- * The dimensions' values on a row, as columns d0, d1, …: the span (or log)
- * attribute, else the resource attribute ('' counts as not set). One
- * expression per key (bound as dim_<i>): a lambda over the keys would copy
- * both maps once per key and row, and grouping by separate columns is many
- * times cheaper than by one array.
+ * A sample block: 8192 consecutive rows of a part (the engine's index
+ * granularity), so that leaving a block out skips its granule's columns.
+ * The part's hash shifts each part's phase: small parts (fresh inserts) are
+ * not all kept by block 0.
  */
-const dimColumns = (count: number) => Array.from({ length: count }, (_, i) => `d${i}`)
+export const SAMPLE_BLOCK_ROWS = 8192
+const BLOCK_SQL = `cityHash64(_part) + intDiv(_part_offset, ${SAMPLE_BLOCK_ROWS})`
+const sampledSql = (param: string) => `(${BLOCK_SQL}) % {${param}:UInt64} = 0`
 
 /** Where a dimension's values are read: the span (or log) attributes, the resource attributes, or the first of both that has it. */
 export type KeyOrigin = 'own' | 'resource' | 'both'
@@ -46,14 +42,6 @@ export interface DimensionKey {
   origin: KeyOrigin
 }
 
-function dimSql(map: string, i: number, origin: KeyOrigin): string {
-  const own = `${map}[{dim_${i}:String}]`
-  const resource = `ResourceAttributes[{dim_${i}:String}]`
-  // One map lookup per row costs as much as the rest of the read: read one map when the key is known to live there.
-  return origin === 'own' ? own : origin === 'resource' ? resource : `if(${own} != '', ${own}, ${resource})`
-}
-/** The dimension columns; empty without keys (no bad events, nothing found: the totals are still read). */
-const dimsSql = (map: string, keys: readonly DimensionKey[]) => keys.map((k, i) => `${dimSql(map, i, k.origin)} AS d${i}`).join(', ')
 const RANGE_WHERE = 'Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})'
 /** otel_logs is partitioned and sorted on TimestampTime (seconds): bounding it too lets ClickHouse skip parts and granules. */
 const LOG_RANGE_WHERE = `${RANGE_WHERE} AND TimestampTime >= toDateTime(intDiv({from_ms:Int64}, 1000)) AND TimestampTime <= toDateTime(intDiv({to_ms:Int64}, 1000))`
@@ -63,48 +51,71 @@ export interface AttributionRange {
   toMs: number
 }
 
-/** How each SLI kind reads its table; built once per request from the SLO's plan. */
-interface Source {
+/** How one SLO reads its table; built once per request from the SLO's plan. */
+export interface Source {
   table: string
   rangeWhere: string
-  /** SQL of the atom fields (sli/queries.ts). */
-  vals: string
+  /** Rows outside the whole minutes [skip_from_s, skip_to_s), on the table's sort key so that the index skips the rest. */
+  outsideWhere: string
   /** SQL of the attribute map besides ResourceAttributes. */
   map: string
-  /** Columns grouped on besides vals and dims (logs: Body atoms, severity). */
-  groupSql: string
-  groupNames: string
-  /** SQL of refs over the grouped columns. */
-  refs: string
-  /** Prefilter on raw rows that every bad row passes ('1' when none). */
-  badRowSql: string
-  /** SQL over a group: the SLO's condition holds. */
+  /** Over a row: the SLO selects it. */
   matchSql: string
-  /** SQL over a group: its rows are bad. */
+  /** Over a row: it is bad (given matchSql). */
   badSql: string
+  /** A cheap necessary condition of badSql for PREWHERE ('1' when none). */
+  badRowSql: string
   /** SQL of one example, over a raw row. */
   exampleSql: string
   params: QueryParams
 }
 
+/** SQL of the field at 1-based `position` of `t` (its columns, then each map's keys), the key bound as a parameter. */
+function fieldSql(t: AtomTable, position: number, prefix: string, params: QueryParams): string {
+  if (position <= t.columns.length) return t.columns[position - 1]!
+  let i = position - t.columns.length
+  for (const map of t.maps) {
+    const keys = t.keysOf(map)
+    if (i <= keys.length) {
+      params[`${prefix}_key${position}`] = keys[i - 1]!
+      return `${map}[{${prefix}_key${position}:String}]`
+    }
+    i -= keys.length
+  }
+  throw new Error(`no field at position ${position}`)
+}
+
+/** One boolean per atom of `t` (0-based, as Conditions reference them). */
+export function atomsSql(t: AtomTable, prefix: string, params: QueryParams): string[] {
+  return t.atoms().map((a, i) => {
+    params[`${prefix}_${i}`] = a.value
+    const field = fieldSql(t, a.field, prefix, params)
+    return a.regex ? `match(${field}, {${prefix}_${i}:String})` : `${field} = {${prefix}_${i}:String}`
+  })
+}
+
+/** A Condition as SQL over a row: its `require` atoms hold and its `forbid` ones do not; body refs (logs) index `body`. */
+export function conditionSql(cond: Condition, atoms: readonly string[], body: readonly string[] = []): string {
+  const atom = (ref: number) => (isBodyRef(ref) ? body[bodyIndex(ref)]! : atoms[ref]!)
+  const parts = [...cond.require.map(atom), ...cond.forbid.map((r) => `NOT ${atom(r)}`)]
+  return parts.length === 0 ? '1' : `(${parts.join(' AND ')})`
+}
+
 function spanSource(slo: Slo & { sli: SpansSli }): Source {
   const plan = planRollups([slo]).traces
   const sp = plan.slos[0]!
-  const atoms = overVals(plan.atoms.atoms())
-  const params: QueryParams = { ...atoms.params, ...spanValsParams(plan.atoms) }
+  const params: QueryParams = {}
+  const atoms = atomsSql(plan.atoms, 'atom', params)
   const bad = sp.bad.kind === 'error' ? SPAN_IS_ERROR_SQL : spanSlowerSql('{latency_ns:UInt64}')
   if (sp.bad.kind === 'latency') params.latency_ns = plan.latencyNs.values[sp.bad.threshold]!
   return {
     table: OTEL_TABLES.traces,
-    vals: SPAN_VALS_SQL,
     rangeWhere: RANGE_WHERE,
+    outsideWhere: 'NOT (Timestamp >= toDateTime64({skip_from_s:UInt32}, 9) AND Timestamp < toDateTime64({skip_to_s:UInt32}, 9))',
     map: 'SpanAttributes',
-    groupSql: `${bad} AS is_bad`,
-    groupNames: 'is_bad',
-    refs: refsSql(atoms.sql),
+    matchSql: conditionSql(sp.match, atoms),
+    badSql: bad,
     badRowSql: bad,
-    matchSql: holdsSql('match', sp.match, params),
-    badSql: 'is_bad',
     exampleSql: 'TraceId',
     params,
   }
@@ -113,32 +124,30 @@ function spanSource(slo: Slo & { sli: SpansSli }): Source {
 function logSource(slo: Slo & { sli: LogsSli }): Source {
   const plan = planRollups([slo]).logs
   const lp = plan.slos[0]!
-  const atoms = overVals(plan.atoms.atoms())
-  const body = atomsExpression(plan.bodyAtoms.atoms(), () => 'Body', 'body')
-  const params: QueryParams = { ...atoms.params, ...body.params, ...logValsParams(plan.atoms) }
+  const params: QueryParams = {}
+  const atoms = atomsSql(plan.atoms, 'atom', params)
+  const body = atomsSql(plan.bodyAtoms, 'body', params)
   let badSql: string
   if (lp.bad.kind === 'severity') {
     params.at_least = lp.bad.atLeast
-    badSql = 'severity >= {at_least:Int32}'
-  } else badSql = holdsSql('bad', lp.bad.match, params)
+    badSql = 'SeverityNumber >= {at_least:Int32}'
+  } else badSql = conditionSql(lp.bad.match, atoms, body)
   return {
     table: OTEL_TABLES.logs,
-    vals: LOG_VALS_SQL,
     rangeWhere: LOG_RANGE_WHERE,
+    // Whole seconds: the same rows as by Timestamp.
+    outsideWhere: 'NOT (TimestampTime >= toDateTime({skip_from_s:UInt32}) AND TimestampTime < toDateTime({skip_to_s:UInt32}))',
     map: 'LogAttributes',
-    groupSql: `${body.sql} AS body_atoms, SeverityNumber AS severity`,
-    groupNames: 'body_atoms, severity',
-    refs: refsSql(atoms.sql, 'body_atoms'),
-    badRowSql: lp.bad.kind === 'severity' ? 'SeverityNumber >= {at_least:Int32}' : '1',
-    matchSql: holdsSql('match', lp.match, params),
+    matchSql: conditionSql(lp.match, atoms, body),
     badSql,
+    badRowSql: lp.bad.kind === 'severity' ? badSql : '1',
     exampleSql: 'tuple(toUnixTimestamp64Milli(Timestamp), TraceId, SpanId, substring(Body, 1, 500))',
     params,
   }
 }
 
 export type AttributableSlo = Slo & { sli: SpansSli | LogsSli }
-export const isAttributable = (slo: Slo): slo is AttributableSlo => slo.sli.kind === 'spans' || slo.sli.kind === 'logs'
+export const isEventSli = (slo: Slo): slo is AttributableSlo => slo.sli.kind === 'spans' || slo.sli.kind === 'logs'
 
 export function sourceOf(slo: AttributableSlo): Source {
   return slo.sli.kind === 'spans' ? spanSource(slo as Slo & { sli: SpansSli }) : logSource(slo as Slo & { sli: LogsSli })
@@ -146,62 +155,123 @@ export function sourceOf(slo: AttributableSlo): Source {
 
 const rangeParams = (r: AttributionRange) => ({ from_ms: r.fromMs, to_ms: r.toMs })
 
-/**
- * Attribute keys on a sample of the SLO's bad events, with how many distinct
- * values each takes there and on how many of them it is set: the candidates
- * for automatic dimensions.
- */
-export function candidateKeysStatement(s: Source, r: AttributionRange, sampleRows: number): Statement {
-  const sql = `SELECT key, toFloat64(uniqExact(value)) AS distinctValues, toFloat64(count()) AS events, toFloat64(countIf(has(own_keys, key))) AS ownEvents
-FROM (
-  SELECT attrs, own_keys FROM (
-    SELECT *, ${s.refs} AS refs
-    FROM (
-      SELECT ${s.vals} AS vals, ${s.groupSql}, mapUpdate(ResourceAttributes, ${s.map}) AS attrs, mapKeys(${s.map}) AS own_keys
-      FROM ${s.table} WHERE ${s.rangeWhere} AND ${s.badRowSql}
-    )
-  )
-  WHERE ${s.matchSql} AND ${s.badSql}
-  LIMIT {sample_rows:UInt32}
-)
-ARRAY JOIN mapKeys(attrs) AS key, mapValues(attrs) AS value
-GROUP BY key
-ORDER BY events DESC, key`
-  return { sql, params: { ...s.params, ...rangeParams(r), sample_rows: sampleRows } }
-}
-
-export interface ValueRow {
-  /** '' for the overall row (every event once). */
-  key: string
-  value: string
+export interface OverviewRow {
+  /** Every k-th block is in the sample (k = 1: every row). */
+  k: number
+  /** Events and bad events in the sample. */
   total: number
   bad: number
-  /** Trace ids (spans) or [unix ms, trace id, span id, body] tuples (logs) of bad events. */
-  examples: unknown[]
+  /** Blocks of the sample that hold events, and bad events: what reading it costs. */
+  blocks: number
+  badBlocks: number
 }
 
 /**
- * Per dimension key and value: events, bad events and examples of bad ones,
- * the `max_values` values with the most bad events per key; plus the overall
- * row (key '').
+ * Per sample step k of `ladder`: the SLO's events and bad events in the
+ * sample, and its blocks. k = 1 gives the exact counts. Rows in the whole
+ * minutes `skip` (counted from the rollups instead) are left out.
  */
-export function valuesStatement(s: Source, r: AttributionRange, keys: readonly DimensionKey[], maxValues: number): Statement {
-  const sql = `SELECT key, value, toFloat64(sum(total)) AS total, toFloat64(sum(bad)) AS bad, groupUniqArrayArray(${MAX_EXAMPLES})(examples) AS examples
+export function overviewStatement(s: Source, r: AttributionRange, ladder: readonly number[], skip: { fromSeconds: number; toSeconds: number } = { fromSeconds: 0, toSeconds: 0 }): Statement {
+  const sql = `SELECT toUInt32(k) AS k, toFloat64(sumIf(n, blk % k = 0)) AS total, toFloat64(sumIf(nb, blk % k = 0)) AS bad,
+  toFloat64(countIf(blk % k = 0)) AS blocks, toFloat64(countIf(nb > 0 AND blk % k = 0)) AS badBlocks
 FROM (
-  SELECT dims, total, if(${s.badSql}, total, 0) AS bad, if(${s.badSql}, examples, []) AS examples
+  SELECT ${BLOCK_SQL} AS blk, count() AS n, countIf(${s.badSql}) AS nb
+  FROM ${s.table} WHERE ${s.rangeWhere} AND ${s.outsideWhere} AND ${s.matchSql}
+  GROUP BY blk
+)
+ARRAY JOIN {ladder:Array(UInt64)} AS k
+GROUP BY k
+ORDER BY k`
+  return { sql, params: { ...s.params, ...rangeParams(r), ladder: [...ladder], skip_from_s: skip.fromSeconds, skip_to_s: skip.toSeconds } }
+}
+
+export interface BadValueRow {
+  /** '' with value '': every bad event read, once. */
+  key: string
+  value: string
+  bad: number
+  /** Of `bad`, the events where the key is a span (or log) attribute rather than a resource one. */
+  own: number
+  /** Trace ids (spans) or [unix ms, trace id, span id, body] tuples (logs). */
+  examples: unknown[]
+  /** Over the key: distinct values, and bad events where it is set. */
+  distinctValues: number
+  keyBad: number
+  keyOwn: number
+}
+
+/** The attributes of a row: the span (or log) attribute, else the resource one; an empty value is not set. */
+const attrsSql = (map: string) => `mapUpdate(mapFilter((k, v) -> v != '', ResourceAttributes), mapFilter((k, v) -> v != '', ${map}))`
+
+/**
+ * The bad events of the sample (every k-th block; k = 1: all), per attribute
+ * key (all of them, or `keys`) and value: bad counts, examples, and per key its
+ * coverage and distinct values; the `maxValues` values with the most bad
+ * events per key.
+ */
+export function badValuesStatement(s: Source, r: AttributionRange, k: number, keys: readonly string[] | undefined, maxValues: number): Statement {
+  const sql = `SELECT key, value, bad, own, examples,
+  toFloat64(count() OVER per_key) AS distinctValues, sum(bad) OVER per_key AS keyBad, sum(own) OVER per_key AS keyOwn
+FROM (
+  SELECT key, value, toFloat64(count()) AS bad, toFloat64(countIf(has(own_keys, key))) AS own, groupArray(${MAX_EXAMPLES})(example) AS examples
   FROM (
-    SELECT *, ${s.refs} AS refs, [${["''", ...dimColumns(keys.length)].join(', ')}]::Array(String) AS dims
-    FROM (
-      SELECT ${[`${s.vals} AS vals`, dimsSql(s.map, keys), s.groupSql].filter(Boolean).join(', ')}, count() AS total, groupArray(${MAX_EXAMPLES})(${s.exampleSql}) AS examples
-      FROM ${s.table} WHERE ${s.rangeWhere}
-      GROUP BY ${['vals', ...dimColumns(keys.length), s.groupNames].join(', ')}
-    )
+    SELECT ${s.exampleSql} AS example, ${attrsSql(s.map)} AS attrs, mapKeys(mapFilter((k, v) -> v != '', ${s.map})) AS own_keys
+    FROM ${s.table}
+    PREWHERE ${sampledSql('k')} AND ${s.badRowSql}
+    WHERE ${s.rangeWhere} AND ${s.matchSql} AND ${s.badSql}
   )
-  WHERE ${s.matchSql}
+  ARRAY JOIN arrayPushFront(mapKeys(attrs), '') AS key, arrayPushFront(mapValues(attrs), '') AS value
+  WHERE key = '' OR {all_keys:Bool} OR has({keys:Array(String)}, key)
+  GROUP BY key, value
+)
+WINDOW per_key AS (PARTITION BY key)
+ORDER BY key, bad DESC, value
+LIMIT {max_values:UInt32} BY key`
+  return { sql, params: { ...s.params, ...rangeParams(r), k, all_keys: keys === undefined, keys: [...(keys ?? [])], max_values: maxValues } }
+}
+
+function dimSql(map: string, i: number, origin: KeyOrigin): string {
+  const own = `${map}[{dim_${i}:String}]`
+  const resource = `ResourceAttributes[{dim_${i}:String}]`
+  // Each map read costs as much as the rest of the read: read one map when the key is known to live there.
+  return origin === 'own' ? own : origin === 'resource' ? resource : `if(${own} != '', ${own}, ${resource})`
+}
+
+export interface TotalRow {
+  /** '' with value '': every event read, once. */
+  key: string
+  /** '' not set; OTHER_VALUE any value outside the candidates. */
+  value: string
+  total: number
+}
+/** A value outside a dimension's candidate values (it has no bad events, or fewer than the ones read). */
+export const OTHER_VALUE = '\u0000other'
+
+/**
+ * The events of the sample (every k-th block) per dimension and value, for
+ * the `candidates` values of each dimension (the others counted together).
+ */
+export function totalsStatement(s: Source, r: AttributionRange, k: number, dims: readonly { key: DimensionKey; candidates: readonly string[] }[]): Statement {
+  const params: QueryParams = { ...s.params, ...rangeParams(r), k, dim_keys: dims.map((d) => d.key.key) }
+  const names = dims.map((_, i) => `d${i}`)
+  const raw = dims.map((d, i) => {
+    params[`dim_${i}`] = d.key.key
+    params[`cand_${i}`] = [...d.candidates]
+    return `${dimSql(s.map, i, d.key.origin)} AS v${i}`
+  })
+  const bucketed = dims.map((_, i) => `multiIf(v${i} = '', '', has({cand_${i}:Array(String)}, v${i}), v${i}, '${OTHER_VALUE}') AS d${i}`)
+  const sql = `SELECT key, value, toFloat64(sum(n)) AS total
+FROM (
+  SELECT [${["''", ...names].join(', ')}]::Array(String) AS dims, n
+  FROM (
+    SELECT ${[...names, 'count() AS n'].join(', ')}
+    FROM (
+      SELECT ${bucketed.join(', ') || '1'}
+      FROM (SELECT ${raw.join(', ') || '1'} FROM ${s.table} PREWHERE ${sampledSql('k')} AND ${s.matchSql} WHERE ${s.rangeWhere})
+    )${names.length ? `\n    GROUP BY ${names.join(', ')}` : ''}
+  )
 )
 ARRAY JOIN dims AS value, arrayPushFront({dim_keys:Array(String)}, '') AS key
-GROUP BY key, value
-ORDER BY key, bad DESC, total DESC, value
-LIMIT {max_values:UInt32} BY key`
-  return { sql, params: { ...s.params, ...rangeParams(r), ...Object.fromEntries(keys.map((k, i) => [`dim_${i}`, k.key])), dim_keys: keys.map((k) => k.key), max_values: maxValues } }
+GROUP BY key, value`
+  return { sql, params }
 }

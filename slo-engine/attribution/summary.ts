@@ -1,6 +1,5 @@
 import type { Slo } from '../model.ts'
-import { attributeBurn, type Attribution, type AttributionQuery } from './attribute.ts'
-import { isAttributable } from './sql.ts'
+import { attributeBurn, isAttributable, type Attribution, type AttributionQuery } from './attribute.ts'
 
 // One line for a page or ticket: where the burn of the last hour sits.
 //   "95 % of the burn: http.route=/pay; also service.version=1.4.2 (90 %) — example trace 4bf9…"

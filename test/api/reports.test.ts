@@ -9,11 +9,16 @@ import { createReportSender, makeReport, reportMarkdown } from '../../reports/in
 import { createLogger } from '../../instrumentation/index.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { seedRollupEdges } from '../support/rollup-history.ts'
 import { startHttpRecorder } from '../support/http-recorder.ts'
 
-// Reports over the real catalog, evaluation, alert-state and span tables:
-// every figure is the seeded evaluation it summarises, or hand-computed from
-// them (budget spent, alert durations, change from the previous period).
+// Reports over the real catalog, evaluation, rollup, alert-state and span
+// tables: every figure is the seeded evaluation or rollup it summarises, or
+// hand-computed from them (budget spent, alert durations, change from the
+// previous period). The weekly SLIs of payments come from its rollups (equal
+// to its 7d evaluations at the week's close, as they would be); the other
+// figures fall back to the closing evaluation (test/reports/period-sli.test.ts
+// has a window that differs from the period).
 
 const dir = tempDir()
 const config = configSchema.parse({ storage: { dataDir: join(dir.path, 'data') } })
@@ -62,6 +67,14 @@ beforeAll(async () => {
     evaluation('billing-availability', '2026-11-22T23:00:00Z', 0.99, 0.995, 0.5),
     evaluation('billing-availability', '2026-11-29T23:00:00Z', 0.99, 0.993, 0.3),
   ])
+  // Running sums at the weeks' edges (the minute before each Monday): availability 50 bad of 10,000 the week
+  // before (0.995), 150 of 10,000 this week (0.985); latency, rolled up from this Monday on, 300 of 10,000 (0.97).
+  await seedRollupEdges(storage, (await catalog.get('payments-availability'))!, { epoch: '2026-11-01T00:00:00Z', computedTo: '2026-12-01T00:00:00Z' }, [
+    { at: '2026-11-15T23:59:00Z', good: 99_900, total: 100_000 },
+    { at: '2026-11-22T23:59:00Z', good: 109_850, total: 110_000 },
+    { at: '2026-11-29T23:59:00Z', good: 119_700, total: 120_000 },
+  ])
+  await seedRollupEdges(storage, (await catalog.get('payments-latency'))!, { epoch: '2026-11-23T00:00:00Z', computedTo: '2026-12-01T00:00:00Z' }, [{ at: '2026-11-29T23:59:00Z', good: 9700, total: 10_000 }])
   // The state table keeps the newest row per (SLO, severity) once merged, and
   // each row carries its latest firing: one firing per severity is what surely survives.
   const changes = [
@@ -117,10 +130,10 @@ describe('GET /api/v1/reports?period=week', () => {
     const pay = sloOf(body, 'payments-availability')
     expect(pay).toMatchObject({
       service: 'payments', team: 'payments',
-      evaluatedAt: '2026-11-29T23:59:00.000Z', objective: 0.99, sli: 0.985, met: false, budgetRemaining: 0.25,
+      evaluatedAt: '2026-11-29T23:59:00.000Z', objective: 0.99, sli: 0.985, sliOver: 'period', events: { total: 10_000, bad: 150 }, met: false, budgetRemaining: 0.25,
       alerts: [{ severity: 'ticket', firedAt: '2026-11-24T10:00:00.000Z', resolvedAt: '2026-11-24T11:30:00.000Z', durationSeconds: 5400 }],
       alertSeconds: 5400,
-      previous: { evaluatedAt: '2026-11-22T23:00:00.000Z', sli: 0.995, met: true, budgetRemaining: 0.7, alerts: [{ severity: 'page', durationSeconds: 1200 }], alertSeconds: 1200 },
+      previous: { evaluatedAt: '2026-11-22T23:00:00.000Z', sli: 0.995, sliOver: 'period', events: { total: 10_000, bad: 50 }, met: true, budgetRemaining: 0.7, alerts: [{ severity: 'page', durationSeconds: 1200 }], alertSeconds: 1200 },
       change: { alerts: 0, met: 'lost' },
     })
     // 0.70 remaining at the previous close, 0.25 at this one; the week before: 0.90 → 0.70.
@@ -135,11 +148,15 @@ describe('GET /api/v1/reports?period=week', () => {
 
     const latency = sloOf(body, 'payments-latency')
     expect(latency).toMatchObject({
-      sli: 0.97, met: true, budgetRemaining: 0.6, budgetSpent: null, previous: { sli: null, met: null }, change: { sli: null, met: null, alerts: 1 },
+      // Rolled up from this Monday on: the week before is not in its rollups, nor in its evaluations.
+      sli: 0.97, sliOver: 'period', events: { total: 10_000, bad: 300 }, met: true, budgetRemaining: 0.6, budgetSpent: null,
+      previous: { sli: null, sliOver: null, events: null, met: null }, change: { sli: null, met: null, alerts: 1 },
       // still firing: counted up to the week's end
       alerts: [{ severity: 'page', firedAt: '2026-11-29T22:00:00.000Z', resolvedAt: null, durationSeconds: 7200 }],
     })
-    expect(sloOf(body, 'search-availability')).toMatchObject({ evaluatedAt: null, sli: null, met: null, alerts: [{ severity: 'page', firedAt: '2026-11-25T02:00:00.000Z', resolvedAt: '2026-11-25T02:10:00.000Z', durationSeconds: 600 }] })
+    // Without rollups, the closing evaluation's SLI over the SLO's window; without either, no SLI.
+    expect(sloOf(body, 'billing-availability')).toMatchObject({ sli: 0.993, sliOver: 'window', events: null })
+    expect(sloOf(body, 'search-availability')).toMatchObject({ evaluatedAt: null, sli: null, sliOver: null, met: null, alerts: [{ severity: 'page', firedAt: '2026-11-25T02:00:00.000Z', resolvedAt: '2026-11-25T02:10:00.000Z', durationSeconds: 600 }] })
     expect(body.summary).toEqual({ slos: 4, met: 2, missed: 1, noData: 1, alertsFired: 3, alertSeconds: 13_200 })
     expect(body.teams.map((t: any) => [t.team, t.services.map((s: any) => s.service)])).toEqual([['billing', ['billing']], ['payments', ['payments']], [null, ['search']]])
   })

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { freePort } from '../support/ports.ts'
 import { openMigratedStorage, seedCatalog } from '../support/storage.ts'
 import { tempDir } from '../support/temp.ts'
+import { seedRollupEdges } from '../support/rollup-history.ts'
 
 // `cairn report` as a user runs it (bin/cairn.js in a child process) against
 // a real API over the embedded engine, behind a bearer token: markdown and
@@ -39,6 +40,12 @@ beforeAll(async () => {
   storage = await openMigratedStorage(config)
   const catalog = await seedCatalog(storage, join(dir.path, 'slos'), { 'shop.yaml': SPEC })
   await storage.insertRows(ENGINE_TABLES.evaluations, [evaluation('2026-11-15T23:00:00Z', 0.999, 0.95), evaluation('2026-11-22T23:00:00Z', 0.996, 0.8), evaluation('2026-11-29T23:00:00Z', 0.992, 0.3)])
+  // The weeks' own SLIs, from the rollups: 4 bad of 1000 the week before, 8 of 1000 this week.
+  await seedRollupEdges(storage, (await catalog.get('shop-availability'))!, { epoch: '2026-11-09T00:00:00Z', computedTo: '2026-12-01T00:00:00Z' }, [
+    { at: '2026-11-15T23:59:00Z', good: 999, total: 1000 },
+    { at: '2026-11-22T23:59:00Z', good: 1995, total: 2000 },
+    { at: '2026-11-29T23:59:00Z', good: 2987, total: 3000 },
+  ])
   await storage.insertRows('cairn_alert_state', [
     { slo_id: 'shop-availability', severity: 'page', state: 'resolved', fired_at: chTime('2026-11-27T10:00:00Z'), resolved_at: chTime('2026-11-27T10:45:00Z'), updated_at: chTime('2026-11-27T10:45:00Z') },
   ])

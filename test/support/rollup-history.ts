@@ -29,3 +29,18 @@ export async function seedRollupHistory(storage: Storage, slos: readonly Slo[], 
   )
   return ids.length * days * 1440
 }
+
+/**
+ * Running sums of one SLO at a few minutes (`at`: ISO of the minute's start),
+ * and its rollup state (epoch and computed-to as ISO): the rows an evaluation
+ * or a report reads at its window's or period's edges.
+ */
+export async function seedRollupEdges(storage: Storage, slo: Slo, state: { epoch: string; computedTo: string }, points: { at: string; good: number; total: number }[]): Promise<void> {
+  const hash = sliHash(slo)
+  const seconds = (iso: string) => Date.parse(iso) / 1000
+  await storage.insertRows(
+    ENGINE_TABLES.rollups,
+    points.map((p) => ({ minute: seconds(p.at), slo_id: slo.id, good: 0, total: 0, cum_good: p.good, cum_total: p.total, cum_slices: 0, cum_slices_good: 0, sli_hash: hash, computed_at: Date.now() })),
+  )
+  await storage.insertRows(ENGINE_TABLES.rollupState, [{ slo_id: slo.id, sli_hash: hash, epoch_minute: seconds(state.epoch), computed_to: seconds(state.computedTo), updated_at: Date.now() }])
+}

@@ -256,20 +256,21 @@
     box.replaceChildren(el('p', { class: 'hint' }, note), items.length === 0 ? el('p', { class: 'muted' }, 'None stored in the last day.') : el('table', { class: 'data', id: 'examples-table' }, el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, items)))
   }
 
-  /** Span and log SLIs: the attribute values behind the last hour's bad events (GET …/attribution, docs/attribution.md). */
+  /** Span, log, counter and histogram SLIs: the attribute values behind the last hour's bad events (GET …/attribution, docs/attribution.md). */
   async function attribution() {
     const kind = state.detail.slo.sli.kind
-    if (kind !== 'spans' && kind !== 'logs') return
+    if (!['spans', 'logs', 'metrics', 'histogram'].includes(kind)) return
     const section = document.getElementById('attribution-section')
     const box = document.getElementById('attribution')
     section.hidden = false
     box.replaceChildren(el('p', { class: 'muted' }, 'Reading the last hour…'))
     const a = await api(`/api/v1/slos/${encodeURIComponent(id)}/attribution?from=now-1h`)
-    const summary = el('p', { class: 'hint' }, `${a.bad} bad of ${a.total} events in the last hour (${pct(a.errorRatio)}; the objective allows ${pct(a.allowedErrorRatio)}). Attributes ranked by how much more of the errors than of the traffic one value holds.`)
+    const summary = el('p', { class: 'hint' }, `${a.bad} bad of ${a.total} events in the last hour (${pct(a.errorRatio)}; the objective allows ${pct(a.allowedErrorRatio)}). Attributes ranked by how much more of the errors than of the traffic one value holds.${a.estimated ? ' Shares estimated on a sample of the hour (docs/attribution.md, "Large ranges").' : ''}`)
     if (a.bad === 0 || a.dimensions.length === 0) {
       box.replaceChildren(summary, el('p', { class: 'muted' }, a.bad === 0 ? 'No bad events in the last hour.' : 'No attribute concentrates the errors: they are spread like the traffic.'))
       return
     }
+    const seriesText = (s) => `${s.metric}{${Object.entries(s.attributes).map(([k, v]) => `${k}="${v}"`).join(', ')}}`
     const traceLink = (t) => el('a', { class: 'mono', href: `/api/v1/traces/${t}` }, t.slice(0, 12))
     const rows = a.dimensions.flatMap((d) => d.values.slice(0, 3).map((v, i) => el('tr', {},
       i === 0 ? el('th', { scope: 'row', rowspan: Math.min(3, d.values.length) }, d.key, el('br'), el('span', { class: 'muted' }, `concentration ${d.concentration.toFixed(2)}`)) : null,
@@ -277,8 +278,8 @@
       el('td', { class: 'num' }, pct(v.budgetShare, 1)),
       el('td', { class: 'num' }, `${v.bad} / ${v.total}`),
       el('td', { class: 'num' }, pct(v.errorRatio)),
-      el('td', {}, v.exampleTraceIds.slice(0, 3).flatMap((t, j) => (j ? [' ', traceLink(t)] : [traceLink(t)]))))))
-    const head = ['attribute', 'value', 'share of the burn', 'bad / events', 'error ratio', 'example traces']
+      el('td', {}, v.exampleSeries ? v.exampleSeries.slice(0, 2).map((s) => el('div', { class: 'mono' }, seriesText(s))) : v.exampleTraceIds.slice(0, 3).flatMap((t, j) => (j ? [' ', traceLink(t)] : [traceLink(t)]))))))
+    const head = ['attribute', 'value', 'share of the burn', 'bad / events', 'error ratio', kind === 'metrics' || kind === 'histogram' ? 'example series' : 'example traces']
     box.replaceChildren(summary, el('table', { class: 'data', id: 'attribution-table' }, el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows)))
   }
 
