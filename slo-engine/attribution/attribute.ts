@@ -1,5 +1,6 @@
 import type { QueryParams } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
+import { ratios } from '../evaluate/evaluate.ts'
 import { rankDimensions, type AttributedDimension, type DimensionCounts, type DimensionSource, type Totals, type ValueCounts } from './rank.ts'
 import { rangeOverview } from './counts.ts'
 import { chooseStep, type Sampling } from './sample.ts'
@@ -123,7 +124,7 @@ function answer(slo: Slo, req: AttributionRequest, t: Totals, sampling: Sampling
     total: t.total,
     bad: t.bad,
     errorRatio: t.total > 0 ? t.bad / t.total : 0,
-    allowedErrorRatio: 1 - slo.objectivePercent / 100,
+    allowedErrorRatio: ratios(slo).errorBudget,
     estimated: t.badRead !== t.bad || t.totalRead !== t.total || sampling.badEvents.partial || sampling.events.partial,
     sampling,
     dimensions,
