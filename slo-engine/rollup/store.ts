@@ -86,33 +86,35 @@ export async function insertRollups(storage: Storage, rows: RollupRow[]): Promis
 export async function readRollupRows(storage: Storage, hashes: Map<string, string>, fromMinute: number): Promise<Map<string, Map<number, RollupRow>>> {
   const out = new Map<string, Map<number, RollupRow>>()
   if (hashes.size === 0) return out
-  const rows = await storage.query<Record<keyof RollupRow, number | string>>(
-    `SELECT slo_id, toUInt32(minute) AS minute, argMax(sli_hash, computed_at) AS sli_hash, argMax(good, computed_at) AS good, argMax(total, computed_at) AS total,
-       argMax(cum_good, computed_at) AS cum_good, argMax(cum_total, computed_at) AS cum_total, argMax(cum_slices, computed_at) AS cum_slices,
-       argMax(cum_slices_good, computed_at) AS cum_slices_good, toUnixTimestamp64Milli(max(computed_at)) AS computed_at,
-       toUnixTimestamp64Milli(argMax(ingested_to, computed_at)) AS ingested_to
+  // Aliases differ from the column names: an alias equal to a column would stand for it inside the other aggregates.
+  const rows = await storage.query<Record<string, number | string>>(
+    `SELECT slo_id AS id, toUInt32(minute) AS m, argMax(sli_hash, computed_at) AS hash, argMax(good, computed_at) AS g, argMax(total, computed_at) AS t,
+       argMax(cum_good, computed_at) AS cg, argMax(cum_total, computed_at) AS ct, argMax(cum_slices, computed_at) AS cs,
+       argMax(cum_slices_good, computed_at) AS csg, toUnixTimestamp64Milli(max(computed_at)) AS at_ms,
+       toUnixTimestamp64Milli(argMax(ingested_to, computed_at)) AS ingested_ms
      FROM ${ENGINE_TABLES.rollups}
      WHERE minute >= toDateTime({from:UInt32}) AND slo_id IN {ids:Array(String)}
      GROUP BY slo_id, minute`,
     { from: fromMinute, ids: [...hashes.keys()] },
   )
   for (const r of rows) {
-    const id = String(r.slo_id)
-    if (r.sli_hash !== hashes.get(id)) continue
+    const id = String(r.id)
+    if (r.hash !== hashes.get(id)) continue
     let perSlo = out.get(id)
     if (!perSlo) out.set(id, (perSlo = new Map()))
+    const n = (k: string) => Number(r[k])
     const row: RollupRow = {
       slo_id: id,
-      minute: Number(r.minute),
-      good: Number(r.good),
-      total: Number(r.total),
-      cum_good: Number(r.cum_good),
-      cum_total: Number(r.cum_total),
-      cum_slices: Number(r.cum_slices),
-      cum_slices_good: Number(r.cum_slices_good),
-      sli_hash: String(r.sli_hash),
-      computed_at: Number(r.computed_at),
-      ingested_to: Number(r.ingested_to),
+      minute: n('m'),
+      good: n('g'),
+      total: n('t'),
+      cum_good: n('cg'),
+      cum_total: n('ct'),
+      cum_slices: n('cs'),
+      cum_slices_good: n('csg'),
+      sli_hash: String(r.hash),
+      computed_at: n('at_ms'),
+      ingested_to: n('ingested_ms'),
     }
     perSlo.set(row.minute, row)
   }
