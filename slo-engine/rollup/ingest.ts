@@ -86,7 +86,7 @@ export async function resumeFromRows(storage: Storage, slos: readonly Slo[], sta
     const tip = rows.get(newest)
     if (tip && tip.ingested_to > state.ingestedToMs) Object.assign(state, { ingestedToMs: tip.ingested_to, computedToSeconds: newest + 60 })
     const start = Math.max(keepFrom.get(slo.id)!, state.epochSeconds)
-    const kept = [...rows.values()].filter((r) => r.minute >= start).sort((a, b) => a.minute - b.minute)
+    const kept = [...rows.values()].filter((r) => r.minute >= start && r.minute < state.computedToSeconds).sort((a, b) => a.minute - b.minute)
     if (kept.length !== (state.computedToSeconds - start) / 60) {
       broken.add(slo.id)
       continue
