@@ -25,14 +25,18 @@ export const isIngestSli = (slo: Slo) => slo.sli.kind === 'spans' || slo.sli.kin
  * server's clock (writers ClickHouse cannot see: async inserts, Distributed
  * queues, clock skew between shards).
  */
-export async function readIngestCut(storage: Storage, marginMs: number): Promise<number> {
+export async function readIngestCut(storage: Storage, marginMs: number): Promise<{ cutMs: number; runningInsertMs: number }> {
   const processes = storage.cluster ? `clusterAllReplicas(${quoteIdentifier(storage.cluster)}, system.processes)` : 'system.processes'
   const [row] = await storage.query<{ now: string; running_ms: string }>(
     `SELECT toUnixTimestamp64Milli(now64(3)) AS now,
        (SELECT toUInt64(ceil(max(elapsed) * 1000)) FROM ${processes} WHERE query_kind = 'Insert') AS running_ms`,
   )
-  return Number(row!.now) - Math.max(marginMs, Number(row!.running_ms))
+  const runningInsertMs = Number(row!.running_ms)
+  return { cutMs: Number(row!.now) - Math.max(marginMs, runningInsertMs), runningInsertMs }
 }
+
+/** An INSERT running longer than this holding the cut back is worth a warning: span and log SLOs lag behind it. */
+export const SLOW_INSERT_WARN_MS = 60_000
 
 /** Running sums of the last minutes of each SLO, kept between ticks: every minute from `from` to the SLO's computed_to. */
 export type RecentSums = Map<string, { hash: string; from: number; rows: Map<number, RollupRow> }>

@@ -7,7 +7,7 @@ import type { MinuteCounts } from '../sli/match.ts'
 import { OPEN_END_SECONDS, OUTSIDE_BOUND_MINUTE, type RawSelection } from '../sli/queries.ts'
 import { countRange } from './compute.ts'
 import { CumulativeBuilder, sliceAligner, sliceSecondsOf, ZERO, type Cumulative, type RollupRow } from './cumulative.ts'
-import { applyIngest, ingestKeepFrom, isIngestSli, readIngestCut, recalled, remember, resumeFromRows, type RecentSums } from './ingest.ts'
+import { applyIngest, ingestKeepFrom, isIngestSli, readIngestCut, recalled, remember, resumeFromRows, SLOW_INSERT_WARN_MS, type RecentSums } from './ingest.ts'
 import { insertRollups, pointKey, readCumulative, saveRollupState, sliHash, type RollupState } from './store.ts'
 
 export type { RecentSums }
@@ -105,7 +105,7 @@ export async function updateRollups(storage: Storage, logger: Logger, slos: read
   const now = opts.nowSeconds
   const lateness = opts.latenessSeconds ?? HOUR
   const recent: RecentSums = opts.recent ?? new Map()
-  const cutMs = slos.some(isIngestSli) ? await readIngestCut(storage, opts.ingestMarginMs ?? 0) : 0
+  const cutMs = slos.some(isIngestSli) ? await ingestCut(storage, logger, opts.ingestMarginMs ?? 0) : 0
   await resumeIngest(storage, logger, slos, states, recent, now, lateness)
   const jobs = slos.map((slo) => plan(slo, states.get(slo.id), opts, cutMs, lateness))
   const bases = await readBases(storage, jobs, recent)
@@ -358,6 +358,13 @@ function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions, cut
   // Rollups from before the watermark counted spans at their start: recounted from the lateness bound
   // on, by end, only the spans that started there (those before are in the older minutes already).
   return { ...job, epochSeconds: epoch, backfill: false, fromSeconds: from(Math.min(now - latenessSeconds, state.computedToSeconds)), widenSeconds: 0 }
+}
+
+/** This tick's ingest cut; a long-running INSERT holds it back (its rows are not visible yet), which is logged. */
+async function ingestCut(storage: Storage, logger: Logger, marginMs: number): Promise<number> {
+  const { cutMs, runningInsertMs } = await readIngestCut(storage, marginMs)
+  if (runningInsertMs > SLOW_INSERT_WARN_MS) logger.warn({ runningInsertMs }, 'a long-running INSERT holds back the ingest cut: span and log SLOs count only the rows stored before it started until it ends')
+  return cutMs
 }
 
 /**
