@@ -58,6 +58,8 @@ export interface UpdateOptions {
   chunkSeconds?: number
   /** Catch-ups up to this long run in the tick; longer ones, and backfills, are pending (default 1 h). */
   inlineSeconds?: number
+  /** Stored rows one slice of a pending ingest catch-up reads (default 1 h). */
+  ingestChunkMs?: number
   recent?: RecentSums
 }
 
@@ -194,7 +196,7 @@ async function rangeSlice(storage: Storage, group: Job[], to: number, opts: Upda
 /** One slice (an hour of stored rows) of an ingest catch-up; true when it reached the cut. */
 async function ingestSlice(storage: Storage, group: Job[], opts: UpdateOptions, recent: RecentSums, out: Outcome): Promise<boolean> {
   const head = group[0]!
-  const to = Math.min(head.cutMs, head.ingestFromMs + INGEST_CHUNK_MS)
+  const to = Math.min(head.cutMs, head.ingestFromMs + (opts.ingestChunkMs ?? INGEST_CHUNK_MS))
   await runIngest(storage, group, to, opts, recent, out)
   return to >= head.cutMs
 }
