@@ -1,4 +1,4 @@
-import { quoteIdentifier, type Storage } from '../../storage/index.ts'
+import { isStorageUnavailable, quoteIdentifier, type Storage } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
 import type { MinuteCounts } from '../sli/match.ts'
 import { OUTSIDE_BOUND_MINUTE } from '../sli/queries.ts'
@@ -25,14 +25,21 @@ export const isIngestSli = (slo: Slo) => slo.sli.kind === 'spans' || slo.sli.kin
  * server's clock (writers ClickHouse cannot see: async inserts, Distributed
  * queues, clock skew between shards).
  */
-export async function readIngestCut(storage: Storage, marginMs: number): Promise<{ cutMs: number; runningInsertMs: number }> {
+export async function readIngestCut(storage: Storage, marginMs: number): Promise<{ cutMs: number; runningInsertMs: number; processesUnreadable?: unknown }> {
   const processes = storage.cluster ? `clusterAllReplicas(${quoteIdentifier(storage.cluster)}, system.processes)` : 'system.processes'
-  const [row] = await storage.query<{ now: string; running_ms: string }>(
-    `SELECT toUnixTimestamp64Milli(now64(3)) AS now,
-       (SELECT toUInt64(ceil(max(elapsed) * 1000)) FROM ${processes} WHERE query_kind = 'Insert') AS running_ms`,
-  )
-  const runningInsertMs = Number(row!.running_ms)
-  return { cutMs: Number(row!.now) - Math.max(marginMs, runningInsertMs), runningInsertMs }
+  try {
+    const [row] = await storage.query<{ now: string; running_ms: string }>(
+      `SELECT toUnixTimestamp64Milli(now64(3)) AS now,
+         (SELECT toUInt64(ceil(max(elapsed) * 1000)) FROM ${processes} WHERE query_kind = 'Insert') AS running_ms`,
+    )
+    const runningInsertMs = Number(row!.running_ms)
+    return { cutMs: Number(row!.now) - Math.max(marginMs, runningInsertMs), runningInsertMs }
+  } catch (err) {
+    // A user without the right to see the process list (or a cluster query refused): the margin alone holds the cut back.
+    if (isStorageUnavailable(err)) throw err
+    const [row] = await storage.query<{ now: string }>('SELECT toUnixTimestamp64Milli(now64(3)) AS now')
+    return { cutMs: Number(row!.now) - marginMs, runningInsertMs: 0, processesUnreadable: err }
+  }
 }
 
 /** An INSERT running longer than this holding the cut back is worth a warning: span and log SLOs lag behind it. */

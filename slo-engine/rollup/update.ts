@@ -362,10 +362,17 @@ function plan(slo: Slo, state: RollupState | undefined, opts: UpdateOptions, cut
   return { ...job, epochSeconds: epoch, backfill: false, fromSeconds: from(Math.min(now - latenessSeconds, state.computedToSeconds)), widenSeconds: 0 }
 }
 
+/** The warning that system.processes is unreadable is given once per process, not every tick. */
+let processesWarned = false
+
 /** This tick's ingest cut; a long-running INSERT holds it back (its rows are not visible yet), which is logged. */
 async function ingestCut(storage: Storage, logger: Logger, marginMs: number): Promise<number> {
-  const { cutMs, runningInsertMs } = await readIngestCut(storage, marginMs)
+  const { cutMs, runningInsertMs, processesUnreadable } = await readIngestCut(storage, marginMs)
   if (runningInsertMs > SLOW_INSERT_WARN_MS) logger.warn({ runningInsertMs }, 'a long-running INSERT holds back the ingest cut: span and log SLOs count only the rows stored before it started until it ends')
+  if (processesUnreadable && !processesWarned) {
+    processesWarned = true
+    logger.warn({ err: processesUnreadable, marginMs }, 'system.processes cannot be read: the ingest cut cannot wait for running INSERTs; set CAIRN_EVAL_INGEST_MARGIN above the longest INSERT, or grant SHOW PROCESSLIST')
+  }
   return cutMs
 }
 
