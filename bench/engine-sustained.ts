@@ -8,7 +8,7 @@
 // read every tick did before, the rollup statement over the trailing 10
 // minutes of raw spans (the reading alone, without the writes a tick adds).
 import { Writable } from 'node:stream'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import { Registry } from 'prom-client'
@@ -30,7 +30,8 @@ export interface SustainedOptions {
   slos: number
   /** The first simulated minute (Unix seconds). */
   startSeconds: number
-  sloYaml: (n: number, windowDays: number, tag: string, servicePrefix: string) => string
+  writeSloFiles: (dir: string, n: number, windowDays: number, tag: string, servicePrefix: string) => void
+  syncOrFail: (catalog: ReturnType<typeof createSloCatalog>) => Promise<void>
 }
 
 interface RateResult {
@@ -64,7 +65,7 @@ async function runRate(o: SustainedOptions, rate: number, index: number): Promis
   const prefix = `ing${index}-`
   const sloDir = join(o.root, `slos-${tag}`)
   mkdirSync(sloDir)
-  writeFileSync(join(sloDir, `${tag}.yaml`), o.sloYaml(o.slos, 1, tag, prefix))
+  o.writeSloFiles(sloDir, o.slos, 1, tag, prefix)
   const phases: number[] = []
   // The engine's own per-phase timings (its debug line at the end of each tick).
   const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _e, done) => {
@@ -73,7 +74,7 @@ async function runRate(o: SustainedOptions, rate: number, index: number): Promis
     done()
   } }))
   const catalog = createSloCatalog({ storage: o.storage, sloDir, logger })
-  await catalog.syncFiles()
+  await o.syncOrFail(catalog)
   const slos: Slo[] = await catalog.list()
   const config = configSchema.parse({ engine: { sloDir } }).engine
   const engine = createEngine({ config, storage: o.storage, logger, registry: new Registry(), catalog, pruneRollups: false })

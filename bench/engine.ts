@@ -45,7 +45,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ms = (x: number) => `${x.toFixed(0)} ms`
 const count = async (storage: Storage, sql: string, params?: Record<string, unknown>) => Number((await storage.query<{ n: string }>(sql, params))[0]!.n)
 
-function sloYaml(n: number, windowDays: number, tag: string, servicePrefix = 'svc'): string {
+/** SLOs per spec file: a file stays within the spec limits (256 KiB, 10,000 YAML nodes). */
+const SLOS_PER_FILE = 200
+
+/** Writes `n` span SLOs named `${tag}-${i}` into `dir`, in files of SLOS_PER_FILE. */
+function writeSloFiles(dir: string, n: number, windowDays: number, tag: string, servicePrefix = 'svc'): void {
+  const docs = sloDocs(n, windowDays, tag, servicePrefix)
+  for (let f = 0; f * SLOS_PER_FILE < n; f++) writeFileSync(join(dir, `${tag}-${f}.yaml`), docs.slice(f * SLOS_PER_FILE, (f + 1) * SLOS_PER_FILE).join('---\n'))
+}
+
+/** Syncs the SLO files into the catalog, failing on any spec error (a bench over missing SLOs measures nothing). */
+async function syncOrFail(catalog: ReturnType<typeof createSloCatalog>): Promise<void> {
+  const { errors } = await catalog.syncFiles()
+  if (errors.length > 0) throw new Error(`SLO spec errors: ${JSON.stringify(errors.slice(0, 3))}`)
+}
+
+function sloDocs(n: number, windowDays: number, tag: string, servicePrefix: string): string[] {
   return Array.from({ length: n }, (_, i) => {
     const svc = `${servicePrefix}${i % SERVICES}`
     const bad = i % 2 === 0 ? 'error' : `{ latency: { threshold: ${100 + (i % 5) * 100}ms } }`
@@ -57,7 +72,7 @@ spec:
   window: ${windowDays}d
   sli: { spans: { service: ${svc}, spanName: { re: "GET /items.*" }, attributes: { http.route: /r${i % 5} }, bad: ${bad} } }
 `
-  }).join('---\n')
+  })
 }
 
 interface Scenario {
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
     if (SIZES.length > 0) await windowScenarios(storage, nowSeconds)
     if (SUSTAINED_RATES.length > 0) {
       // A day after the window scenarios, so that the re-read baseline reads only the sustained spans.
-      await sustainedIngest({ root, storage, rates: SUSTAINED_RATES, minutes: SUSTAINED_MINUTES, slos: SUSTAINED_SLOS, startSeconds: nowSeconds + 86400, sloYaml })
+      await sustainedIngest({ root, storage, rates: SUSTAINED_RATES, minutes: SUSTAINED_MINUTES, slos: SUSTAINED_SLOS, startSeconds: nowSeconds + 86400, writeSloFiles, syncOrFail })
     }
     console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`)
   } finally {
@@ -134,9 +149,9 @@ async function windowScenarios(storage: Storage, nowSeconds: number): Promise<vo
     const sloDir = join(root, 'slos')
     mkdirSync(sloDir)
     const plans = [...SIZES.map((n) => ({ n, days: 30 })), { n: SIZES[SIZES.length - 1]!, days: 90 }]
-    for (const p of plans) writeFileSync(join(sloDir, `b${p.n}w${p.days}.yaml`), sloYaml(p.n, p.days, `b${p.n}w${p.days}`))
+    for (const p of plans) writeSloFiles(sloDir, p.n, p.days, `b${p.n}w${p.days}`)
     const catalog = createSloCatalog({ storage, sloDir, logger })
-    await catalog.syncFiles()
+    await syncOrFail(catalog)
     const all = await catalog.list()
     const config = configSchema.parse({ engine: { sloDir } }).engine
     const scenarios: Scenario[] = []
