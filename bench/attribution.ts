@@ -30,6 +30,7 @@ import { createLogger } from '../instrumentation/index.ts'
 import { tempDir } from '../test/support/temp.ts'
 import { seedRollupEdges } from '../test/support/rollup-history.ts'
 import { countRange } from '../slo-engine/rollup/compute.ts'
+import { rangeSelection } from '../slo-engine/sli/queries.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     // As with the engine running: the hour's whole minutes rolled up (the engine's own minute counts), read 1 counts only the rest raw.
     const first = Math.ceil(fromMs / 60_000) * 60
     const last = Math.floor(endMs / 60_000) * 60
-    const { counts } = await countRange(storage, [slo], { fromSeconds: first, toSeconds: last })
+    const { counts } = await countRange(storage, [slo], rangeSelection({ fromSeconds: first, toSeconds: last }))
     const inner = [...(counts.get(slo.id)?.values() ?? [])].reduce((a, m) => ({ good: a.good + m.good, total: a.total + m.total }), { good: 0, total: 0 })
     const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
     await seedRollupEdges(storage, slo, { epoch: iso(first), computedTo: iso(last) }, [{ at: iso(last - 60), ...inner }])

@@ -8,7 +8,13 @@
 // SLO window from its per-minute rows (what reading a window would cost
 // without running sums; it reads every minute of the window).
 //
+// Then ticks under sustained ingest (bench/engine-sustained.ts): spans keep
+// arriving at each rate of BENCH_SUSTAINED, against the 10-minute re-read of
+// raw spans every tick did before the ingest watermark (same run, same rows).
+//
 //   BENCH_TICKS=5 BENCH_RESTARTS=3 BENCH_SPANS_PER_MINUTE=20000 BENCH_SIZES=10,100,1000 npm run bench:engine
+//   BENCH_SIZES= BENCH_SUSTAINED=20000,100000 BENCH_SUSTAINED_MINUTES=12 BENCH_SUSTAINED_SLOS=100 npm run bench:engine
+//   (an empty BENCH_SIZES or BENCH_SUSTAINED skips that part)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,12 +24,17 @@ import { createLogger } from '../instrumentation/index.ts'
 import { migrate, openStorage, otelMigrations, type Storage } from '../storage/index.ts'
 import { createEngine, createSloCatalog, engineMigrations, ENGINE_TABLES, type Slo } from '../slo-engine/index.ts'
 import { seedRollupHistory } from '../test/support/rollup-history.ts'
+import { sustainedIngest } from './engine-sustained.ts'
 
 const TICKS = Number(process.env.BENCH_TICKS ?? 5)
 const SPANS_PER_MINUTE = Number(process.env.BENCH_SPANS_PER_MINUTE ?? 20_000)
 /** Restarts per scenario: the first tick after a restart is one sample each, so several, alternating between scenarios, and their median. */
 const RESTARTS = Number(process.env.BENCH_RESTARTS ?? 3)
-const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number)
+const list = (text: string) => text.split(',').filter((x) => x.trim() !== '').map(Number)
+const SIZES = list(process.env.BENCH_SIZES ?? '10,100,1000')
+const SUSTAINED_RATES = list(process.env.BENCH_SUSTAINED ?? '20000,100000')
+const SUSTAINED_MINUTES = Number(process.env.BENCH_SUSTAINED_MINUTES ?? 12)
+const SUSTAINED_SLOS = Number(process.env.BENCH_SUSTAINED_SLOS ?? 100)
 const SERVICES = 200
 const RAW_MINUTES = 15
 const DAY = 86400
@@ -34,9 +45,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ms = (x: number) => `${x.toFixed(0)} ms`
 const count = async (storage: Storage, sql: string, params?: Record<string, unknown>) => Number((await storage.query<{ n: string }>(sql, params))[0]!.n)
 
-function sloYaml(n: number, windowDays: number, tag: string): string {
+/** SLOs per spec file: a file stays within the spec limits (256 KiB, 10,000 YAML nodes). */
+const SLOS_PER_FILE = 200
+
+/** Writes `n` span SLOs named `${tag}-${i}` into `dir`, in files of SLOS_PER_FILE. */
+function writeSloFiles(dir: string, n: number, windowDays: number, tag: string, servicePrefix = 'svc'): void {
+  const docs = sloDocs(n, windowDays, tag, servicePrefix)
+  for (let f = 0; f * SLOS_PER_FILE < n; f++) writeFileSync(join(dir, `${tag}-${f}.yaml`), docs.slice(f * SLOS_PER_FILE, (f + 1) * SLOS_PER_FILE).join('---\n'))
+}
+
+/** Syncs the SLO files into the catalog, failing on any spec error (a bench over missing SLOs measures nothing). */
+async function syncOrFail(catalog: ReturnType<typeof createSloCatalog>): Promise<void> {
+  const { errors } = await catalog.syncFiles()
+  if (errors.length > 0) throw new Error(`SLO spec errors: ${JSON.stringify(errors.slice(0, 3))}`)
+}
+
+function sloDocs(n: number, windowDays: number, tag: string, servicePrefix: string): string[] {
   return Array.from({ length: n }, (_, i) => {
-    const svc = `svc${i % SERVICES}`
+    const svc = `${servicePrefix}${i % SERVICES}`
     const bad = i % 2 === 0 ? 'error' : `{ latency: { threshold: ${100 + (i % 5) * 100}ms } }`
     return `apiVersion: cairn/v1
 kind: SLO
@@ -46,7 +72,7 @@ spec:
   window: ${windowDays}d
   sli: { spans: { service: ${svc}, spanName: { re: "GET /items.*" }, attributes: { http.route: /r${i % 5} }, bad: ${bad} } }
 `
-  }).join('---\n')
+  })
 }
 
 interface Scenario {
@@ -90,6 +116,21 @@ async function main(): Promise<void> {
   try {
     await migrate(storage, [...otelMigrations({ traces: 0, logs: 0, metrics: 0 }), ...engineMigrations])
     const nowSeconds = Math.floor(Date.now() / 60_000) * 60
+    if (SIZES.length > 0) await windowScenarios(storage, nowSeconds)
+    if (SUSTAINED_RATES.length > 0) {
+      // A day after the window scenarios, so that the re-read baseline reads only the sustained spans.
+      await sustainedIngest({ root, storage, rates: SUSTAINED_RATES, minutes: SUSTAINED_MINUTES, slos: SUSTAINED_SLOS, startSeconds: nowSeconds + 86400, writeSloFiles, syncOrFail })
+    }
+    console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`)
+  } finally {
+    await storage.close()
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+/** Ticks with 30 or 90 days of rollups in place, then restarts (the figures of docs/slo-engine.md, "Start, restart and backfills"). */
+async function windowScenarios(storage: Storage, nowSeconds: number): Promise<void> {
+  {
     // Raw spans for the lookback the ticks roll up: SERVICES services × 5 routes, 2% errors, from 15 minutes
     // before the first tick to the last one (restarts included), so every tick's lookback holds as many.
     const rawMinutes = RAW_MINUTES + TICKS + RESTARTS
@@ -108,9 +149,9 @@ async function main(): Promise<void> {
     const sloDir = join(root, 'slos')
     mkdirSync(sloDir)
     const plans = [...SIZES.map((n) => ({ n, days: 30 })), { n: SIZES[SIZES.length - 1]!, days: 90 }]
-    for (const p of plans) writeFileSync(join(sloDir, `b${p.n}w${p.days}.yaml`), sloYaml(p.n, p.days, `b${p.n}w${p.days}`))
+    for (const p of plans) writeSloFiles(sloDir, p.n, p.days, `b${p.n}w${p.days}`)
     const catalog = createSloCatalog({ storage, sloDir, logger })
-    await catalog.syncFiles()
+    await syncOrFail(catalog)
     const all = await catalog.list()
     const config = configSchema.parse({ engine: { sloDir } }).engine
     const scenarios: Scenario[] = []
@@ -163,10 +204,6 @@ async function main(): Promise<void> {
     console.log(`90-day vs 30-day window, ${thirty.slos} SLOs: median tick ${ms(median(ninety.tickMs))} vs ${ms(median(thirty.tickMs))} (${pct(median(ninety.tickMs), median(thirty.tickMs))}); first tick after restart ${ms(median(ninety.restartMs))} vs ${ms(median(thirty.restartMs))} (${pct(median(ninety.restartMs), median(thirty.restartMs))}; target within 20%)`)
     console.log(`first tick after restart ≤ 5× the median tick, ${ninety.slos} SLOs over 90 days: ${(median(ninety.restartMs) / median(ninety.tickMs)).toFixed(2)}× (${median(ninety.restartMs) <= 5 * median(ninety.tickMs) ? 'met' : 'MISSED'})`)
     console.log(`target ≤ 2000 ms per tick for ${thirty.slos} SLOs: ${Math.max(median(thirty.tickMs), median(ninety.tickMs)) <= 2000 ? 'met' : 'MISSED'}`)
-    console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`)
-  } finally {
-    await storage.close()
-    rmSync(root, { recursive: true, force: true })
   }
 }
 

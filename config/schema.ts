@@ -206,6 +206,17 @@ export const engineSchema = z
       .string()
       .regex(/^[\x21-\x7e]{1,128}$/, 'expected 1 to 128 printable characters without spaces')
       .optional(),
+    // Span and log events are counted when they are stored at most this long after (or before) their time.
+    lateness: z
+      .string()
+      .regex(/^(?:\d+[mhd])+$/, 'expected a duration in whole minutes such as 30m, 1h or 6h')
+      .refine((s) => /[1-9]/.test(s), 'expected a lateness bound longer than 0')
+      .default('1h'),
+    // How far behind the server's clock each tick's ingest cut stays (async inserts, Distributed queues, shard clock skew).
+    ingestMargin: z
+      .string()
+      .regex(/^(?:\d+[smh])+$/, 'expected a duration such as 0s, 5s or 1m')
+      .default('0s'),
   })
   .passthrough()
 

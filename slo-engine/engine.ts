@@ -13,6 +13,7 @@ import { errorEvaluation, staticFailures, type Failures } from './failures.ts'
 import { createSloGauges } from './metrics.ts'
 import { loadRollupState, pointKey, readCumulative, type RollupState } from './rollup/store.ts'
 import { advancePending, updateRollups, type PendingJob, type RecentSums } from './rollup/update.ts'
+import { outsideBoundReporter } from './rollup/report.ts'
 import { ZERO } from './rollup/cumulative.ts'
 import { pruneRollups } from './rollup/prune.ts'
 import { evaluate } from './evaluate/evaluate.ts'
@@ -93,6 +94,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const evaluationErrors = new Counter({ name: 'cairn_slo_evaluation_errors_total', help: 'Ticks in which the SLO could not be evaluated (its status is error)', labelNames: ['slo'], registers: [deps.registry] })
   const catalog = deps.catalog ?? createSloCatalog({ storage, sloDir: deps.config.sloDir, logger })
   const lookbackSeconds = parseDuration(deps.config.lookback) ?? DEFAULT_LOOKBACK_SECONDS
+  const reportOutsideBound = outsideBoundReporter(deps.registry, logger, deps.config)
   const extraWindows = (slo: Slo) => {
     try {
       return (deps.extraWindowsSeconds?.(slo) ?? []).filter((s) => Number.isInteger(s) && s > 0 && s % 60 === 0)
@@ -191,6 +193,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     const done = await advancePending(storage, logger, jobs, states!, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent, budgetMs: deps.catchUpBudgetMs ?? DEFAULT_CATCH_UP_BUDGET_MS })
     backfillSlices.inc(done.slices)
+    reportOutsideBound(done.outsideBound)
     setProgress({ pendingSlos: done.remainingSlos, remainingSeconds: done.remainingSeconds })
     const finished = new Set([...done.completed.map((s) => s.id), ...done.failed.keys()])
     return {
@@ -269,8 +272,9 @@ export function createEngine(deps: EngineDeps): Engine {
       const sloFailures: Failures = new Map()
       for (const [id, reason] of await staticFailures(slos, nowSeconds, regexChecker, extraWindows)) sloFailures.set(id, reason)
       const checked = slos.filter((s) => !sloFailures.has(s.id))
-      const update = await updateRollups(storage, logger, checked, states, { nowSeconds, lookbackSeconds, extraWindowsSeconds: extraWindows, recent })
+      const update = await updateRollups(storage, logger, checked, states, { nowSeconds, lookbackSeconds, ...reportOutsideBound.options, extraWindowsSeconds: extraWindows, recent })
       for (const [id, err] of update.failed) sloFailures.set(id, `rollup query failed: ${failureReason(err)}`)
+      reportOutsideBound(update.outsideBound)
       for (const [id, n] of update.unbounded) logger.warn({ slo: id, points: n }, 'histogram points without the SLO threshold as a bucket bound were left out')
       phase('rollupMs')
       // Evaluation first: the SLOs whose rollups are current are evaluated, written and paged before any backfill runs.

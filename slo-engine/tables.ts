@@ -18,7 +18,12 @@ import { createMaterializedViewStatement, createTableStatements, createTablesMig
 // more (rollup/prune.ts), so a long calendar window is never cut short.
 //
 // cairn_slo_rollup_state records, per SLO, which definition its rollups
-// follow, the first minute they count and the minute they reach.
+// follow, the first minute they count and the minute they reach, and for span
+// and log SLIs the ingest watermark: the rows stored before ingested_to are
+// counted (all of them when ingest_complete, else those before computed_to:
+// a backfill under way). Each rollup row also carries the watermark it was
+// computed with, so that a restart after rows were written but not the state
+// resumes from the rows (rollup/ingest.ts).
 //
 // cairn_slo_evaluations is the history: one row per SLO per tick.
 // cairn_slo_status keeps only the latest evaluation of each SLO, so reading
@@ -33,6 +38,10 @@ export const ENGINE_TABLES = {
   budgetHourly: 'cairn_slo_budget_hourly',
 } as const
 
+const ROLLUP_INGESTED_TO = 'ingested_to DateTime64(3) DEFAULT 0'
+const STATE_INGEST_COLUMNS = ['ingested_to DateTime64(3) DEFAULT 0', 'ingest_complete UInt8 DEFAULT 0']
+
+const ERROR_COLUMN = "error String DEFAULT ''"
 const EVALUATION_COLUMNS = [
   'slo_id LowCardinality(String)',
   'evaluated_at DateTime64(3)',
@@ -46,7 +55,7 @@ const EVALUATION_COLUMNS = [
   'budget_remaining Nullable(Float64)',
   'burn_rates Map(LowCardinality(String), Float64)',
   // Why the evaluation failed (status error), else empty.
-  "error String DEFAULT ''",
+  ERROR_COLUMN,
 ]
 
 function engineTables(): TableDef[] {
@@ -83,6 +92,7 @@ function engineTables(): TableDef[] {
         'cum_slices_good Float64 CODEC(Gorilla, ZSTD(1))',
         'sli_hash LowCardinality(String)',
         'computed_at DateTime64(3)',
+        ROLLUP_INGESTED_TO,
       ],
       engine: 'ReplacingMergeTree',
       engineArgs: ['computed_at'],
@@ -94,7 +104,7 @@ function engineTables(): TableDef[] {
     },
     {
       name: ENGINE_TABLES.rollupState,
-      columns: ['slo_id String', 'sli_hash String', 'epoch_minute DateTime', 'computed_to DateTime', 'updated_at DateTime64(3)'],
+      columns: ['slo_id String', 'sli_hash String', 'epoch_minute DateTime', 'computed_to DateTime', 'updated_at DateTime64(3)', ...STATE_INGEST_COLUMNS],
       engine: 'ReplacingMergeTree',
       engineArgs: ['updated_at'],
       orderBy: 'slo_id',
@@ -145,15 +155,22 @@ const budgetHourlyMigration: Migration = {
   ],
 }
 
-/** Adds the evaluation tables' `error` column to stores created before it (new stores get it from 001). */
-function evaluationErrorColumn(target: DdlTarget): string[] {
+/** ALTER … ADD COLUMN IF NOT EXISTS of `columns` on `tables` (and on a cluster their local tables), for stores created before them. */
+function addColumns(target: DdlTarget, tables: readonly string[], columns: readonly string[]): string[] {
   const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdentifier(target.cluster)}` : ''
-  const names = [ENGINE_TABLES.evaluations, ENGINE_TABLES.status].flatMap((t) => (target.cluster ? [localTableName(t, target), t] : [t]))
-  return names.map((t) => `ALTER TABLE ${quoteIdentifier(t)}${onCluster} ADD COLUMN IF NOT EXISTS error String DEFAULT ''`)
+  const names = tables.flatMap((t) => (target.cluster ? [localTableName(t, target), t] : [t]))
+  return names.flatMap((t) => columns.map((c) => `ALTER TABLE ${quoteIdentifier(t)}${onCluster} ADD COLUMN IF NOT EXISTS ${c}`))
 }
+
+/** The evaluation tables' `error` column (new stores get it from 001). */
+const evaluationErrorColumn = (target: DdlTarget) => addColumns(target, [ENGINE_TABLES.evaluations, ENGINE_TABLES.status], [ERROR_COLUMN])
+
+/** The ingest watermark columns of the rollup tables (new stores get them from 001). */
+const ingestWatermarkColumns = (target: DdlTarget) => [...addColumns(target, [ENGINE_TABLES.rollups], [ROLLUP_INGESTED_TO]), ...addColumns(target, [ENGINE_TABLES.rollupState], STATE_INGEST_COLUMNS)]
 
 export const engineMigrations: Migration[] = [
   createTablesMigration('slo-engine/001_tables', 'SLO definitions, per-minute rollups, rollup state, evaluation history and latest status', engineTables),
   budgetHourlyMigration,
   { id: 'slo-engine/003_evaluation_error', description: 'why an SLO evaluation failed, on the history and status tables', statements: evaluationErrorColumn },
+  { id: 'slo-engine/004_ingest_watermark', description: 'the ingest watermark of span and log rollups, on the rollup and rollup state tables', statements: ingestWatermarkColumns },
 ]

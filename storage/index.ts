@@ -21,7 +21,7 @@ export {
   type MergeTreeKind,
 } from './ddl.ts'
 export { migrate, isMigrated, createTablesMigration, ddlTarget, type Migration, type MigrationResult } from './migrate.ts'
-export { OTEL_TABLES, otelTables, otelTable, otelInsertColumns, type TtlDays } from './schema/otel-tables.ts'
+export { OTEL_TABLES, INGESTED_AT, otelTables, otelTable, otelInsertColumns, type TtlDays } from './schema/otel-tables.ts'
 export { SPAN_KINDS, STATUS_CODES, STATUS_ERROR, SERVING_SPAN_KINDS, SEVERITY_NUMBERS, severityNumberOf, type SpanKind, type StatusCode } from './schema/otel-vocabulary.ts'
 export { insertColumns, parseColumn, plainType, type Column } from './schema/columns.ts'
 export { otelMigrations } from './schema/otel-migrations.ts'

@@ -1,6 +1,7 @@
 import { OTEL_TABLES, type QueryParams, type Storage } from '../../storage/index.ts'
 import type { AttributeMatcher, CounterSelector, HistogramSli, MetricsSli, Slo } from '../model.ts'
 import { countRange } from '../rollup/compute.ts'
+import { rangeSelection } from '../sli/queries.ts'
 import { planRollups, type Condition } from '../sli/plan.ts'
 import type { Statement } from '../sli/queries.ts'
 import type { DimensionCounts, DimensionSource, ExampleSeries, Totals, ValueCounts } from './rank.ts'
@@ -156,7 +157,7 @@ export async function countMetricDimensions(
   }))
   const seconds = { fromSeconds: Math.floor(range.fromMs / 1000), toSeconds: Math.ceil(range.toMs / 1000) }
   // countRange reads through Storage's query only: the bounded read stands in for it.
-  const { counts } = await countRange({ query: read } as Pick<Storage, 'query'> as Storage, copies, seconds)
+  const { counts } = await countRange({ query: read } as Pick<Storage, 'query'> as Storage, copies, rangeSelection(seconds))
   const sum = (id: string) => {
     let good = 0
     let total = 0

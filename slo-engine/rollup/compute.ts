@@ -2,7 +2,7 @@ import type { Storage } from '../../storage/index.ts'
 import type { Slo } from '../model.ts'
 import { Accumulator, counterCounts, histogramCounts, logCounts, spanCounts, type CountsBySlo } from '../sli/match.ts'
 import { planRollups } from '../sli/plan.ts'
-import { countersStatement, histogramsStatement, logsStatement, spansStatement, type CounterGroupRow, type HistogramGroupRow, type LogGroupRow, type SpanGroupRow, type TimeRange } from '../sli/queries.ts'
+import { countersStatement, histogramsStatement, logsStatement, spansStatement, type CounterGroupRow, type HistogramGroupRow, type LogGroupRow, type SpanGroupRow, type RawSelection } from '../sli/queries.ts'
 
 export interface RangeCounts {
   counts: CountsBySlo
@@ -10,17 +10,23 @@ export interface RangeCounts {
   unbounded: Map<string, number>
 }
 
-/** Good and total events per minute of `range` for each SLO: one grouped query per table the SLOs read. */
-export async function countRange(storage: Storage, slos: readonly Slo[], range: TimeRange): Promise<RangeCounts> {
+/**
+ * Good and total events per minute for each SLO: one grouped query per table
+ * the SLOs read. Spans and log records are those of `selection` (rows outside
+ * its lateness bound are counted at OUTSIDE_BOUND_MINUTE); metric points those
+ * of its event range.
+ */
+export async function countRange(storage: Storage, slos: readonly Slo[], selection: RawSelection): Promise<RangeCounts> {
+  const range = selection.event
   const plan = planRollups(slos)
   const acc = new Accumulator()
   const unbounded = new Map<string, number>()
   if (plan.traces.slos.length > 0) {
-    const s = spansStatement(plan.traces, range)
+    const s = spansStatement(plan.traces, selection)
     spanCounts(plan.traces, await storage.query<SpanGroupRow>(s.sql, s.params), acc)
   }
   if (plan.logs.slos.length > 0) {
-    const s = logsStatement(plan.logs, range)
+    const s = logsStatement(plan.logs, selection)
     logCounts(plan.logs, await storage.query<LogGroupRow>(s.sql, s.params), acc)
   }
   if (plan.sums.slos.length > 0 || plan.histograms.slos.length > 0) {

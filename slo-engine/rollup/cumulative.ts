@@ -40,6 +40,8 @@ export interface RollupRow {
   cum_slices_good: number
   sli_hash: string
   computed_at: number
+  /** The ingest watermark (Unix ms) the row was computed with: span and log SLIs; 0 for the others. */
+  ingested_to: number
 }
 
 /** Builds the rows of one SLO minute by minute, carrying the sums and the open slice across calls. */
@@ -60,8 +62,8 @@ export class CumulativeBuilder {
     this.sliceStart = sliceAligner(budgeting, window)
   }
 
-  /** Rows for the minutes [fromSeconds, toSeconds), which must follow the previous call's. */
-  rows(fromSeconds: number, toSeconds: number, counts: Map<number, MinuteCounts> | undefined, computedAtMs: number): RollupRow[] {
+  /** Rows for the minutes [fromSeconds, toSeconds), which must follow the previous call's; `ingestedToMs` is the watermark they reflect (0: none). */
+  rows(fromSeconds: number, toSeconds: number, counts: Map<number, MinuteCounts> | undefined, computedAtMs: number, ingestedToMs = 0): RollupRow[] {
     const out: RollupRow[] = []
     for (let minute = fromSeconds; minute < toSeconds; minute += 60) {
       const c = counts?.get(minute)
@@ -81,6 +83,7 @@ export class CumulativeBuilder {
         cum_slices_good: this.cum.slicesGood,
         sli_hash: this.sliHash,
         computed_at: computedAtMs,
+        ingested_to: ingestedToMs,
       })
     }
     return out

@@ -1,4 +1,4 @@
-import { OTEL_TABLES, STATUS_ERROR, type QueryParams } from '../../storage/index.ts'
+import { INGESTED_AT, OTEL_TABLES, STATUS_ERROR, type QueryParams } from '../../storage/index.ts'
 import type { Atom, AtomTable, RollupPlan } from './plan.ts'
 
 // The rollup statements: one fixed SQL text per table, whatever the number of
@@ -12,6 +12,61 @@ export interface TimeRange {
   fromSeconds: number
   /** Unix seconds, exclusive. */
   toSeconds: number
+}
+
+/**
+ * Which rows of otel_traces and otel_logs a rollup statement reads, and which
+ * of them it counts (docs/slo-engine.md, "Ingest watermark"). A span's event
+ * time is its end (start + duration), a log record's its Timestamp.
+ */
+export interface RawSelection {
+  /** Event times read, Unix seconds [from, to). */
+  event: TimeRange
+  /** Only rows stored (CairnIngestedAt) in [fromMs, toMs), Unix ms; absent: whenever stored. */
+  stored?: { fromMs: number; toMs: number }
+  /** Spans that started before this (Unix seconds) are not read: a range read widened by the lateness bound. */
+  startFromSeconds: number
+  /**
+   * Rows whose event time lies more than `seconds` before the earlier of their
+   * store time and `nowSeconds`, or as much after the later of the two, are
+   * not counted at their minute but at OUTSIDE_BOUND_MINUTE. `pastUnbounded`
+   * (a backfill reading what is stored) applies only the future bound.
+   */
+  bound: { seconds: number; nowSeconds: number; pastUnbounded?: boolean }
+}
+
+/** Where rows outside the lateness bound are counted (minute 0, 1970-01-01, is never an SLO minute). */
+export const OUTSIDE_BOUND_MINUTE = 0
+/** A time after every event: the open end of a range (2106-02-07, within DateTime64(9)). */
+export const OPEN_END_SECONDS = 2 ** 32 - 1
+const UNBOUNDED_PAST_SECONDS = 2 ** 40
+
+/** A time range read as a RawSelection: no store filter, no widening, nothing out of bound. */
+export const rangeSelection = (r: TimeRange): RawSelection => ({ event: r, startFromSeconds: r.fromSeconds, bound: { seconds: UNBOUNDED_PAST_SECONDS, nowSeconds: r.toSeconds, pastUnbounded: true } })
+
+/** The WHERE conditions and minute expression shared by the span and log statements, over `eventSeconds` (SQL, Int64). */
+function selectionSql(eventSeconds: string): { where: string; minute: string } {
+  const column = INGESTED_AT.column
+  const stored = `toInt64(toUnixTimestamp(${column}))`
+  const accepted = `${eventSeconds} >= least(${stored}, {now_s:Int64}) - {past_s:Int64} AND ${eventSeconds} < greatest(${stored}, {now_s:Int64}) + {future_s:Int64}`
+  return {
+    where: `${eventSeconds} >= {from:Int64} AND ${eventSeconds} < {to:Int64}
+      AND ${column} >= fromUnixTimestamp64Milli({stored_from:Int64}) AND ${column} < fromUnixTimestamp64Milli({stored_to:Int64})`,
+    minute: `toUInt32(if(${accepted}, intDiv(${eventSeconds}, 60) * 60, ${OUTSIDE_BOUND_MINUTE}))`,
+  }
+}
+
+function selectionParams(s: RawSelection): QueryParams {
+  return {
+    from: s.event.fromSeconds,
+    to: s.event.toSeconds,
+    start_from: s.startFromSeconds,
+    stored_from: s.stored?.fromMs ?? 0,
+    stored_to: s.stored?.toMs ?? OPEN_END_SECONDS * 1000,
+    now_s: s.bound.nowSeconds,
+    past_s: s.bound.pastUnbounded ? UNBOUNDED_PAST_SECONDS : s.bound.seconds,
+    future_s: s.bound.seconds,
+  }
 }
 
 /** How far before a range cumulative counters are read, to find each series' previous point. */
@@ -80,20 +135,25 @@ export interface SpanGroupRow {
   slower: number[]
 }
 
-export function spansStatement(plan: RollupPlan['traces'], r: TimeRange): Statement {
+/** A span's end, Unix seconds (Int64): the time it counts at. A duration beyond Int64 wraps negative and is out of bound. */
+const SPAN_END_SECONDS = 'intDiv(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration), 1000000000)'
+const SPAN_SELECTION = selectionSql(SPAN_END_SECONDS)
+
+export function spansStatement(plan: RollupPlan['traces'], r: RawSelection): Statement {
   const t = plan.atoms
   const atoms = overVals(t.atoms())
-  const sql = `SELECT toUInt32(minute) AS minute, atoms, toFloat64(sum(total)) AS total, toFloat64(sum(errors)) AS errors, arrayMap(x -> toFloat64(x), sumForEach(slower)) AS slower
+  const sql = `SELECT minute, atoms, toFloat64(sum(total)) AS total, toFloat64(sum(errors)) AS errors, arrayMap(x -> toFloat64(x), sumForEach(slower)) AS slower
 FROM (
   SELECT minute, ${atoms.sql} AS atoms, total, errors, slower
   FROM (
-    SELECT toStartOfMinute(Timestamp) AS minute,
+    SELECT ${SPAN_SELECTION.minute} AS minute,
       ${SPAN_VALS_SQL} AS vals,
       count() AS total,
       countIf(${SPAN_IS_ERROR_SQL}) AS errors,
       sumForEach(arrayMap(t -> toUInt64(${spanSlowerSql('t')}), {latency_ns:Array(UInt64)})) AS slower
     FROM ${OTEL_TABLES.traces}
-    WHERE Timestamp >= toDateTime64({from:UInt32}, 9) AND Timestamp < toDateTime64({to:UInt32}, 9)
+    WHERE Timestamp >= toDateTime64({start_from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
+      AND ${SPAN_SELECTION.where}
     GROUP BY minute, vals
   )
 )
@@ -101,7 +161,7 @@ WHERE notEmpty(atoms) OR {keep_unmatched:UInt8} = 1
 GROUP BY minute, atoms`
   return {
     sql,
-    params: { ...atoms.params, keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, ...spanValsParams(t), latency_ns: plan.latencyNs.values, ...range(r) },
+    params: { ...atoms.params, keep_unmatched: plan.slos.some((s) => s.match.require.length === 0) ? 1 : 0, ...spanValsParams(t), latency_ns: plan.latencyNs.values, ...selectionParams(r) },
   }
 }
 
@@ -114,21 +174,24 @@ export interface LogGroupRow {
   total: number
 }
 
-export function logsStatement(plan: RollupPlan['logs'], r: TimeRange): Statement {
+const LOG_SELECTION = selectionSql('toInt64(toUnixTimestamp(Timestamp))')
+
+export function logsStatement(plan: RollupPlan['logs'], r: RawSelection): Statement {
   const t = plan.atoms
   const atoms = overVals(t.atoms())
   const body = atomsExpression(plan.bodyAtoms.atoms(), () => 'Body', 'body')
-  const sql = `SELECT toUInt32(minute) AS minute, atoms, body, severity, toFloat64(sum(total)) AS total
+  const sql = `SELECT minute, atoms, body, severity, toFloat64(sum(total)) AS total
 FROM (
   SELECT minute, ${atoms.sql} AS atoms, body, severity, total
   FROM (
-    SELECT toStartOfMinute(Timestamp) AS minute,
+    SELECT ${LOG_SELECTION.minute} AS minute,
       ${LOG_VALS_SQL} AS vals,
       ${body.sql} AS body,
       SeverityNumber AS severity,
       count() AS total
     FROM ${OTEL_TABLES.logs}
-    WHERE Timestamp >= toDateTime64({from:UInt32}, 9) AND Timestamp < toDateTime64({to:UInt32}, 9)
+    WHERE Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
+      AND ${LOG_SELECTION.where}
     GROUP BY minute, vals, body, severity
   )
 )
@@ -142,7 +205,7 @@ GROUP BY minute, atoms, body, severity`
       // Rows no table atom holds for are dropped unless some SLO requires none (it matches on Body only, or on nothing).
       keep_unmatched: plan.slos.some((s) => !s.match.require.some((ref) => ref >= 0)) ? 1 : 0,
       ...logValsParams(t),
-      ...range(r),
+      ...selectionParams(r),
     },
   }
 }

@@ -28,6 +28,25 @@ const ttl = (timeExpr: string, days: number) => (days > 0 ? `${timeExpr} + toInt
 
 const MERGE_SETTINGS = { index_granularity: 8192, ttl_only_drop_parts: 1 }
 
+// Cairn's one addition to the exporter's span and log tables: when a row was
+// stored (the ClickHouse server's clock at its INSERT), so that the SLO engine
+// reads only the rows stored since its last tick (docs/slo-engine.md, "Ingest
+// watermark"). MATERIALIZED: writers never send it, SELECT * never returns it
+// (Grafana's OpenTelemetry mode sees the exporter's columns), and the minmax
+// index lets a read of "stored since" skip every part written before.
+export const INGESTED_AT = {
+  column: 'CairnIngestedAt',
+  type: 'DateTime64(3)',
+  expression: 'now64(3)',
+  codec: 'CODEC(ZSTD(1))',
+  index: 'idx_cairn_ingested_at',
+} as const
+/** The column as declared, with its expression (`now64(3)`, or the migration's placeholder for rows stored before it). */
+export const ingestedAtDeclaration = (expression: string = INGESTED_AT.expression) => `${INGESTED_AT.column} ${INGESTED_AT.type} MATERIALIZED ${expression} ${INGESTED_AT.codec}`
+export const ingestedAtIndex = () => `INDEX ${INGESTED_AT.index} ${INGESTED_AT.column} TYPE minmax GRANULARITY 1`
+/** The exporter tables that carry it: those of the SLIs counted from the rows stored since the last tick. */
+export const INGEST_WATERMARKED_TABLES = [OTEL_TABLES.traces, OTEL_TABLES.logs] as const
+
 const attributeIndexes = (column: string, name: string) => [
   `INDEX idx_${name}_key mapKeys(${column}) TYPE bloom_filter(0.01) GRANULARITY 1`,
   `INDEX idx_${name}_value mapValues(${column}) TYPE bloom_filter(0.01) GRANULARITY 1`,
@@ -56,6 +75,7 @@ function tracesTable(days: number): TableDef {
       'Links Nested (TraceId String, SpanId String, TraceState String, Attributes Map(LowCardinality(String), String)) CODEC(ZSTD(1))',
       "ResourceAttributeItems Array(String) ALIAS arrayMap(kv -> concat(kv.1, '=', kv.2), CAST(ResourceAttributes, 'Array(Tuple(String, String))'))",
       "SpanAttributeItems Array(String) ALIAS arrayMap(kv -> concat(kv.1, '=', kv.2), CAST(SpanAttributes, 'Array(Tuple(String, String))'))",
+      ingestedAtDeclaration(),
     ],
     indexes: [
       'INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1',
@@ -63,6 +83,7 @@ function tracesTable(days: number): TableDef {
       ...attributeIndexes('SpanAttributes', 'span_attr'),
       'INDEX idx_duration Duration TYPE minmax GRANULARITY 1',
       'INDEX idx_lower_span_name lower(SpanName) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8',
+      ingestedAtIndex(),
     ],
     engine: 'MergeTree',
     partitionBy: 'toDate(Timestamp)',
@@ -120,6 +141,7 @@ function logsTable(days: number): TableDef {
       'ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))',
       'LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))',
       'EventName String CODEC(ZSTD(1))',
+      ingestedAtDeclaration(),
     ],
     indexes: [
       'INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1',
@@ -127,6 +149,7 @@ function logsTable(days: number): TableDef {
       ...attributeIndexes('ScopeAttributes', 'scope_attr'),
       ...attributeIndexes('LogAttributes', 'log_attr'),
       'INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8',
+      ingestedAtIndex(),
     ],
     engine: 'MergeTree',
     partitionBy: 'toDate(TimestampTime)',

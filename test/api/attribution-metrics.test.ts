@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { countRange } from '../../slo-engine/rollup/compute.ts'
+import { rangeSelection } from '../../slo-engine/sli/queries.ts'
 import { attributionFixture, dimensionOf as dim } from '../support/attribution-fixture.ts'
 import { formatAttribution } from '../../cli/commands/explain.ts'
 import { histogramPoints, sumPoints, type HistogramPoint, type SumPoint } from '../fixtures/telemetry.ts'
@@ -138,7 +139,7 @@ describe('the counts are the engine\'s', () => {
   it.each(['api-errors', 'api-responses', 'api-latency'])('%s: bad and total equal the rollup\'s counts over the same range', async (id) => {
     const fromSeconds = Math.floor(FROM / 1000)
     const toSeconds = Math.floor(NOW / 1000) + 1
-    const { counts } = await countRange(fx.storage, [(await fx.catalog.get(id))!], { fromSeconds, toSeconds })
+    const { counts } = await countRange(fx.storage, [(await fx.catalog.get(id))!], rangeSelection({ fromSeconds, toSeconds }))
     const minutes = [...(counts.get(id)?.values() ?? [])]
     const total = minutes.reduce((n, m) => n + m.total, 0)
     const good = minutes.reduce((n, m) => n + m.good, 0)

@@ -3,6 +3,7 @@ import { configSchema } from '../../config/index.ts'
 import { createLogger } from '../../instrumentation/index.ts'
 import { attributionFixture, dimensionOf as dim } from '../support/attribution-fixture.ts'
 import { countRange } from '../../slo-engine/rollup/compute.ts'
+import { rangeSelection } from '../../slo-engine/sli/queries.ts'
 import { burnExplainer, type SloEvaluation } from '../../slo-engine/index.ts'
 import { createAlerter } from '../../alerts/index.ts'
 import { createMetricsRegistry } from '../../instrumentation/index.ts'
@@ -218,7 +219,7 @@ describe('the SLI predicate is the engine\'s', () => {
   it.each(['checkout-availability', 'checkout-latency', 'checkout-log-errors'])('%s: bad and total equal the rollup\'s counts over the same range', async (id) => {
     const fromSeconds = Math.floor(FROM / 60_000) * 60
     const toSeconds = Math.ceil(NOW / 60_000) * 60 + 60
-    const { counts } = await countRange(fx.storage, [(await fx.catalog.get(id))!], { fromSeconds, toSeconds })
+    const { counts } = await countRange(fx.storage, [(await fx.catalog.get(id))!], rangeSelection({ fromSeconds, toSeconds }))
     const minutes = [...(counts.get(id)?.values() ?? [])]
     const total = minutes.reduce((n, m) => n + m.total, 0)
     const good = minutes.reduce((n, m) => n + m.good, 0)

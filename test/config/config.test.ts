@@ -52,6 +52,14 @@ describe('config', () => {
     expect(problems({ CAIRN_EVAL_SCHEDULE: 'every minute' })[0]).toMatch(/^CAIRN_EVAL_SCHEDULE: engine\.schedule: expected a cron expression/)
   })
 
+  it('reads the rollup lateness bound and ingest margin, refusing what is no duration', () => {
+    expect(loadConfig({}).engine).toMatchObject({ lateness: '1h', ingestMargin: '0s' })
+    expect(loadConfig({ CAIRN_EVAL_LATENESS: '6h', CAIRN_EVAL_INGEST_MARGIN: '5s' }).engine).toMatchObject({ lateness: '6h', ingestMargin: '5s' })
+    expect(problems({ CAIRN_EVAL_LATENESS: '0m' })[0]).toMatch(/^CAIRN_EVAL_LATENESS: engine\.lateness: expected a lateness bound longer than 0/)
+    expect(problems({ CAIRN_EVAL_LATENESS: '90s' })[0]).toMatch(/^CAIRN_EVAL_LATENESS: engine\.lateness: expected a duration in whole minutes/)
+    expect(problems({ CAIRN_EVAL_INGEST_MARGIN: 'soon' })[0]).toMatch(/^CAIRN_EVAL_INGEST_MARGIN: engine\.ingestMargin: expected a duration such as 0s/)
+  })
+
   it('reports every bad key at once', () => {
     expect(problems({ CAIRN_OTLP_PORT: 'x', CAIRN_TTL_TRACES_DAYS: '-1' })).toHaveLength(2)
   })

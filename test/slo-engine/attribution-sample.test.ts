@@ -9,6 +9,7 @@ import { formatAttribution } from '../../cli/commands/explain.ts'
 import { openMigratedStorage } from '../support/storage.ts'
 import { seedRollupEdges } from '../support/rollup-history.ts'
 import { countRange } from '../../slo-engine/rollup/compute.ts'
+import { rangeSelection } from '../../slo-engine/sli/queries.ts'
 import { tempDir } from '../support/temp.ts'
 
 // Attribution of a range larger than one read may take: the block sample
@@ -126,7 +127,7 @@ describe('the counts of rolled-up minutes', () => {
     const exact = await attributeBurn(slo, { range: RANGE }, query)
     // Rollups from 11:05 (epoch) computed up to 11:50, with the engine's own minute counts: [11:00, 11:05) and [11:50, 12:00) stay raw.
     const minute = (hhmm: string) => Date.parse(`2026-01-01T${hhmm}:00Z`) / 1000
-    const { counts } = await countRange(storage, [slo], { fromSeconds: minute('11:05'), toSeconds: minute('11:50') })
+    const { counts } = await countRange(storage, [slo], rangeSelection({ fromSeconds: minute('11:05'), toSeconds: minute('11:50') }))
     const inner = [...(counts.get(slo.id)?.values() ?? [])].reduce((a, m) => ({ good: a.good + m.good, total: a.total + m.total }), { good: 0, total: 0 })
     expect(inner.total).toBeGreaterThan(0)
     await seedRollupEdges(storage, slo, { epoch: '2026-01-01T11:05:00Z', computedTo: '2026-01-01T11:50:00Z' }, [{ at: '2026-01-01T11:49:00Z', ...inner }])

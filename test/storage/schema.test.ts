@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../config/index.ts'
-import { migrate, openStorage, otelMigrations, otelTables, type Storage } from '../../storage/index.ts'
+import { INGESTED_AT, migrate, openStorage, otelMigrations, otelTables, type Storage } from '../../storage/index.ts'
 import { allMigrations } from '../../cli/index.ts'
 import { EXPORTER_COLUMNS } from '../fixtures/otel-exporter-columns.ts'
 import { tempDir } from '../support/temp.ts'
@@ -35,7 +35,26 @@ describe('migrations on the embedded engine', () => {
       'SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position',
       { t: table },
     )
-    expect(rows.map((r) => [r.name, r.type])).toEqual(EXPORTER_COLUMNS[table])
+    // Beside the exporter's columns, span and log tables carry cairn's ingest time (the SLO engine's watermark).
+    expect(rows.filter((r) => r.name !== INGESTED_AT.column).map((r) => [r.name, r.type])).toEqual(EXPORTER_COLUMNS[table])
+  })
+
+  it('adds only a MATERIALIZED ingest time to spans and logs, which SELECT * does not return and inserts fill with the server clock', async () => {
+    const extra = await storage.query<{ table: string; type: string; default_kind: string }>(
+      'SELECT table, type, default_kind FROM system.columns WHERE database = currentDatabase() AND name = {c:String} ORDER BY table',
+      { c: INGESTED_AT.column },
+    )
+    expect(extra).toEqual([
+      { table: 'otel_logs', type: 'DateTime64(3)', default_kind: 'MATERIALIZED' },
+      { table: 'otel_traces', type: 'DateTime64(3)', default_kind: 'MATERIALIZED' },
+    ])
+    const before = Date.now()
+    await storage.insertRows('otel_logs', [{ Timestamp: new Date().toISOString(), ServiceName: 'ingest-time', Body: 'x' }])
+    const [row] = await storage.query<Record<string, unknown>>("SELECT * FROM otel_logs WHERE ServiceName = 'ingest-time'")
+    expect(Object.keys(row!)).not.toContain(INGESTED_AT.column)
+    const [stored] = await storage.query<{ ms: string }>(`SELECT toUnixTimestamp64Milli(${INGESTED_AT.column}) AS ms FROM otel_logs WHERE ServiceName = 'ingest-time'`)
+    expect(Number(stored!.ms)).toBeGreaterThanOrEqual(before - 1000)
+    expect(Number(stored!.ms)).toBeLessThanOrEqual(Date.now() + 1000)
   })
 
   it('keeps the exporter codecs, indexes, partitioning and sort keys', async () => {
@@ -59,7 +78,9 @@ describe('migrations on the embedded engine', () => {
     )
     expect(indexes).toContainEqual({ table: 'otel_traces', name: 'idx_trace_id', type_full: 'bloom_filter(0.001)' })
     expect(indexes).toContainEqual({ table: 'otel_logs', name: 'idx_body', type_full: 'tokenbf_v1(32768, 3, 0)' })
-    expect(indexes.filter((i) => i.table === 'otel_logs')).toHaveLength(8)
+    // The exporter's 8, and the minmax index of cairn's ingest time.
+    expect(indexes.filter((i) => i.table === 'otel_logs')).toHaveLength(9)
+    expect(indexes).toContainEqual({ table: 'otel_logs', name: INGESTED_AT.index, type_full: 'minmax' })
   })
 
   it('fills the trace id lookup table through its materialized view', async () => {

@@ -25,7 +25,8 @@ export async function seedRollupHistory(storage: Storage, slos: readonly Slo[], 
   }
   await storage.insertRows(
     ENGINE_TABLES.rollupState,
-    slos.map((s, i) => ({ slo_id: s.id, sli_hash: hashes[i], epoch_minute: epoch, computed_to: nowSeconds, updated_at: Date.now() })),
+    // As an engine of this version leaves it: span and log SLOs with their ingest watermark (the rows stored until now are counted).
+    slos.map((s, i) => ({ slo_id: s.id, sli_hash: hashes[i], epoch_minute: epoch, computed_to: nowSeconds, updated_at: Date.now(), ingested_to: Date.now(), ingest_complete: 1 })),
   )
   return ids.length * days * 1440
 }
