@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { Hono } from 'hono'
 import { ConfigError, type CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
@@ -92,6 +93,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         retentionDays: config.storage.ttlDays,
         isolation,
         tracer: tracing.tracer('collector'),
+        queueDir: join(config.storage.dataDir, 'wal'),
       })
     : undefined
   // The alert windows files, read once: the engine pages, and the API's rules and dashboards show, the same policy.
@@ -123,9 +125,11 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing(tracing.tracer('api')))
-  // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
-  const detail = () => (engine ? { engine: { backfill: engine.progress() } } : {})
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry, auth))
+  // /readyz also says how far the engine's backfills are (SLOs still pending are not evaluated yet) and
+  // how deep the collector's queue is; a queue about to refuse senders makes the process not ready.
+  const detail = () => ({ ...(engine ? { engine: { backfill: engine.progress() } } : {}), ...collectorDetail(collector) })
+  const check = async () => collector?.queue()?.health.state === 'full' ? collector.queue()!.health.reason : readiness(storage, migrations)
+  app.route('/', healthRoutes({ check, detail }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
@@ -181,6 +185,14 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       logger.info('stopped')
     })())
   return { apiPort: http.port, otlpPort, storage, registry, stop }
+}
+
+/** The collector's queue for /readyz: depth, age, and `ok`, `backing_up` or `full`. */
+function collectorDetail(collector: Collector | undefined): Record<string, unknown> {
+  const q = collector?.queue()
+  if (!q) return {}
+  const { rows, requests, bytes, oldestAgeSeconds } = q.stats
+  return { collector: { queue: { state: q.health.state, ...(q.health.reason ? { reason: q.health.reason } : {}), rows, requests, bytes, oldestAgeSeconds: Math.round(oldestAgeSeconds * 10) / 10 } } }
 }
 
 /** Where this process's own spans go: OTEL_EXPORTER_OTLP_ENDPOINT, else its own collector, else nowhere. */
