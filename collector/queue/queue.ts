@@ -84,7 +84,6 @@ export class DurableQueue implements RowSink {
   private syncWaiters: Deferred[] = []
   private syncing = false
   private totals = { rows: 0, bytes: 0, requests: 0 }
-  private unavailableUntil = 0
   private lastError = ''
   private closed = false
   private stopping = false
@@ -147,7 +146,8 @@ export class DurableQueue implements RowSink {
     }
     const bytes = tables.reduce((n, t) => n + t.bytes.length, 0)
     if (this.totals.bytes > 0 && this.totals.bytes + bytes > c.maxBytes) {
-      const failing = Date.now() < this.unavailableUntil
+      // Storage failing (the last insert failed and none succeeded since): 503; only slow: 429.
+      const failing = this.lastError !== ''
       const why = failing ? `storage is unavailable (${this.lastError})` : 'storage is not keeping up'
       throw new BackpressureError(`the ingest queue is full (${this.totals.bytes} bytes on disk, queue.maxBytes ${c.maxBytes}): ${why}; retry later`, failing ? 503 : 429, c.retryAfterSeconds)
     }
@@ -285,7 +285,6 @@ export class DurableQueue implements RowSink {
         await ship(segment, this.shipDeps)
       } catch (err) {
         this.lastError = (err as Error).message.split('\n')[0] ?? 'insert failed'
-        this.unavailableUntil = Date.now() + this.config.retryAfterSeconds * 1000
         this.log.warn({ table, segment: segment.name, rows: segment.rows, err: this.lastError, retryInMs: backoffMs }, 'insert from the ingest queue failed; the rows stay queued and are retried')
         await this.pause(backoffMs)
         backoffMs = Math.min(backoffMs * 2, this.config.retryAfterSeconds * 1000)

@@ -122,13 +122,15 @@ describe('the durable queue', () => {
 
   it('absorbs a storage outage with no sender error, and stores each row once when an insert answer was lost', async () => {
     const flaky = flakyFileInserts(h.storage)
-    const c = await h.startCollector({ storage: flaky.storage, collector: { queue: { dir: queueDir() }, flushIntervalMs: 50, retryAfterSeconds: 1 } })
+    const c = await h.startCollector({ storage: flaky.storage, collector: { queue: { dir: queueDir(), backlogSeconds: 1 }, flushIntervalMs: 50, retryAfterSeconds: 1 } })
     try {
       flaky.state.failBefore = true
       const during = Array.from({ length: 10 }, () => spans('q-outage', 30))
       expect((await Promise.all(during.map((r) => post(c, r.body)))).map((a) => a.status)).toEqual(during.map(() => 200))
       await vi.waitFor(() => expect(flaky.state.inserts.length).toBeGreaterThan(1), { timeout: 10_000 })
       expect(await metricValue(c.registry, 'cairn_collector_queue_rows')).toBe(300)
+      // Backing up, said with the reason, but still ready: it takes data.
+      await vi.waitFor(() => expect(c.collector.queue()?.health).toEqual({ state: 'backing_up', reason: expect.stringMatching(/the oldest queued rows have waited \d+ s for their insert \(Connection refused/) }), { timeout: 5_000 })
       // Storage comes back, but the answer to the first insert is lost: it is retried with the same token.
       flaky.state.loseAnswers = 1
       flaky.state.failBefore = false
