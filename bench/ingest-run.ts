@@ -62,7 +62,8 @@ const queueDir = tempDir('cairn-bench-queue-')
 const isolation = createIsolation()
 const collector = createCollector({
   isolation,
-  config: configSchema.parse({ collector: { port: 0, queue: { mode } } }).collector,
+  // BENCH_COLLECTOR: collector keys as JSON, to measure alternatives (e.g. {"batchMaxRows":50000}).
+  config: configSchema.parse({ collector: { port: 0, ...JSON.parse(process.env.BENCH_COLLECTOR ?? '{}'), queue: { mode } } }).collector,
   host: '127.0.0.1',
   storage,
   logger: createLogger('warn'),

@@ -96,7 +96,8 @@ interface Pending {
   since: number
 }
 
-class Deferred {
+/** A promise and its settle functions; a rejection nobody waits on is not an unhandled one. */
+export class Deferred {
   readonly promise: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void

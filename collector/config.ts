@@ -30,7 +30,7 @@ export function batcherConfig(config: CollectorConfig, mode: 'embedded' | 'serve
 // With the durable queue, senders no longer wait for inserts, so an insert can
 // hold what arrived over a whole second: larger inserts cost the engine less
 // per row (docs/performance.md). A segment is one insert.
-const QUEUE_BATCH = { batchMaxRows: 200_000, batchMaxBytes: 96 * 1024 * 1024, flushIntervalMs: 1000 }
+const QUEUE_BATCH = { batchMaxRows: 50_000, batchMaxBytes: 32 * 1024 * 1024, flushIntervalMs: 1000 }
 
 /** ClickHouse's default max_partitions_per_insert_block, sent with every insert from the queue so that the two agree. */
 export const MAX_PARTITIONS_PER_INSERT = 100

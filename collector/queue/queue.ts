@@ -17,7 +17,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import { join } from 'node:path'
 import type { Logger } from '../../instrumentation/index.ts'
 import type { FileRange } from '../../storage/index.ts'
-import { BackpressureError, RowsRefusedError, WriteFailedError, type BatcherObserver, type FlushTrigger, type RowSink, type TableRows } from '../batcher.ts'
+import { BackpressureError, Deferred, RowsRefusedError, WriteFailedError, type BatcherObserver, type FlushTrigger, type RowSink, type TableRows } from '../batcher.ts'
 import { createdOf, Segment } from './segment.ts'
 import { markCorrupt, ship, type ShipDeps } from './shipper.ts'
 
@@ -59,19 +59,6 @@ export interface QueueHealth {
 }
 
 const FULL_FRACTION = 0.9
-
-class Deferred {
-  readonly promise: Promise<void>
-  resolve!: () => void
-  reject!: (err: Error) => void
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve
-      this.reject = reject
-    })
-    this.promise.catch(() => undefined)
-  }
-}
 
 export class DurableQueue implements RowSink {
   /** Every segment not yet inserted, oldest first (insertion order is creation order). */
