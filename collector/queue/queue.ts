@@ -139,7 +139,6 @@ export class DurableQueue implements RowSink {
       throw new BackpressureError(`the ingest queue is full (${this.totals.bytes} bytes on disk, queue.maxBytes ${c.maxBytes}): ${why}; retry later`, failing ? 503 : 429, c.retryAfterSeconds)
     }
     for (const t of tables) this.append(t, days)
-    this.totals.requests += tables.length
     this.observer?.queueChanged(this.totals.rows, this.totals.bytes)
     for (const t of tables) this.maybeSeal(t.table)
     const synced = this.sync()
@@ -147,8 +146,9 @@ export class DurableQueue implements RowSink {
   }
 
   private append(t: TableRows, days: readonly number[]): void {
-    const segment = this.segmentFor(t.table, days)
+    let segment: Segment
     try {
+      segment = this.segmentFor(t.table, days)
       segment.append(t.bytes, t.rows, days)
     } catch (err) {
       const message = (err as Error).message
@@ -158,11 +158,17 @@ export class DurableQueue implements RowSink {
     this.dirty.add(segment)
     this.totals.rows += t.rows
     this.totals.bytes += t.bytes.length
+    this.totals.requests++
   }
 
   /** The table's open segment, sealing it first when `days` would take it past the partitions of one insert. */
   private segmentFor(table: string, days: readonly number[]): Segment {
     let segment = this.open.get(table)
+    // Sealed while open: a failed write could not be cut back; insert what it holds and start another.
+    if (segment?.sealed) {
+      this.seal(table, 'full')
+      segment = undefined
+    }
     if (segment && days.some((d) => !segment!.days.has(d))) {
       const union = new Set([...segment.days, ...days])
       if (union.size > this.config.maxPartitionsPerInsert) {
@@ -170,7 +176,7 @@ export class DurableQueue implements RowSink {
         segment = undefined
       }
     }
-    if (!segment || segment.sealed) {
+    if (!segment) {
       segment = Segment.create(this.config.dir, table)
       this.segments.add(segment)
       this.open.set(table, segment)

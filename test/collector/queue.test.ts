@@ -3,7 +3,7 @@
 // ack; a lost insert answer is retried without storing twice (ClickHouse's own
 // token deduplication); rows refused after the ack go to the dead-letter
 // directory; the disk bound turns into 429/503; metrics report the depth.
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { StorageUnavailableError, type FileRange, type RowBinaryFormat, type Storage } from '../../storage/index.ts'
@@ -169,6 +169,25 @@ describe('the durable queue', () => {
       flaky.state.failBefore = false
       await drained(c)
       expect(await stored('q-bound')).toEqual(acknowledged.sort())
+    } finally {
+      await c.stop()
+    }
+  })
+
+  it('answers 503 when its disk refuses a write, and accepts again once it can write', async () => {
+    const dir = queueDir()
+    const c = await h.startCollector({ collector: { queue: { dir }, flushIntervalMs: 50 } })
+    try {
+      rmSync(dir, { recursive: true })
+      const lost = await post(c, spans('q-disk', 3).body)
+      expect(lost.status).toBe(503)
+      expect(lost.headers.get('retry-after')).toBeTruthy()
+      expect(((await lost.json()) as { message: string }).message).toMatch(/^the ingest queue cannot write to its disk \(ENOENT/)
+      mkdirSync(dir)
+      const r = spans('q-disk', 3)
+      expect((await post(c, r.body)).status).toBe(200)
+      await drained(c)
+      expect(await stored('q-disk')).toEqual(r.ids)
     } finally {
       await c.stop()
     }
