@@ -32,7 +32,7 @@ export class CollectorMetrics implements QueueObserver {
     })
     this.accepted = new Counter({
       name: 'cairn_collector_items_accepted_total',
-      help: 'Items written to ClickHouse and acknowledged to the sender',
+      help: 'Items acknowledged to the sender: on disk in the durable queue, or written to ClickHouse without it',
       labelNames: ['signal', 'protocol'],
       registers,
     })
