@@ -3,7 +3,7 @@
 // fixed number in flight and reports items per second. Runs in its own process
 // so that its CPU and memory are not the collector's.
 // remote_write bodies are built by hand (Prometheus has no serializer for Node).
-// Usage: ingest-load.ts <url> <traces|logs|metrics|remote_write> <requests> <concurrency>
+// Usage: ingest-load.ts <url> <traces|logs|metrics|remote_write> <requests> <concurrency> [spans or log records per request, default 512]
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs'
@@ -12,9 +12,10 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { compressSync } from 'snappy'
 
-const [url, signal, requestsArg, concurrencyArg] = process.argv.slice(2) as [string, 'traces' | 'logs' | 'metrics' | 'remote_write', string, string]
+const [url, signal, requestsArg, concurrencyArg, itemsArg] = process.argv.slice(2) as [string, 'traces' | 'logs' | 'metrics' | 'remote_write', string, string, string | undefined]
 const requests = Number(requestsArg)
 const concurrency = Number(concurrencyArg)
+const perRequest = Number(itemsArg ?? 512)
 const VARIANTS = 8
 
 const resource = resourceFromAttributes({
@@ -35,14 +36,14 @@ function traceBodies(): { bodies: Uint8Array[]; items: number } {
   const bodies: Uint8Array[] = []
   for (let v = 0; v < VARIANTS; v++) {
     exporter.reset()
-    for (let i = 0; i < 512; i++) {
+    for (let i = 0; i < perRequest; i++) {
       const span = tracer.startSpan(`GET /api/items/{id}`, {
         kind: SpanKind.SERVER,
         attributes: {
           'http.request.method': 'GET',
           'http.route': '/api/items/{id}',
           'http.response.status_code': i % 50 === 0 ? 503 : 200,
-          'url.path': `/api/items/${v * 512 + i}`,
+          'url.path': `/api/items/${v * perRequest + i}`,
           'server.address': 'checkout.shop.svc',
           'client.address': `10.0.${v}.${i % 250}`,
           'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64)',
@@ -53,7 +54,7 @@ function traceBodies(): { bodies: Uint8Array[]; items: number } {
     }
     bodies.push(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!)
   }
-  return { bodies, items: 512 }
+  return { bodies, items: perRequest }
 }
 
 async function logBodies(): Promise<{ bodies: Uint8Array[]; items: number }> {
@@ -63,18 +64,18 @@ async function logBodies(): Promise<{ bodies: Uint8Array[]; items: number }> {
   const bodies: Uint8Array[] = []
   for (let v = 0; v < VARIANTS; v++) {
     exporter.reset()
-    for (let i = 0; i < 512; i++) {
+    for (let i = 0; i < perRequest; i++) {
       logger.emit({
         severityNumber: 9,
         severityText: 'INFO',
-        body: `order ${v * 512 + i} placed: 3 items, total 42.50 EUR, payment authorized by provider acme`,
+        body: `order ${v * perRequest + i} placed: 3 items, total 42.50 EUR, payment authorized by provider acme`,
         attributes: { 'order.id': `o-${v}-${i}`, 'customer.tier': 'gold', 'http.route': '/api/orders', 'code.function': 'placeOrder' },
       })
     }
     await provider.forceFlush()
     bodies.push(ProtobufLogsSerializer.serializeRequest(exporter.getFinishedLogRecords())!)
   }
-  return { bodies, items: 512 }
+  return { bodies, items: perRequest }
 }
 
 class CollectingReader extends MetricReader {
@@ -157,7 +158,8 @@ async function worker(): Promise<void> {
     if (res.status !== okStatus) failed++
   }
 }
+const startedAtMs = Date.now()
 const started = performance.now()
 await Promise.all(Array.from({ length: concurrency }, worker))
 const seconds = (performance.now() - started) / 1000
-process.stdout.write(JSON.stringify({ items: requests * items, seconds, failed, bodyBytes: bodies[0]!.length, itemsPerRequest: items }) + '\n')
+process.stdout.write(JSON.stringify({ items: requests * items, seconds, startedAtMs, failed, bodyBytes: bodies[0]!.length, itemsPerRequest: items }) + '\n')

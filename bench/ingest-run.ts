@@ -5,9 +5,13 @@
 // the collector wrote (replayed one after another, as the collector does, with
 // no HTTP and no decoding); and the engine's ceiling (one INSERT … SELECT from
 // memory, no parsing). Prints one JSON line.
-// Usage: ingest-run.ts <traces|logs|metrics|remote_write> <requests> <concurrency>
+// With the durable queue (mode disk) senders are answered once their rows are
+// on disk; end to end still runs until the last row is in ClickHouse (the
+// queue has drained).
+// Usage: ingest-run.ts <traces|logs|metrics|remote_write> <requests> <concurrency> <items per request> <disk|off>
 import { execFile } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -16,9 +20,10 @@ import { createLogger, createMetricsRegistry } from '../instrumentation/index.ts
 import { migrate, openStorage, otelTables, OTEL_TABLES, type RawInsertFormat } from '../storage/index.ts'
 import { allMigrations } from '../cli/index.ts'
 import { createCollector } from '../collector/index.ts'
+import { createIsolation } from '../isolation/index.ts'
 import { tempDir } from '../test/support/temp.ts'
 
-const [signal, requests, concurrency] = process.argv.slice(2) as ['traces' | 'logs' | 'metrics' | 'remote_write', string, string]
+const [signal, requests, concurrency, perRequest = '512', mode = 'disk'] = process.argv.slice(2) as ['traces' | 'logs' | 'metrics' | 'remote_write', string, string, string?, ('disk' | 'off')?]
 const TABLES: Record<string, string[]> = {
   traces: [OTEL_TABLES.traces],
   logs: [OTEL_TABLES.logs],
@@ -41,29 +46,60 @@ storage.insertRaw = (table, format, payload) => {
   batches.push({ table, format, file })
   return insertRaw(table, format, payload)
 }
+// The queue's inserts read segment files: copied by the kernel (a range by a stream), not through this heap.
+const insertRawFile = storage.insertRawFile.bind(storage)
+storage.insertRawFile = async (table, format, range, settings) => {
+  const file = join(spool.path, String(batches.length))
+  batches.push({ table, format, file })
+  if (range.start === 0) copyFileSync(range.path, file)
+  else await pipeline(createReadStream(range.path, { start: range.start, end: range.end - 1 }), createWriteStream(file))
+  return insertRawFile(table, format, range, settings)
+}
 const registry = createMetricsRegistry()
-const collector = createCollector({ config: configSchema.parse({ collector: { port: 0 } }).collector, host: '127.0.0.1', storage, logger: createLogger('warn'), registry })
+const queueDir = tempDir('cairn-bench-queue-')
+// The bench's own parse workers, closed last: terminating them before the
+// engine's queries below crashed the process (chDB, Node 20).
+const isolation = createIsolation()
+const collector = createCollector({
+  isolation,
+  // BENCH_COLLECTOR: collector keys as JSON, to measure alternatives (e.g. {"batchMaxRows":50000}).
+  config: configSchema.parse({ collector: { port: 0, ...JSON.parse(process.env.BENCH_COLLECTOR ?? '{}'), queue: { mode } } }).collector,
+  host: '127.0.0.1',
+  storage,
+  logger: createLogger('warn'),
+  registry,
+  queueDir: queueDir.path,
+})
 const port = await collector.start()
 
 const load = fileURLToPath(new URL('./ingest-load.ts', import.meta.url))
-const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', load, `http://127.0.0.1:${port}`, signal, requests, concurrency], { maxBuffer: 1 << 20 })
-const sent = JSON.parse(stdout) as { items: number; seconds: number; failed: number; bodyBytes: number; itemsPerRequest: number }
+const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', load, `http://127.0.0.1:${port}`, signal, requests, concurrency, perRequest], { maxBuffer: 1 << 20 })
+const sent = JSON.parse(stdout) as { items: number; seconds: number; startedAtMs: number; failed: number; bodyBytes: number; itemsPerRequest: number }
+// End to end: until the last row is in ClickHouse (with the queue, once it has drained).
+while ((collector.queue()?.stats.rows ?? 0) > 0) await new Promise((r) => setTimeout(r, 5))
+const endToEndSeconds = mode === 'disk' ? (Date.now() - sent.startedAtMs) / 1000 : sent.seconds
 await collector.stop()
+queueDir.remove()
 if (process.env.BENCH_DEBUG) process.stderr.write((await registry.metrics()).split('\n').filter((l) => /cairn_collector_(batch_rows|flush_duration_seconds)_(sum|count)/.test(l)).join('\n') + '\n')
 const peakRssBytes = process.resourceUsage().maxRSS * 1024
+const step = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`${new Date().toISOString()} ${what}\n`)
+step('collector stopped')
 
 const count = async (table: string) => Number((await storage.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]!.n)
 let stored = 0
 for (const t of TABLES[signal]!) stored += await count(t)
+step('counted')
 
 // Bytes on disk per item once merged (a steady state), before the ceiling doubles the rows.
 let bytesOnDisk = 0
 for (const t of TABLES[signal]!) {
   await storage.command(`OPTIMIZE TABLE ${t} FINAL`)
+  step(`optimized ${t}`)
   const [row] = await storage.query<{ b: string }>('SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE active AND table = {t:String}', { t })
   bytesOnDisk += Number(row!.b)
 }
 
+step('optimized')
 // The engine alone: the same batches written again into emptied tables, one
 // at a time per table and tables side by side, as the collector writes them.
 for (const t of TABLES[signal]!) await storage.command(`TRUNCATE TABLE ${t}`)
@@ -75,6 +111,7 @@ await Promise.all([...byTable.values()].map(async (list) => {
   for (const b of list) await insertRaw(b.table, b.format, b.payload)
 }))
 const replaySeconds = (performance.now() - replayStarted) / 1000
+step('replayed')
 let replayed = 0
 for (const t of TABLES[signal]!) replayed += await count(t)
 if (replayed !== stored) throw new Error(`replay stored ${replayed} rows, the collector ${stored}`)
@@ -89,7 +126,10 @@ for (const t of TABLES[signal]!) {
   ceilingSeconds += (performance.now() - started) / 1000
 }
 
+step('ceiling')
 await storage.close()
+await isolation.pool.close()
+step('closed')
 dir.remove()
 process.stdout.write(
   JSON.stringify({
@@ -97,7 +137,8 @@ process.stdout.write(
     items: sent.items,
     stored,
     failedRequests: sent.failed,
-    itemsPerSecond: sent.items / sent.seconds,
+    itemsPerSecond: sent.items / endToEndSeconds,
+    acknowledgedPerSecond: sent.items / sent.seconds,
     replayPerSecond: stored / replaySeconds,
     batches: batches.length,
     ceilingPerSecond: stored / ceilingSeconds,

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { Hono } from 'hono'
 import { ConfigError, type CairnConfig } from '../config/index.ts'
 import { createLogger, createMetricsRegistry, createSelfTracing, ingestTokenOf, selfTraceTarget, traceEnvProblem, type Logger, type Registry } from '../instrumentation/index.ts'
@@ -94,6 +95,7 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
         retentionDays: config.storage.ttlDays,
         isolation,
         tracer: tracing.tracer('collector'),
+        queueDir: join(config.storage.dataDir, 'wal'),
       })
     : undefined
   // Engine replicas share a lease: only its holder ticks, pages and sends reports; its writes are fenced by the lease epoch.
@@ -129,10 +131,13 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
 
   const app = new Hono()
   app.use(requestTracing(tracing.tracer('api')))
-  // /readyz also says how far the engine's backfills are: SLOs still pending are not evaluated yet.
-  // A standby is ready (healthy, able to take over) and says so.
-  const detail = () => (engine ? { engine: { backfill: engine.progress(), ...(leadership!.replicated && { lease: leadership!.lease.status() }) } } : {})
-  app.route('/', healthRoutes({ check: () => readiness(storage, migrations), detail }, registry, auth))
+  // /readyz also says how far the engine's backfills are (SLOs still pending are not evaluated yet), whether
+  // this engine replica leads or stands by (a standby is ready: healthy, able to take over), and how deep the
+  // collector's queue is; a queue about to refuse senders makes the process not ready.
+  const engineDetail = () => (engine ? { engine: { backfill: engine.progress(), ...(leadership!.replicated && { lease: leadership!.lease.status() }) } } : {})
+  const detail = () => ({ ...engineDetail(), ...collectorDetail(collector) })
+  const check = async () => collector?.queue()?.health.state === 'full' ? collector.queue()!.health.reason : readiness(storage, migrations)
+  app.route('/', healthRoutes({ check, detail }, registry, auth))
   if (roles.includes('api')) {
     // The API reads the catalog from storage; the engine keeps it in step with the SLO directory.
     const catalog = createSloCatalog({ storage, sloDir: undefined, logger: logger.child({ component: 'catalog' }), parseOptions })
@@ -188,6 +193,14 @@ export async function startService(config: CairnConfig, roles: readonly Role[], 
       logger.info('stopped')
     })())
   return { apiPort: http.port, otlpPort, storage, registry, stop }
+}
+
+/** The collector's queue for /readyz: depth, age, and `ok`, `backing_up` or `full`. */
+function collectorDetail(collector: Collector | undefined): Record<string, unknown> {
+  const q = collector?.queue()
+  if (!q) return {}
+  const { rows, requests, bytes, oldestAgeSeconds } = q.stats
+  return { collector: { queue: { state: q.health.state, ...(q.health.reason ? { reason: q.health.reason } : {}), rows, requests, bytes, oldestAgeSeconds: Math.round(oldestAgeSeconds * 10) / 10 } } }
 }
 
 /** Where this process's own spans go: OTEL_EXPORTER_OTLP_ENDPOINT, else its own collector, else nowhere. */

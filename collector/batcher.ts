@@ -67,6 +67,14 @@ export interface TableRows {
   table: string
   rows: number
   bytes: Buffer
+  /** The UTC days (partitions) the request's items fall on, when known. */
+  days?: readonly number[]
+}
+
+/** Where receivers hand a request's rows: the batcher (acknowledged once inserted) or the durable queue (once on disk). */
+export interface RowSink {
+  /** One promise per table of the request (empty tables skipped); throws BackpressureError synchronously when refused. */
+  submitPerTable(batch: readonly TableRows[]): Promise<void>[]
 }
 
 /** One request's rows for one table, and the promise its request waits on. */
@@ -88,7 +96,8 @@ interface Pending {
   since: number
 }
 
-class Deferred {
+/** A promise and its settle functions; a rejection nobody waits on is not an unhandled one. */
+export class Deferred {
   readonly promise: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void
@@ -111,7 +120,7 @@ function settle(part: Part, err?: Error): void {
 }
 
 /** Why a buffer was written: it was full, its rows stopped coming, its oldest row waited flushIntervalMs, or shutdown. */
-export type FlushTrigger = 'full' | 'quiet' | 'interval' | 'shutdown'
+export type FlushTrigger = 'full' | 'quiet' | 'interval' | 'shutdown' | 'partitions' | 'replay'
 
 export interface BatcherObserver {
   queueChanged(rows: number, bytes: number): void
@@ -121,7 +130,7 @@ export interface BatcherObserver {
   refused?(table: string, rows: number): void
 }
 
-export class Batcher {
+export class Batcher implements RowSink {
   private readonly pending = new Map<string, Pending>()
   private readonly writing = new Map<string, Promise<void>>()
   private readonly arrivals = new Map<string, ArrivalGaps>()

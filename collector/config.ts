@@ -1,5 +1,6 @@
 import type { CollectorConfig } from '../config/index.ts'
 import type { BatcherConfig } from './batcher.ts'
+import type { QueueConfig } from './queue/queue.ts'
 
 // Defaults per storage mode. Every insert costs the engine a fixed 20–50 ms of
 // CPU into the exporter's tables, whatever its size, so a steady trickle is
@@ -23,5 +24,26 @@ export function batcherConfig(config: CollectorConfig, mode: 'embedded' | 'serve
     queueMaxBytes: config.queueMaxBytes ?? d.queueMaxBytes,
     retryAfterSeconds: config.retryAfterSeconds,
     writeTimeoutMs: config.writeTimeoutMs,
+  }
+}
+
+// With the durable queue, senders no longer wait for inserts, so an insert can
+// hold what arrived over a whole second: larger inserts cost the engine less
+// per row (docs/performance.md). A segment is one insert.
+const QUEUE_BATCH = { batchMaxRows: 50_000, batchMaxBytes: 32 * 1024 * 1024, flushIntervalMs: 1000 }
+
+/** ClickHouse's default max_partitions_per_insert_block, sent with every insert from the queue so that the two agree. */
+export const MAX_PARTITIONS_PER_INSERT = 100
+
+export function queueConfig(config: CollectorConfig, dir: string): QueueConfig {
+  return {
+    dir,
+    maxBytes: config.queue.maxBytes,
+    batchMaxRows: config.batchMaxRows ?? QUEUE_BATCH.batchMaxRows,
+    batchMaxBytes: config.batchMaxBytes ?? QUEUE_BATCH.batchMaxBytes,
+    flushIntervalMs: config.flushIntervalMs ?? QUEUE_BATCH.flushIntervalMs,
+    retryAfterSeconds: config.retryAfterSeconds,
+    maxPartitionsPerInsert: MAX_PARTITIONS_PER_INSERT,
+    backlogSeconds: config.queue.backlogSeconds,
   }
 }

@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from '../instrumentation/index.ts'
-import type { BatcherObserver, FlushTrigger } from './batcher.ts'
+import type { FlushTrigger } from './batcher.ts'
+import type { QueueObserver, QueueStats } from './queue/queue.ts'
 
 export type Protocol = 'otlp_protobuf' | 'otlp_json' | 'prometheus_remote_write'
 
 /** The collector's own metrics on /metrics. Labels: signal, protocol, table. */
-export class CollectorMetrics implements BatcherObserver {
+export class CollectorMetrics implements QueueObserver {
   readonly received: Counter<'signal' | 'protocol'>
   readonly accepted: Counter<'signal' | 'protocol'>
   readonly rejected: Counter<'signal' | 'protocol' | 'reason'>
@@ -18,6 +19,8 @@ export class CollectorMetrics implements BatcherObserver {
   private readonly refusedRequests: Counter<'table'>
   private readonly queueRows: Gauge
   private readonly queueBytes: Gauge
+  private readonly deadLetterRows: Counter<'table'>
+  private queueStats: (() => QueueStats) | undefined
 
   constructor(registry: Registry) {
     const registers = [registry]
@@ -29,7 +32,7 @@ export class CollectorMetrics implements BatcherObserver {
     })
     this.accepted = new Counter({
       name: 'cairn_collector_items_accepted_total',
-      help: 'Items written to ClickHouse and acknowledged to the sender',
+      help: 'Items acknowledged to the sender: on disk in the durable queue, or written to ClickHouse without it',
       labelNames: ['signal', 'protocol'],
       registers,
     })
@@ -83,8 +86,38 @@ export class CollectorMetrics implements BatcherObserver {
       labelNames: ['table'],
       registers,
     })
-    this.queueRows = new Gauge({ name: 'cairn_collector_queue_rows', help: 'Rows buffered or being written', registers })
-    this.queueBytes = new Gauge({ name: 'cairn_collector_queue_bytes', help: 'Bytes buffered or being written', registers })
+    this.queueRows = new Gauge({ name: 'cairn_collector_queue_rows', help: 'Rows acknowledged or waiting and not yet inserted into ClickHouse: on disk in the durable queue, in memory without it', registers })
+    this.queueBytes = new Gauge({ name: 'cairn_collector_queue_bytes', help: 'Bytes of the rows counted by cairn_collector_queue_rows', registers })
+    const owner = this
+    const stat = (name: string, help: string, read: (s: QueueStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        // prom-client calls collect with the gauge as `this`, at each scrape.
+        collect(this: Gauge) {
+          const stats = owner.queueStats?.()
+          if (stats) this.set(read(stats))
+        },
+      })
+    stat('cairn_collector_queue_requests', 'Request parts (one per request and table) in the durable queue not yet inserted', (s) => s.requests)
+    stat('cairn_collector_queue_segments', 'Segment files (one insert each) in the durable queue not yet inserted', (s) => s.segments)
+    stat('cairn_collector_queue_oldest_age_seconds', 'Age of the oldest rows in the durable queue not yet inserted (0 when empty)', (s) => s.oldestAgeSeconds)
+    this.deadLetterRows = new Counter({
+      name: 'cairn_collector_queue_dead_letter_rows_total',
+      help: 'Acknowledged rows ClickHouse refused when inserted from the queue (or corrupt on disk), set aside in the dead-letter directory',
+      labelNames: ['table'],
+      registers,
+    })
+  }
+
+  /** Reads the durable queue's depth and oldest age at each scrape. */
+  watchQueue(stats: () => QueueStats): void {
+    this.queueStats = stats
+  }
+
+  deadLettered(table: string, rows: number): void {
+    this.deadLetterRows.inc({ table }, rows)
   }
 
   queueChanged(rows: number, bytes: number): void {

@@ -57,6 +57,20 @@ const itemLimitsSchema = z
   })
   .strict()
 
+// The collector's durable ingest queue (collector/queue/, docs/collector.md).
+const collectorQueueSchema = z
+  .object({
+    /** disk: acknowledge once the rows are fsynced to the queue; off: once inserted into ClickHouse. */
+    mode: z.enum(['disk', 'off'], { error: 'expected disk or off' }).default('disk'),
+    /** This collector's own queue directory (default <storage.dataDir>/wal). */
+    dir: z.string().min(1, 'expected a directory path').optional(),
+    /** Disk bound: bytes queued and not yet inserted before senders get 429/503. */
+    maxBytes: byteCount.default(4 * 1024 ** 3),
+    /** /readyz reports the queue as backing up once its oldest rows have waited this long. */
+    backlogSeconds: positiveInt.default(60),
+  })
+  .strict()
+
 // Batching keys left unset take defaults tuned for the storage mode (collector/config.ts).
 export const collectorSchema = z
   .object({
@@ -74,6 +88,7 @@ export const collectorSchema = z
     maxFutureSkewSeconds: z.coerce.number({ error: 'expected a number of seconds' }).int('expected whole seconds').min(0, 'expected 0 (no limit) or more seconds').default(3600),
     /** A request whose body has not fully arrived by then is answered 408 (slow senders hold memory and sockets). */
     bodyTimeoutMs: positiveInt.default(30_000),
+    queue: collectorQueueSchema.default(() => collectorQueueSchema.parse({})),
   })
   .passthrough()
 

@@ -1,5 +1,5 @@
 export { openStorage } from './open.ts'
-export type { Storage, RawInsertFormat, TextInsertFormat, RowBinaryFormat, RowBinaryColumn, QueryParams } from './storage.ts'
+export type { Storage, RawInsertFormat, TextInsertFormat, RowBinaryFormat, RowBinaryColumn, QueryParams, FileRange } from './storage.ts'
 export { quoteIdentifier, rowBinary } from './storage.ts'
 export {
   StorageError,

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client'
 import { StorageQueryError, typed } from './errors.ts'
@@ -77,6 +78,12 @@ export interface Storage {
    * of named columns, see `rowBinary`); resolves once the rows are written.
    */
   insertRaw(table: string, format: RawInsertFormat, payload: Buffer): Promise<void>
+  /**
+   * Inserts RowBinary rows read from bytes [start, end) of a file, without
+   * loading them into memory (the collector's write-ahead queue), with the
+   * statement's own `settings` (e.g. insert_deduplication_token).
+   */
+  insertRawFile(table: string, format: RowBinaryFormat, file: FileRange, settings?: ClickHouseSettings): Promise<void>
   /** Inserts row objects (JSONEachRow); for small writes such as evaluations and alert state. */
   insertRows(table: string, rows: readonly object[]): Promise<void>
   ping(): Promise<void>
@@ -85,9 +92,19 @@ export interface Storage {
 
 export type RawInserter = (table: string, format: RawInsertFormat, payload: Buffer) => Promise<void>
 
-/** How a connection inserts raw payloads, and what it releases on close. */
+/** Bytes [start, end) of a file. */
+export interface FileRange {
+  path: string
+  start: number
+  end: number
+}
+
+export type FileInserter = (table: string, format: RowBinaryFormat, file: FileRange, settings: ClickHouseSettings) => Promise<void>
+
+/** How a connection inserts raw payloads and files, and what it releases on close. */
 export interface RawInsertPath {
   insert: RawInserter
+  insertFile: FileInserter
   close?(): void
 }
 
@@ -158,6 +175,11 @@ export class ClickHouseStorage implements Storage {
     return typed(() => this.raw.insert(table, format, payload))
   }
 
+  insertRawFile(table: string, format: RowBinaryFormat, file: FileRange, settings: ClickHouseSettings = {}): Promise<void> {
+    if (file.end <= file.start) return Promise.resolve()
+    return typed(() => this.raw.insertFile(table, format, file, settings))
+  }
+
   insertRows(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve()
     const body = rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
@@ -182,16 +204,22 @@ export class ClickHouseStorage implements Storage {
 
 /** Raw insert over HTTP: the payload is streamed as the request body of an INSERT … FORMAT. */
 export function httpRawInserter(client: ClickHouseClient): RawInsertPath {
-  const insert: RawInserter = async (table, format, payload) => {
-    const target = typeof format === 'string' ? `${quoteIdentifier(table)} FORMAT ${format}` : `${quoteIdentifier(table)} ${columnList(format)} FORMAT RowBinary`
-    const result = await client.exec({ query: `INSERT INTO ${target}`, values: Readable.from([payload]) })
+  const send = async (query: string, values: Readable, settings?: ClickHouseSettings) => {
+    const result = await client.exec({ query, values, clickhouse_settings: settings })
     result.stream.resume()
     await new Promise<void>((resolve, reject) => {
       result.stream.once('end', resolve)
       result.stream.once('error', reject)
     })
   }
-  return { insert }
+  const insert: RawInserter = async (table, format, payload) => {
+    const target = typeof format === 'string' ? `${quoteIdentifier(table)} FORMAT ${format}` : `${quoteIdentifier(table)} ${columnList(format)} FORMAT RowBinary`
+    await send(`INSERT INTO ${target}`, Readable.from([payload]))
+  }
+  // The file is streamed as the request body: its rows never sit in memory whole.
+  const insertFile: FileInserter = (table, format, file, settings) =>
+    send(`INSERT INTO ${quoteIdentifier(table)} ${columnList(format)} FORMAT RowBinary`, createReadStream(file.path, { start: file.start, end: file.end - 1 }), settings)
+  return { insert, insertFile }
 }
 
 export function quoteIdentifier(name: string): string {

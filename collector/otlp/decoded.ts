@@ -20,6 +20,7 @@ export class Decoded {
   accepted = 0
   rejected = 0
   private readonly messages: string[] = []
+  private readonly daySet = new Set<number>()
 
   /** Cuts attributes and bodies to the limits, when there are limits. */
   readonly limiter: Limiter | undefined
@@ -32,19 +33,28 @@ export class Decoded {
     this.limiter = limits ? new Limiter(limits) : undefined
   }
 
-  /** True (and the item refused) when a time given as 64-bit halves is outside the bounds. */
+  /**
+   * True (and the item refused) when a time given as 64-bit halves is outside
+   * the bounds. The time is the one the item's table is partitioned by (one
+   * partition per UTC day): an accepted item's day is remembered in `days`.
+   */
   rejectUntimelyNs(lo: number, hi: number, what: string): boolean {
     const b = this.bounds
-    if (!b) return false
-    if (hi < b.oldestHi || (hi === b.oldestHi && lo < b.oldestLo)) {
+    if (b && (hi < b.oldestHi || (hi === b.oldestHi && lo < b.oldestLo))) {
       this.reject(`${what} older than the ${b.retentionDays}-day retention`)
       return true
     }
-    if (hi > b.newestHi || (hi === b.newestHi && lo > b.newestLo)) {
+    if (b && (hi > b.newestHi || (hi === b.newestHi && lo > b.newestLo))) {
       this.reject(`${what} dated more than ${b.futureSkewSeconds} s ahead of the collector's clock`)
       return true
     }
+    this.daySet.add(utcDay(lo, hi))
     return false
+  }
+
+  /** The UTC days of the accepted items: the partitions their rows go to. */
+  get days(): number[] {
+    return [...this.daySet]
   }
 
   /** The grouped rows of `table` (one table per request), written through `items`. */
@@ -95,6 +105,15 @@ export function timeBounds(retentionDays: number, futureSkewSeconds: number, now
   const [oldestLo, oldestHi] = retentionDays > 0 ? halves(BigInt(nowMs - retentionDays * 86_400_000) * 1_000_000n) : [0, -1]
   const [newestLo, newestHi] = futureSkewSeconds > 0 ? halves(BigInt(nowMs + futureSkewSeconds * 1000) * 1_000_000n) : [0, Infinity]
   return { retentionDays, oldestLo, oldestHi, futureSkewSeconds, newestLo, newestHi }
+}
+
+// 86 400 × 10⁹ ns = 2¹⁶ × 1 318 359 375: dividing by 2¹⁶ first keeps the
+// arithmetic within a double's exact integers (hi < 2³¹), so the day is exact.
+const NS_PER_DAY_ODD = 1_318_359_375
+
+/** The UTC day number of a time in nanoseconds given as 64-bit halves. */
+export function utcDay(lo: number, hi: number): number {
+  return Math.floor((hi * 65_536 + Math.floor((lo >>> 0) / 65_536)) / NS_PER_DAY_ODD)
 }
 
 function halves(ns: bigint): [number, number] {

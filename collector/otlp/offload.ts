@@ -18,6 +18,8 @@ export interface DecodedRows {
   readonly errorMessage: string
   /** What the attribute and body limits cut, by kind. */
   readonly truncated?: LimitCounts
+  /** The UTC days (partitions) the accepted items fall on. */
+  readonly days?: readonly number[]
 }
 
 interface Packed {
@@ -26,6 +28,7 @@ interface Packed {
   rejected: number
   errorMessage: string
   truncated?: LimitCounts
+  days?: readonly number[]
   /** Anything else a task hands back beside the rows. */
   [extra: string]: unknown
 }
@@ -35,7 +38,7 @@ export const OTLP_TASK_MODULE = import.meta.url
 
 export function pack(d: DecodedRows): { value: Packed; transfer: ArrayBuffer[] } {
   const tables = [...d.tables].map(([table, out]): Packed['tables'][number] => [table, out.rows, ownArrayBuffer(out.view())])
-  return { value: { tables, accepted: d.accepted, rejected: d.rejected, errorMessage: d.errorMessage, truncated: d.truncated }, transfer: tables.map((t) => t[2]) }
+  return { value: { tables, accepted: d.accepted, rejected: d.rejected, errorMessage: d.errorMessage, truncated: d.truncated, days: d.days }, transfer: tables.map((t) => t[2]) }
 }
 
 function unpack(p: Packed): DecodedRows {

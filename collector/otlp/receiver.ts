@@ -3,7 +3,7 @@
 // are written (or the write failed).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Batcher, TableRows } from '../batcher.ts'
+import type { RowSink, TableRows } from '../batcher.ts'
 import { BackpressureError, RowsRefusedError, WriteFailedError } from '../batcher.ts'
 import type { Isolation, Reservation } from '../../isolation/index.ts'
 import { HttpError, contentEncoding, mediaType, readBody, type Body, type BodyLimits } from '../http/body.ts'
@@ -23,7 +23,7 @@ export interface RetentionDays {
 }
 
 export interface ReceiverDeps {
-  batcher: Batcher
+  batcher: RowSink
   metrics: CollectorMetrics
   body: BodyLimits
   /** The process's body budget and parse workers, shared with the API. */
@@ -58,7 +58,7 @@ function decodeOptionsFor(deps: ReceiverDeps, signal: Signal): DecodeOptions {
 }
 
 export function tableRows(decoded: DecodedRows): TableRows[] {
-  return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view() }))
+  return [...decoded.tables].map(([table, rows]) => ({ table, rows: rows.rows, bytes: rows.view(), days: decoded.days }))
 }
 
 /** Why a stored request's items were not stored, by the HTTP status it got. */
@@ -87,7 +87,7 @@ export async function storeCounted(deps: ReceiverDeps, labels: { signal: string;
  * Retry-After, and rows ClickHouse refused to 400 (retrying them cannot help).
  * Every table's outcome is awaited first, so the answer says which were stored.
  */
-export async function store(batcher: Batcher, rows: TableRows[]): Promise<void> {
+export async function store(batcher: RowSink, rows: TableRows[]): Promise<void> {
   let outcomes: PromiseSettledResult<void>[]
   try {
     outcomes = await Promise.allSettled(batcher.submitPerTable(rows))

@@ -37,6 +37,10 @@ export function fencedStorage(storage: Storage, leadership: Leadership, allowed:
       check()
       return storage.insertRows(table, rows)
     },
+    insertRawFile: async (table, format, file, settings) => {
+      check()
+      return storage.insertRawFile(table, format, file, settings)
+    },
     ping: () => storage.ping(),
     close: () => storage.close(),
   }

@@ -1,7 +1,7 @@
 import { createMaterializedViewStatement, createTableStatements, localTableName, type DdlTarget } from '../ddl.ts'
 import type { Migration } from '../migrate.ts'
 import { quoteIdentifier } from '../storage.ts'
-import { INGESTED_AT, INGEST_WATERMARKED_TABLES, ingestedAtDeclaration, ingestedAtIndex, otelTables, traceIdTsView, type TtlDays } from './otel-tables.ts'
+import { DEDUPLICATION_WINDOW, INGESTED_AT, INGEST_WATERMARKED_TABLES, ingestedAtDeclaration, ingestedAtIndex, otelTables, traceIdTsView, type TtlDays } from './otel-tables.ts'
 
 /** The telemetry tables. TTLs given here are those of a fresh install; later changes go through migrate's TTL sync. */
 export function otelMigrations(ttlDays: TtlDays): Migration[] {
@@ -15,6 +15,16 @@ export function otelMigrations(ttlDays: TtlDays): Migration[] {
       ],
     },
     ...ingestedAtMigrations,
+    {
+      // Tables made before the collector's write-ahead queue get its deduplication window (new ones are created with it).
+      id: 'storage/004_insert_deduplication_window',
+      description: 'non_replicated_deduplication_window on the telemetry tables, so a replayed insert is stored once',
+      statements: (target) => {
+        const setting = Object.entries(DEDUPLICATION_WINDOW).map(([k, v]) => `${k} = ${v}`).join(', ')
+        const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdentifier(target.cluster)}` : ''
+        return otelTables(ttlDays).map((t) => `ALTER TABLE ${quoteIdentifier(localTableName(t.name, target))}${onCluster} MODIFY SETTING ${setting}`)
+      },
+    },
   ]
 }
 

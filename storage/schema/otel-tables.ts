@@ -26,7 +26,15 @@ export interface TtlDays {
 
 const ttl = (timeExpr: string, days: number) => (days > 0 ? `${timeExpr} + toIntervalDay(${days})` : undefined)
 
-const MERGE_SETTINGS = { index_granularity: 8192, ttl_only_drop_parts: 1 }
+/**
+ * Inserts carrying the same insert_deduplication_token as one of a table's
+ * last N blocks are skipped: the collector's write-ahead queue replays a
+ * segment after a crash without storing it twice (docs/collector.md).
+ * Replicated tables keep their own replicated_deduplication_window.
+ */
+export const DEDUPLICATION_WINDOW = { non_replicated_deduplication_window: 10_000 }
+
+const MERGE_SETTINGS = { index_granularity: 8192, ttl_only_drop_parts: 1, ...DEDUPLICATION_WINDOW }
 
 // Cairn's one addition to the exporter's span and log tables: when a row was
 // stored (the ClickHouse server's clock at its INSERT), so that the SLO engine

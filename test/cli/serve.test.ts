@@ -22,8 +22,11 @@ describe('cairn serve on the embedded store', () => {
     try {
       const ready = await fetch(`${cairn.apiUrl}/readyz`)
       expect(ready.status).toBe(200)
-      // The engine's backfill progress rides along (no SLOs here: nothing pending).
-      expect(await ready.json()).toEqual({ status: 'ready', engine: { backfill: { pendingSlos: 0, remainingSeconds: 0 } } })
+      // The engine's backfill progress rides along (no SLOs here: nothing pending), and the collector's queue
+      // (which cairn's own traces may be passing through).
+      const body = (await ready.json()) as { collector: { queue: { state: string } } }
+      expect(body).toMatchObject({ status: 'ready', engine: { backfill: { pendingSlos: 0, remainingSeconds: 0 } } })
+      expect(body.collector.queue).toMatchObject({ state: 'ok', rows: expect.any(Number), requests: expect.any(Number), bytes: expect.any(Number), oldestAgeSeconds: expect.any(Number) })
       expect(Date.now() - started).toBeLessThan(30_000)
       expect(await (await fetch(`${cairn.apiUrl}/healthz`)).json()).toEqual({ status: 'ok' })
       const metrics = await fetch(`${cairn.apiUrl}/metrics`)

@@ -11,7 +11,12 @@ import { tempDir } from '../support/temp.ts'
 export interface Harness {
   storage: Storage
   config: CairnConfig
-  /** Starts a collector over `storage` (or a wrapper of it); the caller stops it. */
+  /**
+   * Starts a collector over `storage` (or a wrapper of it); the caller stops it.
+   * Without `collector.queue.dir` it runs without the durable queue (each
+   * request acknowledged once inserted: the batcher these files test);
+   * queue*.test.ts give it a directory.
+   */
   startCollector(overrides?: Partial<Omit<CollectorDeps, 'config'>> & { collector?: Record<string, unknown> }): Promise<RunningCollector>
   close(): Promise<void>
 }

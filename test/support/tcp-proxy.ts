@@ -10,7 +10,8 @@ export interface TcpProxy {
   stop(): Promise<void>
 }
 
-export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
+/** `port`: listen there (e.g. to bring "the server" back where clients expect it); 0 = any free port. */
+export async function startTcpProxy(targetUrl: string, port = 0): Promise<TcpProxy> {
   const target = new URL(targetUrl)
   const sockets = new Set<Socket>()
   const track = (s: Socket) => {
@@ -26,7 +27,10 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   let stopped: Promise<void> | undefined
   return {
