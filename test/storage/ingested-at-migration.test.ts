@@ -35,7 +35,7 @@ describe('the ingest time migration of an existing store', () => {
     await storage.insertRows('otel_logs', [{ Timestamp: now, ServiceName: 'before', Body: 'a' }])
     await storage.insertRows('otel_traces', [{ Timestamp: now, ServiceName: 'before', SpanName: 's', Duration: 1 }])
     const result = await migrate(storage, otelMigrations(config.storage.ttlDays))
-    expect(result.applied).toEqual(['storage/001_otel_tables', 'storage/002_ingested_at_stored', 'storage/003_ingested_at_now'])
+    expect(result.applied).toEqual(['storage/001_otel_tables', 'storage/002_ingested_at_stored', 'storage/003_ingested_at_now', 'storage/004_insert_deduplication_window'])
     const after = Date.now()
     await storage.insertRows('otel_logs', [{ Timestamp: now, ServiceName: 'after', Body: 'b' }])
     // Read twice with time passing, then merged: the old row keeps 0, the new one its insert time.
