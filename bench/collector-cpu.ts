@@ -84,6 +84,10 @@ try {
     row('decoder alone, in this process (baseline)', '', decoded / decodeCpu)
     row(`collector process: HTTP, decode, queue append + fsync (${cpu.toFixed(1)} CPU-s in ${seconds.toFixed(1)} s)`, Math.round(spans / seconds).toLocaleString('en'), spans / cpu)
     console.log(`collector ÷ decoder alone: ${(decoded / decodeCpu / (spans / cpu)).toFixed(2)}× the CPU per span`)
+    // What the queue holds per span on disk (RowBinary), for sizing the collectors' disks.
+    const gauge = (name: string, text: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? NaN)
+    const metrics = await (await fetch(`${collector.apiUrl}/metrics`)).text()
+    console.log(`queue: ${(gauge('cairn_collector_queue_bytes', metrics) / gauge('cairn_collector_queue_rows', metrics)).toFixed(0)} bytes per span (RowBinary), ${(bodies.reduce((n, b) => n + b.body.length, 0) / bodies.reduce((n, b) => n + b.items, 0)).toFixed(0)} as OTLP protobuf`)
   } finally {
     collector.child.kill('SIGKILL') // its queue cannot drain into a stalled store; the directory goes with the temp dir
   }
