@@ -57,6 +57,8 @@ interface Job {
 interface Slot {
   worker: Worker
   job: Job | undefined
+  /** Preload requests sent to this worker and not answered yet. */
+  preloads: Set<number>
 }
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url)
@@ -103,6 +105,7 @@ export class WorkerPool {
           new Promise<void>((resolve) => {
             const id = -this.nextId++
             this.preloads.set(id, resolve)
+            slot.preloads.add(id)
             slot.worker.postMessage({ id, module, fn: PRELOAD, input: null } satisfies TaskRequest)
           }),
       ),
@@ -134,9 +137,10 @@ export class WorkerPool {
     }
   }
 
-  private preloaded(id: number): void {
+  private preloaded(slot: Slot, id: number): void {
     this.preloads.get(id)?.()
     this.preloads.delete(id)
+    slot.preloads.delete(id)
   }
 
   private spawn(): Slot {
@@ -144,10 +148,10 @@ export class WorkerPool {
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 32 },
     })
-    const slot: Slot = { worker, job: undefined }
+    const slot: Slot = { worker, job: undefined, preloads: new Set() }
     worker.unref()
     worker.on('message', (reply: TaskReply) => {
-      if (reply.id < 0) return this.preloaded(reply.id)
+      if (reply.id < 0) return this.preloaded(slot, reply.id)
       const job = slot.job
       if (!job || job.request.id !== reply.id) return
       slot.job = undefined
@@ -157,7 +161,7 @@ export class WorkerPool {
       this.dispatch()
     })
     const fail = (err: Error) => {
-      for (const id of this.preloads.keys()) this.preloaded(id)
+      for (const id of slot.preloads) this.preloaded(slot, id)
       const i = this.slots.indexOf(slot)
       if (i < 0) return
       this.slots.splice(i, 1)
