@@ -46,7 +46,9 @@ requireTool('chromium').describe('web UI with API tokens', () => {
     expect(await page.evaluate<string>('document.activeElement?.id')).toBe('token-input')
     await page.keyboard.type('not-a-token-at-all-000000')
     await page.keyboard.press('Enter')
-    await page.waitForFunction("document.getElementById('token-reason')?.textContent?.includes('refused')")
+    // A locator, not waitForFunction: a string predicate that has to be polled
+    // is eval'd in the page, and the UI's CSP (no 'unsafe-eval') refuses it.
+    await page.locator('#token-reason', { hasText: 'refused' }).waitFor()
     expect(await dialog.isVisible()).toBe(true)
     await browser.screenshot(page, 'token-prompt')
     await page.fill('#token-input', READ)
