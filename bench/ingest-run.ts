@@ -22,6 +22,7 @@ import { allMigrations } from '../cli/index.ts'
 import { createCollector } from '../collector/index.ts'
 import { createIsolation } from '../isolation/index.ts'
 import { tempDir } from '../test/support/temp.ts'
+import { cpuPerItem, sampleMemory, threadCpuSeconds } from './process-probe.ts'
 
 const [signal, requests, concurrency, perRequest = '512', mode = 'disk'] = process.argv.slice(2) as ['traces' | 'logs' | 'metrics' | 'remote_write', string, string, string?, ('disk' | 'off')?]
 const TABLES: Record<string, string[]> = {
@@ -72,12 +73,18 @@ const collector = createCollector({
 })
 const port = await collector.start()
 
+// BENCH_MEMORY=1: where the peak RSS is (stderr). CPU by thread is always measured.
+const memory = process.env.BENCH_MEMORY ? sampleMemory((sql) => storage.query(sql)) : undefined
+const cpuBefore = threadCpuSeconds()
+
 const load = fileURLToPath(new URL('./ingest-load.ts', import.meta.url))
 const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', load, `http://127.0.0.1:${port}`, signal, requests, concurrency, perRequest], { maxBuffer: 1 << 20 })
 const sent = JSON.parse(stdout) as { items: number; seconds: number; startedAtMs: number; failed: number; bodyBytes: number; itemsPerRequest: number }
 // End to end: until the last row is in ClickHouse (with the queue, once it has drained).
 while ((collector.queue()?.stats.rows ?? 0) > 0) await new Promise((r) => setTimeout(r, 5))
 const endToEndSeconds = mode === 'disk' ? (Date.now() - sent.startedAtMs) / 1000 : sent.seconds
+const cpu = cpuPerItem(cpuBefore, threadCpuSeconds(), sent.items)
+memory?.stop()
 await collector.stop()
 queueDir.remove()
 if (process.env.BENCH_DEBUG) process.stderr.write((await registry.metrics()).split('\n').filter((l) => /cairn_collector_(batch_rows|flush_duration_seconds)_(sum|count)/.test(l)).join('\n') + '\n')
@@ -146,5 +153,7 @@ process.stdout.write(
     bytesOnDiskPerItem: bytesOnDisk / stored,
     requestBytes: sent.bodyBytes,
     itemsPerRequest: sent.itemsPerRequest,
+    cpuMicrosPerItem: cpu,
   }) + '\n',
 )
+

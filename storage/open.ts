@@ -1,3 +1,5 @@
+// First: the embedded engine's allocator reads its settings when chdb loads.
+import './allocator.ts'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createClient } from '@clickhouse/client'
