@@ -6,7 +6,8 @@ WORKDIR /app
 ENV NODE_ENV=production
 # glibc keeps freed memory in per-thread malloc arenas (8 per core by default);
 # two keep the collector's peak RSS about 90 MiB lower at the same throughput
-# (docs/performance.md, the collector's memory run).
+# (docs/performance.md, the collector's memory run). The embedded engine's
+# own allocator is set by cairn itself (storage/allocator.ts, docs/storage.md).
 ENV MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
 # npm install, not npm ci, as CI does (.ci/run): chdb lists engine packages for

@@ -4,7 +4,7 @@
 // the same rows: the bytes on disk; the engine alone writing the very batches
 // the collector wrote (replayed one after another, as the collector does, with
 // no HTTP and no decoding); and the engine's ceiling (one INSERT … SELECT from
-// memory, no parsing). Prints one JSON line.
+// memory, no parsing; the median of three). Prints one JSON line.
 // With the durable queue (mode disk) senders are answered once their rows are
 // on disk; end to end still runs until the last row is in ClickHouse (the
 // queue has drained).
@@ -123,15 +123,26 @@ let replayed = 0
 for (const t of TABLES[signal]!) replayed += await count(t)
 if (replayed !== stored) throw new Error(`replay stored ${replayed} rows, the collector ${stored}`)
 
-// The ceiling: the same rows inserted by the engine itself from memory.
-let ceilingSeconds = 0
+// The ceiling: the same rows inserted by the engine itself from memory, into
+// the emptied tables, three times; the median, for one insert of this size
+// moved 3x from run to run on this shared machine.
+const CEILING_TRIES = 3
+const ceilingTries: number[] = []
 for (const t of TABLES[signal]!) {
   await storage.command(`CREATE TABLE ceiling_src_${t} AS ${t} ENGINE = Memory`)
   await storage.command(`INSERT INTO ceiling_src_${t} SELECT * FROM ${t}`)
-  const started = performance.now()
-  await storage.command(`INSERT INTO ${t} SELECT * FROM ceiling_src_${t}`)
-  ceilingSeconds += (performance.now() - started) / 1000
 }
+for (let i = 0; i < CEILING_TRIES; i++) {
+  let seconds = 0
+  for (const t of TABLES[signal]!) {
+    await storage.command(`TRUNCATE TABLE ${t}`)
+    const started = performance.now()
+    await storage.command(`INSERT INTO ${t} SELECT * FROM ceiling_src_${t}`)
+    seconds += (performance.now() - started) / 1000
+  }
+  ceilingTries.push(seconds)
+}
+const ceilingSeconds = [...ceilingTries].sort((a, b) => a - b)[1]!
 
 step('ceiling')
 await storage.close()

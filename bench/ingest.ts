@@ -8,10 +8,14 @@
 // many senders of large bodies, peak RSS against the 1 GiB target.
 // Each run is a fresh process and data directory; medians of RUNS runs are
 // printed (the machine is shared: expect noise).
+// After each table: where the collector's process spent its CPU per item, by
+// thread (ClickHouse's inserts and merges, Node's main and other threads).
 // Env: RUNS (default 3), REQUESTS (default 400), CONCURRENCY (default 8),
 // ITEMS (spans or log records per request, default 1000), SIGNALS
 // (traces,logs,metrics,remote_write), MODES (disk,off), and for the memory
 // run RSS_REQUESTS (default 128; 0 skips it), RSS_CONCURRENCY (64), RSS_ITEMS (5000).
+// MALLOC_ARENA_MAX (default 2, as in the image); BENCH_MEMORY=1 prints what
+// makes up each run's peak RSS.
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
