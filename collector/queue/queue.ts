@@ -13,13 +13,15 @@
 // the segments left by the previous process are replayed first (shipper.ts
 // makes every insert idempotent).
 
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../../instrumentation/index.ts'
 import type { FileRange } from '../../storage/index.ts'
 import { BackpressureError, Deferred, RowsRefusedError, WriteFailedError, type BatcherObserver, type FlushTrigger, type RowSink, type TableRows } from '../batcher.ts'
-import { createdOf, Segment } from './segment.ts'
-import { markCorrupt, ship, type ShipDeps } from './shipper.ts'
+import { lockQueueDir } from './lock.ts'
+import { segmentsLeftIn } from './recovery.ts'
+import { Segment } from './segment.ts'
+import { ship, type ShipDeps } from './shipper.ts'
 
 export interface QueueConfig {
   /** This collector's own directory: segments, the dead-letter directory, a lock. */
@@ -75,7 +77,7 @@ export class DurableQueue implements RowSink {
   private closed = false
   private stopping = false
   private readonly wakeups = new Set<() => void>()
-  private readonly lockPath: string
+  private lock: { release(): void } = { release: () => {} }
   private readonly shipDeps: ShipDeps
 
   private constructor(
@@ -84,7 +86,6 @@ export class DurableQueue implements RowSink {
     private readonly log: Logger,
     private readonly observer?: QueueObserver,
   ) {
-    this.lockPath = join(config.dir, 'LOCK')
     this.shipDeps = {
       deadLetterDir: join(config.dir, 'dead-letter'),
       insert: (table, file, token, rows) => this.timedInsert(table, file, token, rows),
@@ -99,7 +100,7 @@ export class DurableQueue implements RowSink {
   static open(config: QueueConfig, insert: FileInsert, log: Logger, observer?: QueueObserver): DurableQueue {
     mkdirSync(config.dir, { recursive: true })
     const queue = new DurableQueue(config, insert, log, observer)
-    queue.lock()
+    queue.lock = lockQueueDir(config.dir)
     queue.recover()
     return queue
   }
@@ -325,22 +326,12 @@ export class DurableQueue implements RowSink {
 
   /** Segments an earlier process left, oldest first, queued for insert before anything new. */
   private recover(): void {
-    const names = readdirSync(this.config.dir)
-      .filter((f) => f.endsWith('.idx'))
-      .map((f) => f.slice(0, -'.idx'.length))
-      .sort((a, b) => createdOf(a) - createdOf(b))
-    for (const name of names) {
-      const { segment, corrupt } = Segment.recover(this.config.dir, name)
-      if (segment.frames.length === 0) {
-        segment.remove()
-        continue
-      }
+    for (const segment of segmentsLeftIn(this.config.dir, this.shipDeps)) {
       this.segments.add(segment)
       this.totals.rows += segment.rows
       this.totals.bytes += segment.bytes
       this.totals.requests += segment.frames.length
-      for (const frame of corrupt) markCorrupt(segment, frame.index, this.shipDeps, 'the frame does not match its checksum (disk corruption, or a write torn by a crash before it was acknowledged)')
-      this.log.info({ table: segment.table, segment: name, rows: segment.rows }, 'replaying rows queued by an earlier process')
+      this.log.info({ table: segment.table, segment: segment.name, rows: segment.rows }, 'replaying rows queued by an earlier process')
       this.observer?.flushStarted?.(segment.table, 'replay')
       const list = this.ready.get(segment.table) ?? []
       list.push(segment)
@@ -348,26 +339,6 @@ export class DurableQueue implements RowSink {
     }
     this.observer?.queueChanged(this.totals.rows, this.totals.bytes)
     for (const table of this.ready.keys()) this.kick(table)
-  }
-
-  /** One process per queue directory: a second would insert the same segments. */
-  private lock(): void {
-    for (;;) {
-      try {
-        const fd = openSync(this.lockPath, 'wx')
-        writeSync(fd, String(process.pid))
-        closeSync(fd)
-        return
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      }
-      const holder = Number(readFileSync(this.lockPath, 'utf8'))
-      if (holder && holder !== process.pid && alive(holder)) {
-        throw new Error(`the ingest queue directory ${this.config.dir} is in use by process ${holder}: give each collector its own (collector.queue.dir, CAIRN_COLLECTOR_QUEUE_DIR)`)
-      }
-      // Left by a process that is gone (killed): take it over.
-      rmSync(this.lockPath, { force: true })
-    }
   }
 
   /**
@@ -390,15 +361,7 @@ export class DurableQueue implements RowSink {
     await Promise.allSettled([...this.shipping.values()])
     for (const segment of this.segments) segment.close()
     if (this.segments.size > 0) this.log.warn({ rows: this.totals.rows, bytes: this.totals.bytes, dir: this.config.dir }, 'stopped with acknowledged rows not yet inserted: they stay queued on disk and are inserted at the next start')
-    rmSync(this.lockPath, { force: true })
+    this.lock.release()
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
