@@ -1,9 +1,11 @@
-// First: the embedded engine's allocator reads its settings when chdb loads.
+// Before chdb loads: the embedded engine's allocator reads its settings then.
 import './allocator.ts'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createClient } from '@clickhouse/client'
-import { createChdbConnection } from 'chdb/connection'
+// Types only: the engine's library (about 140 MiB of RSS once loaded) is
+// loaded by openEmbedded, so processes on a ClickHouse server never map it.
+import type { createChdbConnection } from 'chdb/connection'
 import type { StorageConfig } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
 import { clientLoggerClass } from './client-log.ts'
@@ -30,9 +32,18 @@ async function openEmbedded(dataDir: string, log: ClientLog): Promise<Storage> {
   } catch (err) {
     throw new StorageUnavailableError(`cannot create the data directory ${path}: ${(err as Error).message}`, { cause: err })
   }
+  let chdb: { createChdbConnection: typeof createChdbConnection }
+  try {
+    chdb = await import('chdb/connection')
+  } catch (err) {
+    throw new StorageUnavailableError(
+      `the embedded ClickHouse engine (the chdb package) cannot load here: ${(err as Error).message}; set CAIRN_CLICKHOUSE_URL to use a ClickHouse server instead`,
+      { cause: err },
+    )
+  }
   let connection: ReturnType<typeof createChdbConnection>
   try {
-    connection = createChdbConnection({ path })
+    connection = chdb.createChdbConnection({ path })
   } catch (err) {
     throw new StorageUnavailableError(
       `cannot open the embedded store in ${path}: ${(err as Error).message} (only one cairn process may use a data directory)`,

@@ -4,6 +4,7 @@
 // /metrics say the queue is backing up, and once the server is back every
 // acknowledged record is stored once. A third collector past its disk bound
 // refuses with 503 and is not ready.
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClickHouseShim, type ClickHouseShim } from '../support/clickhouse-http-shim.ts'
 import { startCairn, type CairnServer } from '../support/cairn-process.ts'
@@ -73,6 +74,8 @@ describe('collectors with their own queues on a ClickHouse server', () => {
     collectors.push(a)
     const b = await startCairn(collectorEnv('b'), 'collector')
     collectors.push(b)
+    // On a ClickHouse server a process never loads the embedded engine's library (about 140 MiB).
+    if (process.platform === 'linux') expect(readFileSync(`/proc/${a.child.pid}/maps`, 'utf8')).not.toContain('libchdb')
     const acknowledged: string[] = []
     const send = async (c: CairnServer) => {
       const r = logs('outage', 25)
