@@ -8,7 +8,8 @@
 // decoding into RowBinary, the queue's appends and fsyncs. Unique spans (see
 // otlp-bodies.ts), 512 per request. Baseline, in the same run: the same
 // bodies decoded in this process by the collector's decoder alone, no HTTP,
-// no queue. Env: REQUESTS (default 600), CONCURRENCY (default 8).
+// no queue. Also the collector process's peak RSS. Env: REQUESTS (default
+// 600), CONCURRENCY (default 8).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { configSchema } from '../config/index.ts'
@@ -88,6 +89,9 @@ try {
     const gauge = (name: string, text: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? NaN)
     const metrics = await (await fetch(`${collector.apiUrl}/metrics`)).text()
     console.log(`queue: ${(gauge('cairn_collector_queue_bytes', metrics) / gauge('cairn_collector_queue_rows', metrics)).toFixed(0)} bytes per span (RowBinary), ${(bodies.reduce((n, b) => n + b.body.length, 0) / bodies.reduce((n, b) => n + b.items, 0)).toFixed(0)} as OTLP protobuf`)
+    // The collector process's peak RSS (VmHWM): a server-mode collector's memory, for sizing.
+    const peakKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+    console.log(`collector process peak RSS: ${Math.round(peakKb / 1024)} MiB (server mode: no embedded engine in it)`)
   } finally {
     collector.child.kill('SIGKILL') // its queue cannot drain into a stalled store; the directory goes with the temp dir
   }
