@@ -57,8 +57,8 @@ interface Job {
 interface Slot {
   worker: Worker
   job: Job | undefined
-  /** Preload requests sent to this worker and not answered yet. */
-  preloads: Set<number>
+  /** Preload requests sent to this worker and not answered yet, with what each resolves. */
+  preloads: Map<number, () => void>
 }
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url)
@@ -71,8 +71,6 @@ export class WorkerPool {
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private nextId = 1
-  /** Preload requests (negative ids) still loading. */
-  private readonly preloads = new Map<number, () => void>()
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.workers ?? Math.min(2, availableParallelism()))
@@ -104,8 +102,7 @@ export class WorkerPool {
         (module) =>
           new Promise<void>((resolve) => {
             const id = -this.nextId++
-            this.preloads.set(id, resolve)
-            slot.preloads.add(id)
+            slot.preloads.set(id, resolve)
             slot.worker.postMessage({ id, module, fn: PRELOAD, input: null } satisfies TaskRequest)
           }),
       ),
@@ -138,8 +135,7 @@ export class WorkerPool {
   }
 
   private preloaded(slot: Slot, id: number): void {
-    this.preloads.get(id)?.()
-    this.preloads.delete(id)
+    slot.preloads.get(id)?.()
     slot.preloads.delete(id)
   }
 
@@ -148,7 +144,7 @@ export class WorkerPool {
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 32 },
     })
-    const slot: Slot = { worker, job: undefined, preloads: new Set() }
+    const slot: Slot = { worker, job: undefined, preloads: new Map() }
     worker.unref()
     worker.on('message', (reply: TaskReply) => {
       if (reply.id < 0) return this.preloaded(slot, reply.id)
@@ -161,7 +157,7 @@ export class WorkerPool {
       this.dispatch()
     })
     const fail = (err: Error) => {
-      for (const id of slot.preloads) this.preloaded(slot, id)
+      for (const id of [...slot.preloads.keys()]) this.preloaded(slot, id)
       const i = this.slots.indexOf(slot)
       if (i < 0) return
       this.slots.splice(i, 1)

@@ -6,10 +6,13 @@
 // 100 ms, purged by jemalloc's background thread rather than by the threads
 // that allocate. Returning them at once (a decay of 0) saved as much but cost
 // a quarter of the collector's throughput (docs/performance.md, the
-// collector's memory run). Imported before chdb loads: jemalloc reads its
+// collector's memory run). Set just before chdb loads: jemalloc reads its
 // settings when the library starts. A JE_MALLOC_CONF set by the user wins.
 
 /** jemalloc settings for the embedded engine unless JE_MALLOC_CONF says otherwise. */
 export const EMBEDDED_ALLOCATOR_CONF = 'background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0'
 
-process.env.JE_MALLOC_CONF ??= EMBEDDED_ALLOCATOR_CONF
+/** Call before the first import of chdb in this process. */
+export function configureEmbeddedAllocator(): void {
+  process.env.JE_MALLOC_CONF ??= EMBEDDED_ALLOCATOR_CONF
+}

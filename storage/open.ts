@@ -1,5 +1,3 @@
-// Before chdb loads: the embedded engine's allocator reads its settings then.
-import './allocator.ts'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createClient } from '@clickhouse/client'
@@ -8,6 +6,7 @@ import { createClient } from '@clickhouse/client'
 import type { createChdbConnection } from 'chdb/connection'
 import type { StorageConfig } from '../config/index.ts'
 import type { Logger } from '../instrumentation/index.ts'
+import { configureEmbeddedAllocator } from './allocator.ts'
 import { clientLoggerClass } from './client-log.ts'
 import { ClickHouseStorage, SESSION_SETTINGS, httpRawInserter, type Storage } from './storage.ts'
 import { StorageError, StorageUnavailableError } from './errors.ts'
@@ -34,6 +33,7 @@ async function openEmbedded(dataDir: string, log: ClientLog): Promise<Storage> {
   }
   let chdb: { createChdbConnection: typeof createChdbConnection }
   try {
+    configureEmbeddedAllocator()
     chdb = await import('chdb/connection')
   } catch (err) {
     throw new StorageUnavailableError(

@@ -77,13 +77,14 @@ export class DurableQueue implements RowSink {
   private closed = false
   private stopping = false
   private readonly wakeups = new Set<() => void>()
-  private lock: { release(): void } = { release: () => {} }
   private readonly shipDeps: ShipDeps
 
   private constructor(
     private readonly config: QueueConfig,
     private readonly insert: FileInsert,
     private readonly log: Logger,
+    /** This process's hold on the directory, given back at close. */
+    private readonly lock: { release(): void },
     private readonly observer?: QueueObserver,
   ) {
     this.shipDeps = {
@@ -99,8 +100,7 @@ export class DurableQueue implements RowSink {
   /** Opens (creating) the queue directory and replays what an earlier process left there. */
   static open(config: QueueConfig, insert: FileInsert, log: Logger, observer?: QueueObserver): DurableQueue {
     mkdirSync(config.dir, { recursive: true })
-    const queue = new DurableQueue(config, insert, log, observer)
-    queue.lock = lockQueueDir(config.dir)
+    const queue = new DurableQueue(config, insert, log, lockQueueDir(config.dir), observer)
     queue.recover()
     return queue
   }

@@ -58,44 +58,46 @@ afterAll(async () => {
   dir.remove()
 })
 
+/** Ticks at `at` with `specs` as the whole catalog; the evaluations of `ids`, and the rollup statements the tick ran. */
+async function tickWith(at: string, specs: string[], ids: string[]) {
+  rollupSql.length = 0
+  writeFileSync(join(sloDir, 'slos.yaml'), specs.join('---\n'))
+  await engine.tick(new Date(at))
+  expect(rollupSql.length).toBeGreaterThan(0)
+  const counts = await Promise.all(ids.map(async (id) => {
+    const e = await latestEvaluation(storage, id)
+    return [e.eventsTotal, e.eventsBad]
+  }))
+  return { counts, sql: [...rollupSql] }
+}
+
 describe('span rollups read only the attribute maps their SLOs match on', () => {
   it('an SLO on resource attributes alone: ResourceAttributes read, SpanAttributes not', async () => {
-    writeFileSync(join(sloDir, 'slos.yaml'), slo('prod', '{ service: checkout, resourceAttributes: { k8s.namespace.name: prod }, bad: error }'))
-    await engine.tick(new Date('2025-01-15T12:00:30Z'))
-    const e = await latestEvaluation(storage, 'checkout-prod')
+    const { counts, sql } = await tickWith('2025-01-15T12:00:30Z', [slo('prod', '{ service: checkout, resourceAttributes: { k8s.namespace.name: prod }, bad: error }')], ['checkout-prod'])
     // prod: 100 spans with 4 errors, 40 /refund spans with 1 error; staging does not count.
-    expect([e.eventsTotal, e.eventsBad]).toEqual([140, 5])
-    expect(rollupSql.length).toBeGreaterThan(0)
-    for (const sql of rollupSql) {
-      expect(sql).toContain('ResourceAttributes[')
-      expect(sql).not.toContain('SpanAttributes')
+    expect(counts).toEqual([[140, 5]])
+    for (const q of sql) {
+      expect(q).toContain('ResourceAttributes[')
+      expect(q).not.toContain('SpanAttributes')
     }
   })
 
   it('an SLO on span attributes alone: SpanAttributes read, ResourceAttributes not', async () => {
-    rollupSql.length = 0
-    writeFileSync(join(sloDir, 'slos.yaml'), slo('refunds', '{ service: checkout, attributes: { http.route: /refund }, bad: error }'))
-    await engine.tick(new Date('2025-01-15T12:01:30Z'))
-    const e = await latestEvaluation(storage, 'checkout-refunds')
-    expect([e.eventsTotal, e.eventsBad]).toEqual([40, 1])
-    expect(rollupSql.length).toBeGreaterThan(0)
-    for (const sql of rollupSql) {
-      expect(sql).toContain('SpanAttributes[')
-      expect(sql).not.toContain('ResourceAttributes')
+    const { counts, sql } = await tickWith('2025-01-15T12:01:30Z', [slo('refunds', '{ service: checkout, attributes: { http.route: /refund }, bad: error }')], ['checkout-refunds'])
+    expect(counts).toEqual([[40, 1]])
+    for (const q of sql) {
+      expect(q).toContain('SpanAttributes[')
+      expect(q).not.toContain('ResourceAttributes')
     }
   })
 
   it('both kinds in one tick: both maps, each key at its own position', async () => {
-    rollupSql.length = 0
-    writeFileSync(
-      join(sloDir, 'slos.yaml'),
-      [slo('prod-refunds', '{ service: checkout, attributes: { http.route: /refund }, resourceAttributes: { k8s.namespace.name: prod }, bad: error }'), slo('staging', '{ service: checkout, resourceAttributes: { k8s.namespace.name: staging }, bad: error }')].join('---\n'),
+    const { counts, sql } = await tickWith(
+      '2025-01-15T12:02:30Z',
+      [slo('prod-refunds', '{ service: checkout, attributes: { http.route: /refund }, resourceAttributes: { k8s.namespace.name: prod }, bad: error }'), slo('staging', '{ service: checkout, resourceAttributes: { k8s.namespace.name: staging }, bad: error }')],
+      ['checkout-prod-refunds', 'checkout-staging'],
     )
-    await engine.tick(new Date('2025-01-15T12:02:30Z'))
-    const both = await latestEvaluation(storage, 'checkout-prod-refunds')
-    const staging = await latestEvaluation(storage, 'checkout-staging')
-    expect([both.eventsTotal, both.eventsBad]).toEqual([40, 1])
-    expect([staging.eventsTotal, staging.eventsBad]).toEqual([60, 30])
-    expect(rollupSql.some((sql) => sql.includes('SpanAttributes[') && sql.includes('ResourceAttributes['))).toBe(true)
+    expect(counts).toEqual([[40, 1], [60, 30]])
+    expect(sql.some((q) => q.includes('SpanAttributes[') && q.includes('ResourceAttributes['))).toBe(true)
   })
 })
